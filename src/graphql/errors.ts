@@ -1,0 +1,47 @@
+import { GraphQLError } from 'graphql';
+import type { FieldError, Rejection, ValidationRejection } from '../kernel/command-bus.js';
+import { builder } from './builder.js';
+
+/** Every expected failure in a result union implements this. */
+export const ErrorInterface = builder.interfaceRef<Rejection>('Error').implement({
+  description: 'An expected failure: the request was understood and refused.',
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+export const FieldErrorType = builder.objectRef<FieldError>('FieldError').implement({
+  fields: (t) => ({
+    field: t.exposeString('field', { description: 'Input field name, as in the GraphQL input type.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const ValidationErrorType = builder.objectRef<ValidationRejection>('ValidationError').implement({
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ fields: t.expose('fields', { type: [FieldErrorType] }) }),
+});
+
+export type VersionConflictRejection = Readonly<{
+  type: 'VersionConflict';
+  message: string;
+  expectedVersion: number;
+  actualVersion: number;
+}>;
+
+export const VersionConflictType = builder.objectRef<VersionConflictRejection>('VersionConflict').implement({
+  description: 'The entity moved on since the version the client decided on.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    expectedVersion: t.exposeInt('expectedVersion'),
+    actualVersion: t.exposeInt('actualVersion'),
+  }),
+});
+
+/** Renames command fields to the input field names the client sent. */
+export function withInputFieldNames(rejection: ValidationRejection, names: Readonly<Record<string, string>>): ValidationRejection {
+  return { ...rejection, fields: rejection.fields.map((f) => ({ ...f, field: names[f.field] ?? f.field })) };
+}
+
+/** A client error outside any result union (bad arguments to a query): shown, not masked. */
+export function badUserInput(message: string, argument?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Command, CommandMetadata } from './messages.js';
+import type { Result } from './result.js';
+
+/** Every expected failure carries a `type` tag and a human-readable message. */
+export type Rejection = Readonly<{ type: string; message: string }>;
+
+export type FieldError = Readonly<{ field: string; message: string }>;
+
+export type ValidationRejection = Readonly<{ type: 'ValidationError'; message: string; fields: readonly FieldError[] }>;
+
+export type CommandSuccess = Readonly<{
+  streamId: string;
+  version: number;
+  /** Global position of the command's last event, or of the stream's last event when nothing changed. */
+  position: number;
+  /** False when the decision produced no events (an update that changes nothing). */
+  changed: boolean;
+}>;
+
+export type CommandOutcome<R extends Rejection = Rejection> = Result<CommandSuccess, R | ValidationRejection>;
+
+/** Input rules for a command's data. Any Standard-Schema-like parser fits; zod schemas do. */
+export type CommandSchema<Data> = Readonly<{
+  safeParse: (data: unknown) => { success: true; data: Data } | { success: false; error: { issues: readonly SchemaIssue[] } };
+}>;
+export type SchemaIssue = Readonly<{ path: readonly PropertyKey[]; message: string }>;
+
+export type CommandEnvelope<C extends Command = Command> = Readonly<{
+  command: C;
+  metadata: CommandMetadata;
+}>;
+
+export type CommandHandler<C extends Command = Command> = (envelope: CommandEnvelope<C>) => Promise<CommandOutcome>;
+
+export type CommandRegistration<C extends Command = Command> = Readonly<{
+  handle: CommandHandler<C>;
+  schema?: CommandSchema<C['data']>;
+}>;
+
+/**
+ * A cross-cutting step around every command. Steps run in the order given to
+ * the bus; each decides whether and how to call `next`.
+ */
+export type CommandMiddleware = (
+  envelope: CommandEnvelope,
+  registration: CommandRegistration,
+  next: (envelope: CommandEnvelope) => Promise<CommandOutcome>,
+) => Promise<CommandOutcome>;
+
+export class UnknownCommandError extends Error {
+  constructor(type: string, known: readonly string[]) {
+    super(`No handler is registered for command "${type}" (known: ${known.join(', ') || 'none'})`);
+  }
+}
+
+export type CommandBus = Readonly<{
+  register: <C extends Command>(type: C['type'], registration: CommandRegistration<C>) => void;
+  execute: (command: Command, metadata?: Partial<CommandMetadata>) => Promise<CommandOutcome>;
+}>;
+
+export function createCommandBus(middlewares: readonly CommandMiddleware[] = []): CommandBus {
+  const registrations = new Map<string, CommandRegistration>();
+
+  const register: CommandBus['register'] = (type, registration) => {
+    if (registrations.has(type)) throw new Error(`Command "${type}" is already registered`);
+    registrations.set(type, registration as CommandRegistration);
+  };
+
+  const execute: CommandBus['execute'] = (command, metadata = {}) => {
+    const registration = registrations.get(command.type);
+    if (!registration) return Promise.reject(new UnknownCommandError(command.type, [...registrations.keys()]));
+    const envelope: CommandEnvelope = {
+      command,
+      metadata: { commandId: metadata.commandId ?? randomUUID(), now: metadata.now ?? new Date(), ...metadata },
+    };
+    const run = (index: number, current: CommandEnvelope): Promise<CommandOutcome> => {
+      const middleware = middlewares[index];
+      if (!middleware) return registration.handle(current);
+      return middleware(current, registration, (next) => run(index + 1, next));
+    };
+    return run(0, envelope);
+  };
+
+  return { register, execute };
+}
+
+/** Parses command data with the registered schema; the handler only ever sees valid, normalised data. */
+export const validation: CommandMiddleware = (envelope, registration, next) => {
+  if (!registration.schema) return next(envelope);
+  const parsed = registration.schema.safeParse(envelope.command.data);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));
+    return Promise.resolve({
+      ok: false,
+      error: { type: 'ValidationError', message: 'The input is not valid', fields },
+    });
+  }
+  return next({ ...envelope, command: { ...envelope.command, data: parsed.data as object } });
+};

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { CommandMiddleware, CommandOutcome } from './command-bus.js';
+import type { EventStore, IdempotencyRecord } from './event-store.js';
+import type { Command } from './messages.js';
+
+/**
+ * Repeating a command under the same idempotency key returns the first
+ * outcome and appends nothing. Successful appends store their record inside
+ * the append transaction (see `handleCommand`); every other outcome is stored
+ * here. Runs after validation, so equivalent inputs (" bob" and "bob") hash alike.
+ */
+export function idempotency(store: Pick<EventStore, 'getIdempotencyRecord' | 'saveIdempotencyRecord'>): CommandMiddleware {
+  return async (envelope, _registration, next) => {
+    const key = envelope.metadata.idempotencyKey;
+    if (key === undefined) return next(envelope);
+    const requestHash = hashCommand(envelope.command);
+    const replay = (record: IdempotencyRecord): CommandOutcome =>
+      record.requestHash === requestHash ? (record.outcome as CommandOutcome) : keyReused();
+
+    const existing = await store.getIdempotencyRecord(key);
+    if (existing) return replay(existing);
+
+    const outcome = await next({ ...envelope, metadata: { ...envelope.metadata, idempotencyRequestHash: requestHash } });
+    if (!outcome.ok && outcome.error.type === IDEMPOTENCY_KEY_TAKEN) {
+      // A concurrent twin appended first under this key; its record is the answer.
+      const winner = await store.getIdempotencyRecord(key);
+      if (!winner) throw new Error(`Idempotency record "${key}" vanished after a key conflict`);
+      return replay(winner);
+    }
+    if (outcome.ok && outcome.value.changed) return outcome; // recorded by the append itself
+    return replay(await store.saveIdempotencyRecord({ key, requestHash, outcome }));
+  };
+}
+
+/** Rejection a handler returns when the append lost a race on the idempotency key. */
+export const IDEMPOTENCY_KEY_TAKEN = 'IdempotencyKeyTaken';
+
+function keyReused(): CommandOutcome {
+  return {
+    ok: false,
+    error: {
+      type: 'ValidationError',
+      message: 'The idempotency key was already used with different input',
+      fields: [{ field: 'idempotencyKey', message: 'already used with different input' }],
+    },
+  };
+}
+
+export function hashCommand(command: Command): string {
+  return createHash('sha256').update(canonicalJson({ type: command.type, data: command.data })).digest('base64url');
+}
+
+/** JSON with object keys sorted, so equal data always hashes equally. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

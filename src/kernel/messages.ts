@@ -1,0 +1,57 @@
+/**
+ * Messages are plain data tagged by `type`, so every consumer can switch on the
+ * tag and let the compiler check exhaustiveness. Nothing here knows a domain.
+ */
+
+export type Event<Type extends string = string, Data extends object = object> = Readonly<{
+  type: Type;
+  data: Readonly<Data>;
+}>;
+
+export type Command<Type extends string = string, Data extends object = object> = Readonly<{
+  type: Type;
+  data: Readonly<Data>;
+}>;
+
+export type Query<Type extends string = string, Data extends object = object> = Readonly<{
+  type: Type;
+  data: Readonly<Data>;
+}>;
+
+/** What the shell knows about a command that the decider must not read from the world itself. */
+export type CommandMetadata = Readonly<{
+  commandId: string;
+  /** The decision's clock: deciders take time from here, never from `Date.now()`. */
+  now: Date;
+  correlationId?: string | undefined;
+  idempotencyKey?: string | undefined;
+  /** Set by the idempotency step: a digest of the command, so a reused key with other input is caught. */
+  idempotencyRequestHash?: string | undefined;
+}>;
+
+export type EventMetadata = Readonly<{
+  occurredAt: string;
+  commandId?: string | undefined;
+  correlationId?: string | undefined;
+  idempotencyKey?: string | undefined;
+}>;
+
+/** An event as it comes back from the store: its data plus where it sits in the log. */
+export type StoredEvent<E extends Event = Event> = E &
+  Readonly<{
+    /** Global position in the log; strictly increasing, gap-free as readers see it. */
+    position: number;
+    streamId: string;
+    /** 1 for a stream's first event, contiguous after that. */
+    streamVersion: number;
+    schemaVersion: number;
+    metadata: EventMetadata;
+  }>;
+
+/** A stream version of 0 means "no events yet". */
+export const NO_STREAM = 0;
+
+/** Exhaustiveness guard for `switch (message.type)`. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`Unhandled ${what}: ${JSON.stringify(value)}`);
+}

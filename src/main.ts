@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import { rebuildProjection, type RebuildProgress } from './kernel/projector.js';
+import { ConfigError, configHelp, loadConfig, type Config } from './server/config.js';
+import { createLogger } from './server/logger.js';
+import { startServer } from './server/server.js';
+import { openForRebuild } from './system.js';
+
+const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
+
+Usage:
+  npm start                      serve the API (same as: tsx src/main.ts serve)
+  npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
+                                 stop the server on this DATA_DIR first
+  tsx src/main.ts --help         this text
+
+Settings (environment variables):
+${configHelp()}
+`;
+
+async function serve(config: Config) {
+  const logger = createLogger(config.LOG_LEVEL);
+  const server = await startServer(config, { logger });
+  logger.info({ url: server.url, dataDir: config.DATA_DIR }, `serving GraphQL at ${server.url}`);
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function rebuild(config: Config, names: readonly string[]) {
+  const { store, sinks, close } = openForRebuild(config.DATA_DIR);
+  try {
+    const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
+    if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${sinks.map((s) => s.name).join(', ')}`);
+    for (const sink of sinks.filter((s) => names.length === 0 || names.includes(s.name))) {
+      const started = performance.now();
+      const done = await rebuildProjection(store, sink, { onProgress: progressBar(sink.name) });
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(
+        `\n${sink.name}: ${done.applied} events in ${seconds.toFixed(2)} s (${Math.round(done.applied / Math.max(seconds, 1e-9))} events/s)\n`,
+      );
+    }
+  } finally {
+    await close();
+  }
+}
+
+function progressBar(name: string) {
+  let last = 0;
+  return ({ applied, position, head }: RebuildProgress) => {
+    const now = performance.now();
+    if (now - last < 100 && position < head) return;
+    last = now;
+    const ratio = head === 0 ? 1 : Math.min(1, position / head);
+    const width = 30;
+    const bar = '#'.repeat(Math.round(ratio * width)).padEnd(width, '.');
+    process.stderr.write(`\r${name} [${bar}] ${(ratio * 100).toFixed(1).padStart(5)}%  ${applied} events`);
+  };
+}
+
+async function main(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const [command = 'serve', ...rest] = positionals;
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'rebuild':
+      return rebuild(config, rest);
+    default:
+      throw new ConfigError(`Unknown command "${command}". Run with --help.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

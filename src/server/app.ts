@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from '../graphql/context.js';
+import { schema } from '../graphql/schema.js';
+import { createRequestScope } from '../kernel/query-bus.js';
+import type { System } from '../system.js';
+import { useHealth } from './health.js';
+
+export type AppOptions = Readonly<{
+  system: System;
+  logger: Logger;
+  readYourWritesTimeoutMs: number;
+  graphiql: boolean;
+  isReady: () => boolean;
+  /** Aborted on shutdown: ends every live subscription with a clean completion. */
+  shutdown: AbortSignal;
+}>;
+
+export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
+export function createApp(options: AppOptions): App {
+  const { system, logger } = options;
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // Yoga's own probe answers 200 regardless of state; ours at /health reports readiness and lag.
+    healthCheckEndpoint: '/live',
+    landingPage: false,
+    // GraphiQL is bundled into the package, so it works on networks with no CDN.
+    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error({ err: args[0] }, 'graphql-yoga error'),
+    },
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const masked = maskError(error, message, isDev);
+        if (masked !== error) logger.error({ err: error }, 'unexpected error (masked for the client)');
+        return masked;
+      },
+    },
+    plugins: [useHealth({ projector: system.projector, isReady: options.isReady })],
+    context: ({ request }): GraphQLContext => {
+      const offered = request?.headers.get('x-request-id');
+      const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID();
+      return {
+        commandBus: system.commandBus,
+        queryBus: system.queryBus,
+        scope: createRequestScope(),
+        store: system.store,
+        appended: system.appended,
+        shutdown: options.shutdown,
+        projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
+        requestId,
+        logger: logger.child({ requestId }),
+      };
+    },
+  });
+}

@@ -1,0 +1,70 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { openSystem, type System } from '../system.js';
+import { createApp, type App } from './app.js';
+import type { Config } from './config.js';
+import { attachWebSocketServer } from './websocket.js';
+
+export type RunningServer = Readonly<{
+  url: string;
+  port: number;
+  app: App;
+  system: System;
+  /** Graceful: stop accepting, finish in-flight requests, close subscriptions, close the stores. */
+  close: () => Promise<void>;
+}>;
+
+export type StartOptions = Readonly<{ logger: Logger; onReadModelQuery?: () => void }>;
+
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const system = openSystem({
+    dataDir: config.DATA_DIR,
+    durability: config.DURABILITY,
+    pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    logger,
+    ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
+  });
+  const shutdown = new AbortController();
+  let ready = false;
+  const app = createApp({
+    system,
+    logger,
+    readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+    graphiql: config.GRAPHIQL,
+    isReady: () => ready,
+    shutdown: shutdown.signal,
+  });
+  const httpServer: Server = createServer(app);
+  const ws = attachWebSocketServer(httpServer, app);
+
+  await system.projector.start();
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, () => resolve());
+  });
+  ready = true;
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  const url = `http://${host}:${port}/graphql`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      ready = false;
+      const drained = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      shutdown.abort(); // live subscriptions (WS and SSE) complete now
+      await ws.close();
+      httpServer.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn('shutdown timeout: cutting remaining connections');
+        httpServer.closeAllConnections();
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      await drained;
+      clearTimeout(timer);
+      await system.close();
+    })());
+
+  return { url, port, app, system, close };
+}

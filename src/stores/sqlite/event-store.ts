@@ -1,0 +1,190 @@
+import { EventEmitter } from 'node:events';
+import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
+import type { StoredEvent } from '../../kernel/messages.js';
+import { fail, ok } from '../../kernel/result.js';
+import { migrate, openSqlite, type Durability, type Migration, type SqliteDatabase } from './database.js';
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'events, unique values, idempotency records',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE events (
+          position       INTEGER PRIMARY KEY AUTOINCREMENT,
+          stream_id      TEXT    NOT NULL,
+          stream_version INTEGER NOT NULL,
+          type           TEXT    NOT NULL,
+          schema_version INTEGER NOT NULL,
+          data           TEXT    NOT NULL,
+          metadata       TEXT    NOT NULL,
+          UNIQUE (stream_id, stream_version)
+        ) STRICT;
+        CREATE TABLE unique_values (
+          scope     TEXT NOT NULL,
+          value     TEXT NOT NULL,
+          stream_id TEXT NOT NULL,
+          PRIMARY KEY (scope, value)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE idempotency_records (
+          key          TEXT PRIMARY KEY,
+          request_hash TEXT NOT NULL,
+          outcome      TEXT NOT NULL,
+          recorded_at  TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      `),
+  },
+];
+
+type EventRow = {
+  position: number;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+};
+
+const toStoredEvent = (row: EventRow): StoredEvent => ({
+  position: row.position,
+  streamId: row.stream_id,
+  streamVersion: row.stream_version,
+  type: row.type,
+  schemaVersion: row.schema_version,
+  data: JSON.parse(row.data) as object,
+  metadata: JSON.parse(row.metadata) as StoredEvent['metadata'],
+});
+
+/** Thrown inside the append transaction to roll it back; never escapes this module. */
+class Rollback {
+  constructor(readonly conflict: AppendConflict) {}
+}
+
+const POSITION_TEXT = /^(0|[1-9][0-9]{0,14})$/;
+
+export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
+
+/**
+ * The event log in one SQLite file. SQLite admits one writer at a time, so
+ * positions are handed out in commit order and a reader tailing by position
+ * can never miss an event that commits later with a lower position.
+ */
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
+  migrate(db, 'event-store', migrations);
+  const appended = new EventEmitter().setMaxListeners(0);
+
+  const statements = {
+    streamVersion: db.prepare<[string], { version: number | null }>(
+      'SELECT MAX(stream_version) AS version FROM events WHERE stream_id = ?',
+    ),
+    readStream: db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_id = ? ORDER BY stream_version'),
+    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+    readAllOfStream: db.prepare<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ?',
+    ),
+    head: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
+    insertEvent: db.prepare(
+      'INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    uniqueOwner: db.prepare<[string, string], { stream_id: string }>(
+      'SELECT stream_id FROM unique_values WHERE scope = ? AND value = ?',
+    ),
+    claim: db.prepare('INSERT OR IGNORE INTO unique_values (scope, value, stream_id) VALUES (?, ?, ?)'),
+    release: db.prepare('DELETE FROM unique_values WHERE scope = ? AND value = ? AND stream_id = ?'),
+    getRecord: db.prepare<[string], { key: string; request_hash: string; outcome: string }>(
+      'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = ?',
+    ),
+    insertRecord: db.prepare(
+      'INSERT OR IGNORE INTO idempotency_records (key, request_hash, outcome, recorded_at) VALUES (?, ?, ?, ?)',
+    ),
+  };
+
+  const readRecord = (key: string): IdempotencyRecord | null => {
+    const row = statements.getRecord.get(key);
+    return row ? { key: row.key, requestHash: row.request_hash, outcome: JSON.parse(row.outcome) } : null;
+  };
+
+  const appendInTransaction = db.transaction((request: AppendRequest): Appended => {
+    const { streamId, expectedVersion } = request;
+    const actualVersion = statements.streamVersion.get(streamId)?.version ?? 0;
+    if (actualVersion !== expectedVersion) {
+      throw new Rollback({ type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion });
+    }
+    if (request.idempotency && statements.getRecord.get(request.idempotency.key)) {
+      throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
+    }
+    for (const { scope, value } of request.releases ?? []) statements.release.run(scope, value, streamId);
+    for (const { scope, value } of request.claims ?? []) {
+      const owner = statements.uniqueOwner.get(scope, value)?.stream_id;
+      if (owner !== undefined && owner !== streamId) {
+        throw new Rollback({ type: 'UniqueValueTaken', scope, value, ownerStreamId: owner });
+      }
+      statements.claim.run(scope, value, streamId);
+    }
+    const events: StoredEvent[] = request.events.map((event, index) => {
+      const streamVersion = expectedVersion + index + 1;
+      const schemaVersion = event.schemaVersion ?? 1;
+      const { lastInsertRowid } = statements.insertEvent.run(
+        streamId,
+        streamVersion,
+        event.type,
+        schemaVersion,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+      );
+      return { ...event, position: Number(lastInsertRowid), streamId, streamVersion, schemaVersion };
+    });
+    const result: Appended = {
+      streamId,
+      version: expectedVersion + events.length,
+      position: events[events.length - 1]!.position,
+      events,
+    };
+    if (request.idempotency) {
+      const { key, requestHash, outcome } = request.idempotency;
+      statements.insertRecord.run(key, requestHash, JSON.stringify(outcome(result)), new Date().toISOString());
+    }
+    return result;
+  });
+
+  return {
+    append: async (request) => {
+      if (request.events.length === 0) throw new Error('append needs at least one event');
+      try {
+        const result = appendInTransaction.immediate(request);
+        appended.emit('appended', result.position);
+        return ok(result);
+      } catch (error) {
+        if (error instanceof Rollback) return fail(error.conflict);
+        throw error;
+      }
+    },
+    readStream: async (streamId) => {
+      const events = statements.readStream.all(streamId).map(toStoredEvent);
+      return { version: events.at(-1)?.streamVersion ?? 0, events };
+    },
+    readAll: async ({ after, limit, streamId }) => {
+      const rows =
+        streamId === undefined ? statements.readAll.all(after, limit) : statements.readAllOfStream.all(streamId, after, limit);
+      return rows.map(toStoredEvent);
+    },
+    headPosition: async () => statements.head.get()?.head ?? 0,
+    getIdempotencyRecord: async (key) => readRecord(key),
+    saveIdempotencyRecord: async (record) => {
+      statements.insertRecord.run(record.key, record.requestHash, JSON.stringify(record.outcome), new Date().toISOString());
+      return readRecord(record.key)!;
+    },
+    onAppended: (listener) => {
+      appended.on('appended', listener);
+      return () => appended.off('appended', listener);
+    },
+    parsePosition: (text) => (POSITION_TEXT.test(text) ? Number(text) : null),
+    formatPosition: (position) => String(position),
+    close: async () => {
+      appended.removeAllListeners();
+      db.close();
+    },
+  };
+}

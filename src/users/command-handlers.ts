@@ -1,0 +1,39 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { CommandBus, CommandRegistration } from '../kernel/command-bus.js';
+import { deciderHandler } from '../kernel/command-handler.js';
+import type { EventStore } from '../kernel/event-store.js';
+import { emailTaken, userDecider, versionConflict, type CreateUser, type UpdateUser } from './decide.js';
+import { createUserRules, updateUserRules } from './input-rules.js';
+import { EMAIL_SCOPE, emailKey, type User } from './user.js';
+
+/** Email changes claim the new address and free the old one in the append's transaction. */
+function emailChanges(before: User, after: User) {
+  const was = before.status === 'registered' ? emailKey(before.email) : undefined;
+  const is = after.status === 'registered' ? emailKey(after.email) : undefined;
+  if (was === is) return { claims: [], releases: [] };
+  return {
+    claims: is === undefined ? [] : [{ scope: EMAIL_SCOPE, value: is }],
+    releases: was === undefined ? [] : [{ scope: EMAIL_SCOPE, value: was }],
+  };
+}
+
+export function registerUserCommands(bus: CommandBus, store: EventStore): void {
+  const handle = deciderHandler({
+    decider: userDecider,
+    store,
+    streamId: (command) => command.data.userId,
+    expectedVersion: (command) => (command.type === 'UpdateUser' ? command.data.expectedVersion : undefined),
+    versionConflict: ({ expectedVersion, actualVersion }) => versionConflict(expectedVersion, actualVersion),
+    uniqueValues: emailChanges,
+    uniqueValueTaken: ({ value }) => emailTaken(value),
+  });
+
+  bus.register<CreateUser>('CreateUser', {
+    schema: createUserRules,
+    // The id is generated after validation and idempotency, so a retried
+    // request with the same key and input hashes alike and gets the first id.
+    handle: ({ command, metadata }) =>
+      handle({ command: { ...command, data: { ...command.data, userId: command.data.userId ?? uuidv7() } }, metadata }),
+  } as CommandRegistration<CreateUser>);
+  bus.register<UpdateUser>('UpdateUser', { schema: updateUserRules, handle } as CommandRegistration<UpdateUser>);
+}

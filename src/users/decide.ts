@@ -1,0 +1,72 @@
+import type { Decider } from '../kernel/decider.js';
+import { assertNever, type Command } from '../kernel/messages.js';
+import { fail, ok, type Result } from '../kernel/result.js';
+import { emailKey, evolve, initialState, type User, type UserEvent } from './user.js';
+
+export type CreateUser = Command<'CreateUser', { userId: string; username: string; email: string }>;
+export type UpdateUser = Command<
+  'UpdateUser',
+  { userId: string; username?: string; email?: string; expectedVersion?: number }
+>;
+export type UserCommand = CreateUser | UpdateUser;
+
+export type UserAlreadyExists = Readonly<{ type: 'UserAlreadyExists'; message: string; userId: string }>;
+export type UserNotFound = Readonly<{ type: 'UserNotFound'; message: string; userId: string }>;
+export type EmailTaken = Readonly<{ type: 'EmailTaken'; message: string; email: string }>;
+export type VersionConflict = Readonly<{
+  type: 'VersionConflict';
+  message: string;
+  expectedVersion: number;
+  actualVersion: number;
+}>;
+export type UserRejection = UserAlreadyExists | UserNotFound | EmailTaken | VersionConflict;
+
+export const userAlreadyExists = (userId: string): UserAlreadyExists => ({
+  type: 'UserAlreadyExists',
+  message: `A user with id "${userId}" already exists`,
+  userId,
+});
+export const userNotFound = (userId: string): UserNotFound => ({
+  type: 'UserNotFound',
+  message: `No user has id "${userId}"`,
+  userId,
+});
+export const emailTaken = (email: string): EmailTaken => ({
+  type: 'EmailTaken',
+  message: 'Another user already has this email address',
+  email,
+});
+export const versionConflict = (expectedVersion: number, actualVersion: number): VersionConflict => ({
+  type: 'VersionConflict',
+  message: `Expected version ${expectedVersion}, but the user is at version ${actualVersion}`,
+  expectedVersion,
+  actualVersion,
+});
+
+/**
+ * Input has been validated and normalised by the command schemas
+ * (input-rules.ts) before it reaches `decide`; here live the rules that
+ * depend on the user's current state.
+ */
+export function decide(command: UserCommand, state: User): Result<readonly UserEvent[], UserRejection> {
+  switch (command.type) {
+    case 'CreateUser': {
+      if (state.status === 'registered') return fail(userAlreadyExists(command.data.userId));
+      return ok([{ type: 'UserCreated', data: { ...command.data } }]);
+    }
+    case 'UpdateUser': {
+      const { userId, username, email } = command.data;
+      if (state.status !== 'registered') return fail(userNotFound(userId));
+      const changes = {
+        ...(username !== undefined && username !== state.username ? { username } : {}),
+        ...(email !== undefined && emailKey(email) !== emailKey(state.email) ? { email } : {}),
+      };
+      if (Object.keys(changes).length === 0) return ok([]);
+      return ok([{ type: 'UserUpdated', data: { userId, ...changes } }]);
+    }
+    default:
+      return assertNever(command, 'user command');
+  }
+}
+
+export const userDecider: Decider<UserCommand, UserEvent, User, UserRejection> = { decide, evolve, initialState };

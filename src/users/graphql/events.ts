@@ -1,0 +1,63 @@
+import { builder } from '../../graphql/builder.js';
+import { badUserInput } from '../../graphql/errors.js';
+import { followEvents } from '../../kernel/event-feed.js';
+import type { StoredEvent } from '../../kernel/messages.js';
+import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
+
+type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
+
+const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').implement({
+  description: 'A change to a user, as recorded in the event store.',
+  resolveType: (event) => event.type,
+  fields: (t) => ({
+    position: t.string({
+      description: 'Global position in the event log; pass it as `after` to resume after this event.',
+      resolve: (event, _args, ctx) => ctx.store.formatPosition(event.position),
+    }),
+    userId: t.id({ resolve: (event) => event.streamId }),
+    version: t.int({ description: 'The user version this event produced.', resolve: (event) => event.streamVersion }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.metadata.occurredAt }),
+  }),
+});
+
+builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
+  interfaces: [UserEventInterface],
+  fields: (t) => ({
+    username: t.string({ resolve: (event) => event.data.username }),
+    email: t.string({ resolve: (event) => event.data.email }),
+  }),
+});
+
+builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
+  description: 'Only the fields that changed are non-null.',
+  interfaces: [UserEventInterface],
+  fields: (t) => ({
+    username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
+    email: t.string({ nullable: true, resolve: (event) => event.data.email ?? null }),
+  }),
+});
+
+const USER_EVENT_TYPES = new Set<string>(userEventTypes);
+
+builder.subscriptionField('userEvents', (t) =>
+  t.field({
+    type: UserEventInterface,
+    description:
+      'User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate.',
+    args: {
+      userId: t.arg.id({ description: 'Only this user’s events.' }),
+      after: t.arg.string({ description: 'A `position` from an event or a mutation result.' }),
+    },
+    subscribe: async (_root, { userId, after }, ctx) => {
+      const from = after == null ? await ctx.store.headPosition() : ctx.store.parsePosition(after);
+      if (from === null) throw badUserInput(`"after" is not a position of this event store`, 'after');
+      return followEvents(ctx.store, ctx.appended, {
+        after: from,
+        types: USER_EVENT_TYPES,
+        signal: ctx.shutdown,
+        ...(userId == null ? {} : { streamId: String(userId) }),
+      }) as AsyncIterable<StoredUserEvent>;
+    },
+    resolve: (event) => event,
+  }),
+);

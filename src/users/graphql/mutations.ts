@@ -1,0 +1,138 @@
+import type { CommandSuccess, ValidationRejection } from '../../kernel/command-bus.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { builder } from '../../graphql/builder.js';
+import { ErrorInterface, ValidationErrorType, VersionConflictType, withInputFieldNames } from '../../graphql/errors.js';
+import type { EmailTaken, UserAlreadyExists, UserNotFound, UserRejection } from '../decide.js';
+import { getUser } from '../read-model/queries.js';
+import { userViewFromStream, type UserView } from '../user-view.js';
+import { UserType } from './user-type.js';
+
+const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ userId: t.exposeID('userId') }),
+});
+const UserNotFoundType = builder.objectRef<UserNotFound>('UserNotFound').implement({
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ userId: t.exposeID('userId') }),
+});
+const EmailTakenType = builder.objectRef<EmailTaken>('EmailTaken').implement({
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ email: t.exposeString('email') }),
+});
+
+type Success<Name extends string> = Readonly<{ type: Name; user: UserView; position: string }>;
+
+function successType<Name extends string>(name: Name) {
+  return builder.objectRef<Success<Name>>(name).implement({
+    fields: (t) => ({
+      user: t.expose('user', { type: UserType }),
+      position: t.exposeString('position', {
+        description: 'Global position of the last event this mutation appended; pass it as `after` to `userEvents`.',
+      }),
+    }),
+  });
+}
+
+const CreateUserSuccessType = successType('CreateUserSuccess');
+const UpdateUserSuccessType = successType('UpdateUserSuccess');
+
+type Tagged = Readonly<{ type: string }>;
+
+const CreateUserResult = builder.unionType('CreateUserResult', {
+  types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType],
+  resolveType: (value: Tagged) => value.type,
+});
+const UpdateUserResult = builder.unionType('UpdateUserResult', {
+  types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType],
+  resolveType: (value: Tagged) => value.type,
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    id: t.id({ description: 'Optional: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.' }),
+    username: t.string({ required: true, description: '3-32 letters, digits, "_", "." or "-" after trimming.' }),
+    email: t.string({ required: true, description: 'Unique among users, compared ignoring case; at most 254 characters.' }),
+    idempotencyKey: t.string({ description: 'Repeating a request with the same key returns the first outcome.' }),
+  }),
+});
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    username: t.string(),
+    email: t.string(),
+    expectedVersion: t.int({ description: 'Fail with VersionConflict unless the user is at this version.' }),
+    idempotencyKey: t.string(),
+  }),
+});
+
+/** Command data field -> GraphQL input field, for validation messages. */
+const INPUT_NAMES = { userId: 'id' } as const;
+const definedOnly = <T extends object>(value: T) =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+
+builder.mutationField('createUser', (t) =>
+  t.field({
+    type: CreateUserResult,
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const outcome = await ctx.commandBus.execute(
+        { type: 'CreateUser', data: definedOnly({ userId: input.id, username: input.username, email: input.email }) },
+        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId },
+      );
+      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken']);
+      return { type: 'CreateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
+    },
+  }),
+);
+
+builder.mutationField('updateUser', (t) =>
+  t.field({
+    type: UpdateUserResult,
+    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const outcome = await ctx.commandBus.execute(
+        {
+          type: 'UpdateUser',
+          data: definedOnly({
+            userId: input.id,
+            username: input.username,
+            email: input.email,
+            expectedVersion: input.expectedVersion,
+          }),
+        },
+        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId },
+      );
+      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict']);
+      return { type: 'UpdateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
+    },
+  }),
+);
+
+type Declared = UserRejection | ValidationRejection;
+
+/** Narrows a bus rejection to the errors this mutation's union declares; anything else is a bug and is masked. */
+function rejection<T extends Declared['type']>(error: Tagged & { message: string }, declared: readonly T[]) {
+  if (!(declared as readonly string[]).includes(error.type)) {
+    throw new Error(`Undeclared rejection ${error.type}: ${error.message}`);
+  }
+  const known = error as Extract<Declared, { type: T }>;
+  return known.type === 'ValidationError' ? withInputFieldNames(known as ValidationRejection, INPUT_NAMES) : known;
+}
+
+/**
+ * Read-your-writes: answer from the read model once the projections have
+ * processed the command's events. If they do not within the configured wait
+ * (a stalled projection), fold the user's stream instead: the answer is still
+ * the state after this write, just not served from the read model.
+ */
+async function afterWrite(success: CommandSuccess, ctx: GraphQLContext) {
+  const reached = await ctx.projectionsReached(success.position);
+  ctx.scope.clear();
+  let user = reached ? await ctx.queryBus.execute(getUser(success.streamId), ctx.scope) : null;
+  if (!user || user.version < success.version) {
+    if (reached) ctx.logger.warn({ streamId: success.streamId }, 'read model behind after its checkpoint passed the write');
+    user = userViewFromStream((await ctx.store.readStream(success.streamId)).events);
+  }
+  if (!user) throw new Error(`User ${success.streamId} has no events after a successful command`);
+  return { user, position: ctx.store.formatPosition(success.position) };
+}

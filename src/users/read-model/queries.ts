@@ -1,0 +1,85 @@
+import DataLoader from 'dataloader';
+import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
+import { fail, ok, type Result } from '../../kernel/result.js';
+import type { UserView } from '../user-view.js';
+import type { UsersReadModel } from './read-model.js';
+
+export type GetUser = TypedQuery<'GetUser', { userId: string }, UserView | null>;
+export type GetUsers = TypedQuery<'GetUsers', PageArgs, Result<UserConnection, InvalidPageRequest>>;
+export type CountUsers = TypedQuery<'CountUsers', Record<string, never>, number>;
+
+export const getUser = (userId: string): GetUser => ({ type: 'GetUser', data: { userId } });
+export const getUsers = (args: PageArgs): GetUsers => ({ type: 'GetUsers', data: args });
+export const countUsers = (): CountUsers => ({ type: 'CountUsers', data: {} });
+
+export type PageArgs = Readonly<{ first?: number | null; after?: string | null; last?: number | null; before?: string | null }>;
+export type InvalidPageRequest = Readonly<{ type: 'InvalidPageRequest'; message: string; argument: keyof PageArgs }>;
+export type UserConnection = Readonly<{
+  edges: readonly { cursor: string; node: UserView }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}>;
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+const CURSOR_PREFIX = 'user:';
+export const encodeCursor = (user: UserView): string =>
+  Buffer.from(`${CURSOR_PREFIX}${user.createdPosition}`).toString('base64url');
+
+function decodeCursor(cursor: string): number | null {
+  if (cursor.length > 64) return null;
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const digits = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
+  return /^[1-9][0-9]{0,14}$/.test(digits) ? Number(digits) : null;
+}
+
+const invalid = (argument: keyof PageArgs, message: string): Result<never, InvalidPageRequest> =>
+  fail({ type: 'InvalidPageRequest', message, argument });
+
+export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel): void {
+  bus.register<GetUser>('GetUser', (query, scope) => userLoader(scope, readModel).load(query.data.userId));
+
+  bus.register<CountUsers>('CountUsers', () => readModel.count());
+
+  bus.register<GetUsers>('GetUsers', async ({ data: { first, after, last, before } }) => {
+    for (const [name, count] of [['first', first], ['last', last]] as const) {
+      if (count == null) continue;
+      if (count < 0) return invalid(name, `"${name}" must not be negative`);
+      if (count > MAX_PAGE_SIZE) return invalid(name, `"${name}" must be at most ${MAX_PAGE_SIZE}`);
+    }
+    if (first != null && last != null) return invalid('last', 'Pass either "first" or "last", not both');
+    const afterPosition = after == null ? undefined : decodeCursor(after);
+    if (afterPosition === null) return invalid('after', '"after" is not a cursor of this connection');
+    const beforePosition = before == null ? undefined : decodeCursor(before);
+    if (beforePosition === null) return invalid('before', '"before" is not a cursor of this connection');
+
+    const page = await readModel.page({
+      direction: last != null ? 'backward' : 'forward',
+      limit: last ?? first ?? DEFAULT_PAGE_SIZE,
+      ...(afterPosition === undefined ? {} : { after: afterPosition }),
+      ...(beforePosition === undefined ? {} : { before: beforePosition }),
+    });
+    const edges = page.items.map((node) => ({ cursor: encodeCursor(node), node }));
+    return ok({
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: page.hasPreviousPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    });
+  });
+}
+
+/** One loader per request: N `user(id:)` fields become one read-model query. */
+function userLoader(scope: RequestScope, readModel: UsersReadModel) {
+  return scope.memo(
+    'users.byId',
+    () =>
+      new DataLoader<string, UserView | null>(async (ids) => {
+        const found = new Map((await readModel.byIds(ids)).map((user) => [user.id, user]));
+        return ids.map((id) => found.get(id) ?? null);
+      }),
+  );
+}

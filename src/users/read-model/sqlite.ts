@@ -1,0 +1,122 @@
+import type { SqliteDatabase } from '../../stores/sqlite/database.js';
+import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
+import { evolveUserView, type UserView } from '../user-view.js';
+import type { UserPage, UsersReadModel } from './read-model.js';
+
+type UserRow = {
+  id: string;
+  username: string;
+  email: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  created_position: number;
+};
+
+const toView = (row: UserRow): UserView => ({
+  id: row.id,
+  username: row.username,
+  email: row.email,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  createdPosition: row.created_position,
+});
+
+export const usersProjection: SqliteProjection = {
+  name: 'users',
+  migrations: [
+    {
+      version: 1,
+      description: 'users table ordered by creation position, and a running count',
+      up: (db) =>
+        db.exec(`
+          CREATE TABLE users (
+            id               TEXT PRIMARY KEY,
+            username         TEXT    NOT NULL,
+            email            TEXT    NOT NULL,
+            version          INTEGER NOT NULL,
+            created_at       TEXT    NOT NULL,
+            updated_at       TEXT    NOT NULL,
+            created_position INTEGER NOT NULL UNIQUE
+          ) STRICT, WITHOUT ROWID;
+          -- COUNT(*) scans the table; totalCount must not grow with it.
+          CREATE TABLE users_count (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            total     INTEGER NOT NULL
+          ) STRICT;
+          INSERT INTO users_count (singleton, total) VALUES (1, 0);
+        `),
+    },
+  ],
+  apply: (db, event) => {
+    const statements = prepared(db);
+    const before = event.type === 'UserCreated' ? null : (statements.byId.get(event.streamId) ?? null);
+    const after = evolveUserView(before && toView(before), event);
+    if (after === null) return;
+    statements.upsert.run(after);
+    if (before === null) statements.increment.run();
+  },
+  reset: (db) => {
+    db.exec('DELETE FROM users; UPDATE users_count SET total = 0');
+  },
+};
+
+// Statements are compiled once per connection, not once per event.
+const cache = new WeakMap<SqliteDatabase, ReturnType<typeof prepare>>();
+function prepared(db: SqliteDatabase) {
+  let statements = cache.get(db);
+  if (!statements) cache.set(db, (statements = prepare(db)));
+  return statements;
+}
+function prepare(db: SqliteDatabase) {
+  return {
+    byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+    upsert: db.prepare<[UserView]>(`
+      INSERT INTO users (id, username, email, version, created_at, updated_at, created_position)
+      VALUES (@id, @username, @email, @version, @createdAt, @updatedAt, @createdPosition)
+      ON CONFLICT (id) DO UPDATE SET
+        username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`),
+    increment: db.prepare('UPDATE users_count SET total = total + 1'),
+    byIds: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))'),
+    forward: db.prepare<[number, number, number], UserRow>(
+      'SELECT * FROM users WHERE created_position > ? AND created_position < ? ORDER BY created_position LIMIT ?',
+    ),
+    backward: db.prepare<[number, number, number], UserRow>(
+      'SELECT * FROM users WHERE created_position > ? AND created_position < ? ORDER BY created_position DESC LIMIT ?',
+    ),
+    anyAtOrBelow: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM users WHERE created_position <= ? LIMIT 1'),
+    anyAtOrAbove: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM users WHERE created_position >= ? LIMIT 1'),
+    total: db.prepare<[], { total: number }>('SELECT total FROM users_count'),
+  };
+}
+
+export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => void = () => {}): UsersReadModel {
+  const statements = prepared(db);
+  const NONE = Number.MAX_SAFE_INTEGER;
+  return {
+    byIds: async (ids) => {
+      onQuery();
+      return statements.byIds.all(JSON.stringify(ids)).map(toView);
+    },
+    page: async ({ direction, limit, after, before }): Promise<UserPage> => {
+      onQuery();
+      const lower = after ?? 0;
+      const upper = before ?? NONE;
+      const rows =
+        direction === 'forward'
+          ? statements.forward.all(lower, upper, limit + 1)
+          : statements.backward.all(lower, upper, limit + 1).reverse();
+      const more = rows.length > limit;
+      const items = (direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)).map(toView);
+      const trimmedFront = direction === 'backward' && more;
+      const trimmedBack = direction === 'forward' && more;
+      return {
+        items,
+        hasPreviousPage: trimmedFront || (after !== undefined && statements.anyAtOrBelow.get(after) !== undefined),
+        hasNextPage: trimmedBack || (before !== undefined && statements.anyAtOrAbove.get(before) !== undefined),
+      };
+    },
+    count: async () => statements.total.get()?.total ?? 0,
+  };
+}
