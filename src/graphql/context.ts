@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { CommandBus } from '../kernel/command-bus.js';
 import type { EventStore } from '../kernel/event-store.js';
 import type { QueryBus, RequestScope } from '../kernel/query-bus.js';
-import type { WakeSignal } from '../kernel/wake-signal.js';
+import type { FollowOptions } from '../kernel/event-feed.js';
+import type { StoredEvent } from '../kernel/messages.js';
 
 /** Everything a resolver may touch. Built once per operation (per subscription for streams). */
 export type GraphQLContext = Readonly<{
@@ -10,10 +11,11 @@ export type GraphQLContext = Readonly<{
   queryBus: QueryBus;
   scope: RequestScope;
   store: EventStore;
-  /** Wakes subscription feeds after appends. */
-  appended: WakeSignal;
-  /** Aborted when the server shuts down; live subscriptions complete on it. */
-  shutdown: AbortSignal;
+  /**
+   * Events after a position, then live (see kernel/event-feed.ts). Feeds end
+   * cleanly when the server shuts down.
+   */
+  followEvents: (options: Pick<FollowOptions, 'after' | 'streamId' | 'types'>) => AsyncIterableIterator<StoredEvent>;
   /**
    * Read-your-writes: resolves true once every projection has processed the
    * event at `position`, false when the configured wait ran out.

@@ -4,6 +4,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
+import { followEvents } from '../kernel/event-feed.js';
 import { createRequestScope } from '../kernel/query-bus.js';
 import type { System } from '../system.js';
 import { useHealth } from './health.js';
@@ -12,6 +13,8 @@ export type AppOptions = Readonly<{
   system: System;
   logger: Logger;
   readYourWritesTimeoutMs: number;
+  /** Subscriptions re-read the store this often when no append signal arrives. */
+  pollIntervalMs: number;
   graphiql: boolean;
   isReady: () => boolean;
   /** Aborted on shutdown: ends every live subscription with a clean completion. */
@@ -56,8 +59,12 @@ export function createApp(options: AppOptions): App {
         queryBus: system.queryBus,
         scope: createRequestScope(),
         store: system.store,
-        appended: system.appended,
-        shutdown: options.shutdown,
+        followEvents: (feed) =>
+          followEvents(system.store, system.appended, {
+            ...feed,
+            pollIntervalMs: options.pollIntervalMs,
+            signal: options.shutdown,
+          }),
         projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
         logger: logger.child({ requestId }),

@@ -32,6 +32,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     system,
     logger,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+    pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     graphiql: config.GRAPHIQL,
     isReady: () => ready,
     shutdown: shutdown.signal,

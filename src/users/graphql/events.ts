@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.js';
 import { badUserInput } from '../../graphql/errors.js';
-import { followEvents } from '../../kernel/event-feed.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
 
@@ -51,10 +50,9 @@ builder.subscriptionField('userEvents', (t) =>
     subscribe: async (_root, { userId, after }, ctx) => {
       const from = after == null ? await ctx.store.headPosition() : ctx.store.parsePosition(after);
       if (from === null) throw badUserInput(`"after" is not a position of this event store`, 'after');
-      return followEvents(ctx.store, ctx.appended, {
+      return ctx.followEvents({
         after: from,
         types: USER_EVENT_TYPES,
-        signal: ctx.shutdown,
         ...(userId == null ? {} : { streamId: String(userId) }),
       }) as AsyncIterable<StoredUserEvent>;
     },
