@@ -56,7 +56,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       ready = false;
       const drained = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       shutdown.abort(); // live subscriptions (WS and SSE) complete now
-      await ws.close();
+      await ws.close(Math.min(2000, config.SHUTDOWN_TIMEOUT_MS));
       httpServer.closeIdleConnections();
       const timer = setTimeout(() => {
         logger.warn('shutdown timeout: cutting remaining connections');

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -13,8 +14,15 @@ type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (ar
  */
 export function attachWebSocketServer(httpServer: Server, app: App) {
   const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint });
+  const connections = new Set<{ subscriptions: Record<string, unknown> }>();
   const disposable = useServer(
     {
+      onConnect: (ctx) => {
+        connections.add(ctx);
+      },
+      onClose: (ctx) => {
+        connections.delete(ctx);
+      },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
@@ -44,8 +52,17 @@ export function attachWebSocketServer(httpServer: Server, app: App) {
     },
     wsServer,
   );
+  const hasOpenOperations = () => [...connections].some((ctx) => Object.keys(ctx.subscriptions).length > 0);
   return {
-    /** Closes every socket with 1001 "Going away" and stops accepting new ones. */
-    close: () => disposable.dispose(),
+    /**
+     * Waits (up to `graceMs`) for operations to finish, so each client gets
+     * its "complete" message, then closes every socket with 1001 "Going away".
+     * Subscriptions end when the server's shutdown signal stops their feeds.
+     */
+    close: async (graceMs: number) => {
+      const deadline = Date.now() + graceMs;
+      while (hasOpenOperations() && Date.now() < deadline) await delay(10);
+      await disposable.dispose();
+    },
   };
 }
