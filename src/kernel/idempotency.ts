@@ -13,6 +13,7 @@ export function idempotency(store: Pick<EventStore, 'getIdempotencyRecord' | 'sa
   return async (envelope, _registration, next) => {
     const key = envelope.metadata.idempotencyKey;
     if (key === undefined) return next(envelope);
+    if (!IDEMPOTENCY_KEY.test(key)) return invalidKey();
     const requestHash = hashCommand(envelope.command);
     const replay = (record: IdempotencyRecord): CommandOutcome =>
       record.requestHash === requestHash ? (record.outcome as CommandOutcome) : keyReused();
@@ -34,6 +35,20 @@ export function idempotency(store: Pick<EventStore, 'getIdempotencyRecord' | 'sa
 
 /** Rejection a handler returns when the append lost a race on the idempotency key. */
 export const IDEMPOTENCY_KEY_TAKEN = 'IdempotencyKeyTaken';
+
+/** Printable ASCII, so keys are safe to log and store, and bounded so they cannot bloat every event's metadata. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function invalidKey(): CommandOutcome {
+  return {
+    ok: false,
+    error: {
+      type: 'ValidationError',
+      message: 'The idempotency key is not valid',
+      fields: [{ field: 'idempotencyKey', message: 'must be 1-255 printable ASCII characters without spaces' }],
+    },
+  };
+}
 
 function keyReused(): CommandOutcome {
   return {

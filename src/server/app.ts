@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -47,7 +48,7 @@ export function createApp(options: AppOptions): App {
       maskError: (error, message, isDev) => {
         const masked = maskError(error, message, isDev);
         if (masked !== error) logger.error({ err: error }, 'unexpected error (masked for the client)');
-        return masked;
+        return boundOriginalError(masked);
       },
     },
     plugins: [useHealth({ projector: system.projector, isReady: options.isReady })],
@@ -72,3 +73,26 @@ export function createApp(options: AppOptions): App {
     },
   });
 }
+
+/**
+ * Yoga's request parser attaches the JSON parser's message, which quotes the
+ * request body: a megabyte of bad JSON would come back as a megabyte of error.
+ * Keep the useful start of it (the position of the mistake), not the echo.
+ */
+function boundOriginalError(error: Error): Error {
+  if (!(error instanceof GraphQLError)) return error;
+  const original = error.extensions['originalError'] as { name?: string; message?: string } | undefined;
+  if (!original?.message || original.message.length <= ORIGINAL_MESSAGE_LIMIT) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    path: error.path ?? null,
+    extensions: {
+      ...error.extensions,
+      originalError: { ...original, message: `${original.message.slice(0, ORIGINAL_MESSAGE_LIMIT)}…` },
+    },
+  });
+}
+
+const ORIGINAL_MESSAGE_LIMIT = 120;

@@ -47,12 +47,15 @@ const UpdateUserResult = builder.unionType('UpdateUserResult', {
   resolveType: (value: Tagged) => value.type,
 });
 
+const IDEMPOTENCY_KEY_DESCRIPTION =
+  'Repeating a request with the same key and input returns the first outcome and changes nothing. 1-255 printable ASCII characters.';
+
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
     id: t.id({ description: 'Optional: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.' }),
     username: t.string({ required: true, description: '3-32 letters, digits, "_", "." or "-" after trimming.' }),
     email: t.string({ required: true, description: 'Unique among users, compared ignoring case; at most 254 characters.' }),
-    idempotencyKey: t.string({ description: 'Repeating a request with the same key returns the first outcome.' }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
@@ -61,7 +64,7 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     username: t.string(),
     email: t.string(),
     expectedVersion: t.int({ description: 'Fail with VersionConflict unless the user is at this version.' }),
-    idempotencyKey: t.string(),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
 
