@@ -1,0 +1,476 @@
+/**
+ * Conformance suite for EventStore adapters. Written only against the
+ * interface in src/kernel/event-store.ts, so another adapter (PostgreSQL)
+ * joins by calling `describeEventStoreContract` with its own factory.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AppendConflict, AppendRequest, Appended, EventStore, NewEvent, UniqueValue } from '../../src/kernel/event-store.js';
+import type { StoredEvent } from '../../src/kernel/messages.js';
+import type { Result } from '../../src/kernel/result.js';
+
+export type StoreFactory = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
+
+const event = (type: string, data: object = {}, metadata: Partial<NewEvent['metadata']> = {}): NewEvent => ({
+  type,
+  data,
+  metadata: { occurredAt: '2026-01-01T00:00:00.000Z', ...metadata },
+});
+
+const events = (n: number, prefix = 'Happened'): NewEvent[] =>
+  Array.from({ length: n }, (_, i) => event(`${prefix}${i + 1}`, { n: i + 1 }));
+
+function expectOk(result: Result<Appended, AppendConflict>): Appended {
+  if (!result.ok) throw new Error(`expected the append to succeed, got ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+function expectConflict<T extends AppendConflict['type']>(
+  result: Result<Appended, AppendConflict>,
+  type: T,
+): Extract<AppendConflict, { type: T }> {
+  if (result.ok) throw new Error(`expected ${type}, but the append succeeded at version ${result.value.version}`);
+  expect(result.error.type).toBe(type);
+  return result.error as Extract<AppendConflict, { type: T }>;
+}
+
+/** Every event in the store, read in pages, in global order. */
+async function readEverything(store: EventStore, pageSize = 7): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await store.readAll({ after, limit: pageSize });
+    all.push(...page);
+    if (page.length < pageSize) return all;
+    after = page[page.length - 1]!.position;
+  }
+}
+
+function expectStrictlyIncreasing(values: readonly number[]): void {
+  for (let i = 1; i < values.length; i++) expect(values[i]!, `values[${i}] after ${values[i - 1]}`).toBeGreaterThan(values[i - 1]!);
+}
+
+/** Resolves with the argument of the listener's next call. */
+function nextNotification(store: EventStore): { received: Promise<number>; unsubscribe: () => void } {
+  let unsubscribe = () => {};
+  const received = new Promise<number>((resolve) => {
+    unsubscribe = store.onAppended((head) => resolve(head));
+  });
+  return { received, unsubscribe };
+}
+
+export function describeEventStoreContract(adapterName: string, createStore: StoreFactory): void {
+  describe(`EventStore contract: ${adapterName}`, () => {
+    let store: EventStore;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await createStore());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    const append = (request: Partial<AppendRequest> & Pick<AppendRequest, 'streamId'>) =>
+      store.append({ expectedVersion: 0, events: [event('Happened')], ...request });
+
+    describe('empty store', () => {
+      it('has head 0, no events and empty streams', async () => {
+        expect(await store.headPosition()).toBe(0);
+        expect(await store.readAll({ after: 0, limit: 10 })).toEqual([]);
+        expect(await store.readStream('nobody')).toEqual({ version: 0, events: [] });
+        expect(await store.getIdempotencyRecord('no-such-key')).toBeNull();
+      });
+    });
+
+    describe('append and read', () => {
+      it('appends to a new stream with versions 1..n and increasing positions', async () => {
+        const appended = expectOk(await append({ streamId: 's1', events: events(3) }));
+        expect(appended.streamId).toBe('s1');
+        expect(appended.version).toBe(3);
+        expect(appended.events.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+        expectStrictlyIncreasing(appended.events.map((e) => e.position));
+        expect(appended.events[0]!.position).toBeGreaterThan(0);
+        expect(appended.position).toBe(appended.events[2]!.position);
+        expect(await store.headPosition()).toBe(appended.position);
+      });
+
+      it('continues a stream from its version and keeps positions increasing across appends', async () => {
+        const first = expectOk(await append({ streamId: 's1', events: events(2) }));
+        const second = expectOk(await append({ streamId: 's1', expectedVersion: 2, events: events(2, 'Later') }));
+        expect(second.version).toBe(4);
+        expect(second.events.map((e) => e.streamVersion)).toEqual([3, 4]);
+        expect(second.events[0]!.position).toBeGreaterThan(first.position);
+      });
+
+      it('reads a stream back in order with versions, as append returned it', async () => {
+        const a = expectOk(await append({ streamId: 's1', events: events(2) }));
+        expectOk(await append({ streamId: 'other', events: events(1) }));
+        const b = expectOk(await append({ streamId: 's1', expectedVersion: 2, events: events(1, 'Later') }));
+        const slice = await store.readStream('s1');
+        expect(slice.version).toBe(3);
+        expect(slice.events.map((e) => [e.type, e.streamVersion, e.streamId])).toEqual([
+          ['Happened1', 1, 's1'],
+          ['Happened2', 2, 's1'],
+          ['Later1', 3, 's1'],
+        ]);
+        expect(slice.events).toEqual([...a.events, ...b.events]);
+      });
+
+      it('round-trips data, metadata and schema version as JSON', async () => {
+        const data = {
+          text: 'ünïcödé ✓ "quoted" \\ back\nslash',
+          number: 12.5,
+          negative: -3,
+          flag: false,
+          nothing: null,
+          list: [1, 'two', { three: 3 }],
+          nested: { deeper: { deepest: [] } },
+        };
+        const metadata = {
+          occurredAt: '2026-02-03T04:05:06.789Z',
+          commandId: 'cmd-1',
+          correlationId: 'corr-1',
+          idempotencyKey: 'key-1',
+        };
+        expectOk(await append({ streamId: 's1', events: [{ type: 'Rich', data, metadata, schemaVersion: 3 }] }));
+        const [stored] = (await store.readStream('s1')).events;
+        expect(stored).toMatchObject({ type: 'Rich', data, metadata, schemaVersion: 3, streamId: 's1', streamVersion: 1 });
+        const [fromAll] = await store.readAll({ after: 0, limit: 1 });
+        expect(fromAll).toEqual(stored);
+      });
+
+      it('defaults the schema version to 1', async () => {
+        expectOk(await append({ streamId: 's1' }));
+        expect((await store.readStream('s1')).events[0]!.schemaVersion).toBe(1);
+      });
+    });
+
+    describe('optimistic concurrency', () => {
+      it('rejects a wrong expectedVersion with the actual version and appends nothing', async () => {
+        expectOk(await append({ streamId: 's1', events: events(2) }));
+        const head = await store.headPosition();
+        for (const expectedVersion of [0, 1, 3, 10]) {
+          const conflict = expectConflict(await append({ streamId: 's1', expectedVersion }), 'StreamVersionConflict');
+          expect(conflict).toEqual({ type: 'StreamVersionConflict', streamId: 's1', expectedVersion, actualVersion: 2 });
+        }
+        expect((await store.readStream('s1')).version).toBe(2);
+        expect(await store.headPosition()).toBe(head);
+      });
+
+      it('rejects expecting an existing version of a stream that does not exist', async () => {
+        const conflict = expectConflict(await append({ streamId: 'missing', expectedVersion: 1 }), 'StreamVersionConflict');
+        expect(conflict.actualVersion).toBe(0);
+        expect(await store.headPosition()).toBe(0);
+      });
+
+      it('is atomic: a conflicting append of several events writes none of them', async () => {
+        expectOk(await append({ streamId: 's1', events: events(1) }));
+        const head = await store.headPosition();
+        expectConflict(await append({ streamId: 's1', expectedVersion: 0, events: events(5, 'Lost') }), 'StreamVersionConflict');
+        const all = await readEverything(store);
+        expect(all.map((e) => e.type)).toEqual(['Happened1']);
+        expect(await store.headPosition()).toBe(head);
+        // The next successful append is not disturbed by the failed one.
+        const next = expectOk(await append({ streamId: 's1', expectedVersion: 1, events: events(2, 'Kept') }));
+        expect(next.events.map((e) => e.streamVersion)).toEqual([2, 3]);
+      });
+
+      it('lets exactly one of 20 concurrent appends to a new stream win', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => append({ streamId: 'contested', events: [event('Won', { by: i })] })),
+        );
+        const winners = results.filter((r) => r.ok);
+        expect(winners).toHaveLength(1);
+        for (const result of results.filter((r) => !r.ok)) {
+          expect(expectConflict(result, 'StreamVersionConflict').actualVersion).toBe(1);
+        }
+        const slice = await store.readStream('contested');
+        expect(slice.version).toBe(1);
+        expect(slice.events).toEqual(expectOk(winners[0]!).events);
+      });
+
+      it('gives concurrent appends to different streams unique positions, all visible once in order', async () => {
+        const streams = 25;
+        const perStream = 4;
+        await Promise.all(
+          Array.from({ length: streams }, async (_, s) => {
+            for (let v = 0; v < perStream; v++) {
+              expectOk(await append({ streamId: `stream-${s}`, expectedVersion: v, events: [event('Step', { s, v })] }));
+            }
+          }),
+        );
+        const all = await readEverything(store, 9);
+        expect(all).toHaveLength(streams * perStream);
+        const positions = all.map((e) => e.position);
+        expect(new Set(positions).size).toBe(positions.length);
+        expectStrictlyIncreasing(positions);
+        expect(await store.headPosition()).toBe(positions.at(-1));
+        for (let s = 0; s < streams; s++) {
+          const slice = await store.readStream(`stream-${s}`);
+          expect(slice.events.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4]);
+          expect(slice.events.map((e) => (e.data as { v: number }).v)).toEqual([0, 1, 2, 3]);
+        }
+      });
+    });
+
+    describe('readAll', () => {
+      async function interleave(): Promise<StoredEvent[]> {
+        const order: StoredEvent[] = [];
+        const versions = new Map<string, number>();
+        for (const [streamId, count] of [['a', 2], ['b', 1], ['c', 3], ['a', 1], ['b', 2], ['c', 1]] as const) {
+          const expectedVersion = versions.get(streamId) ?? 0;
+          const appended = expectOk(await append({ streamId, expectedVersion, events: events(count, `${streamId}-`) }));
+          versions.set(streamId, appended.version);
+          order.push(...appended.events);
+        }
+        return order;
+      }
+
+      it('pages through several streams in global order with after/limit', async () => {
+        const written = await interleave();
+        const firstPage = await store.readAll({ after: 0, limit: 4 });
+        expect(firstPage).toEqual(written.slice(0, 4));
+        const secondPage = await store.readAll({ after: firstPage[3]!.position, limit: 4 });
+        expect(secondPage).toEqual(written.slice(4, 8));
+        const rest = await store.readAll({ after: secondPage[3]!.position, limit: 4 });
+        expect(rest).toEqual(written.slice(8));
+        expect(await store.readAll({ after: written.at(-1)!.position, limit: 4 })).toEqual([]);
+        expect(await readEverything(store, 1)).toEqual(written);
+        expect(await readEverything(store, 100)).toEqual(written);
+      });
+
+      it('treats after as exclusive, also from the middle of a batch', async () => {
+        const written = await interleave();
+        const page = await store.readAll({ after: written[5]!.position, limit: 2 });
+        expect(page).toEqual(written.slice(6, 8));
+      });
+
+      it('filters by stream, still in global order and honouring after/limit', async () => {
+        const written = await interleave();
+        const ofC = written.filter((e) => e.streamId === 'c');
+        expect(await store.readAll({ after: 0, limit: 100, streamId: 'c' })).toEqual(ofC);
+        expect(await store.readAll({ after: 0, limit: 2, streamId: 'c' })).toEqual(ofC.slice(0, 2));
+        expect(await store.readAll({ after: ofC[1]!.position, limit: 100, streamId: 'c' })).toEqual(ofC.slice(2));
+        // `after` is a global position: one that belongs to another stream works too.
+        const firstOfA = written.find((e) => e.streamId === 'a')!;
+        const laterOfC = ofC.filter((e) => e.position > firstOfA.position);
+        expect(await store.readAll({ after: firstOfA.position, limit: 100, streamId: 'c' })).toEqual(laterOfC);
+        expect(await store.readAll({ after: 0, limit: 100, streamId: 'nobody' })).toEqual([]);
+      });
+
+      it('reports the head position', async () => {
+        const written = await interleave();
+        expect(await store.headPosition()).toBe(written.at(-1)!.position);
+      });
+    });
+
+    describe('unique values', () => {
+      const email = (value: string): UniqueValue => ({ scope: 'email', value });
+
+      it('lets a stream claim a free value', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+      });
+
+      it('refuses a value another stream holds, with the owner, appending nothing', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+        const head = await store.headPosition();
+        const taken = expectConflict(
+          await append({ streamId: 'u2', events: events(3), claims: [email('b@x'), email('a@x')] }),
+          'UniqueValueTaken',
+        );
+        expect(taken).toEqual({ type: 'UniqueValueTaken', scope: 'email', value: 'a@x', ownerStreamId: 'u1' });
+        expect(await store.readStream('u2')).toEqual({ version: 0, events: [] });
+        expect(await store.headPosition()).toBe(head);
+        // The free value claimed in the same failed request was not kept either.
+        expectOk(await append({ streamId: 'u3', claims: [email('b@x')] }));
+      });
+
+      it('lets the holder claim its own value again', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+        expectOk(await append({ streamId: 'u1', expectedVersion: 1, claims: [email('a@x')] }));
+        expectConflict(await append({ streamId: 'u2', claims: [email('a@x')] }), 'UniqueValueTaken');
+      });
+
+      it('frees a released value for another stream', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+        expectOk(await append({ streamId: 'u1', expectedVersion: 1, releases: [email('a@x')], claims: [email('new@x')] }));
+        expectOk(await append({ streamId: 'u2', claims: [email('a@x')] }));
+        const taken = expectConflict(await append({ streamId: 'u3', claims: [email('new@x')] }), 'UniqueValueTaken');
+        expect(taken.ownerStreamId).toBe('u1');
+      });
+
+      it('does not let a stream release a value another stream holds', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+        expectOk(await append({ streamId: 'u2', releases: [email('a@x')] }));
+        const taken = expectConflict(await append({ streamId: 'u3', claims: [email('a@x')] }), 'UniqueValueTaken');
+        expect(taken.ownerStreamId).toBe('u1');
+      });
+
+      it('rolls back releases when a claim in the same append fails', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('a@x')] }));
+        expectOk(await append({ streamId: 'u2', claims: [email('b@x')] }));
+        // u2 tries to move from b@x to a@x, which u1 holds.
+        expectConflict(
+          await append({ streamId: 'u2', expectedVersion: 1, releases: [email('b@x')], claims: [email('a@x')] }),
+          'UniqueValueTaken',
+        );
+        const taken = expectConflict(await append({ streamId: 'u3', claims: [email('b@x')] }), 'UniqueValueTaken');
+        expect(taken.ownerStreamId).toBe('u2');
+      });
+
+      it('keeps scopes apart', async () => {
+        expectOk(await append({ streamId: 'u1', claims: [email('same')] }));
+        expectOk(await append({ streamId: 'u2', claims: [{ scope: 'username', value: 'same' }] }));
+      });
+
+      it('does not claim anything when the version conflicts', async () => {
+        expectOk(await append({ streamId: 'u1' }));
+        expectConflict(await append({ streamId: 'u1', expectedVersion: 0, claims: [email('a@x')] }), 'StreamVersionConflict');
+        expectOk(await append({ streamId: 'u2', claims: [email('a@x')] }));
+      });
+    });
+
+    describe('idempotency records', () => {
+      it('writes the record in the append, with the outcome computed from the appended result', async () => {
+        let seen: Appended | undefined;
+        const appended = expectOk(
+          await append({
+            streamId: 's1',
+            events: events(2),
+            idempotency: {
+              key: 'k1',
+              requestHash: 'hash-1',
+              outcome: (a) => {
+                seen = a;
+                return { ok: true, value: { streamId: a.streamId, version: a.version, position: a.position } };
+              },
+            },
+          }),
+        );
+        expect(seen).toEqual(appended);
+        expect(await store.getIdempotencyRecord('k1')).toEqual({
+          key: 'k1',
+          requestHash: 'hash-1',
+          outcome: { ok: true, value: { streamId: 's1', version: 2, position: appended.position } },
+        });
+      });
+
+      it('refuses an append under a key that is already recorded, appending nothing', async () => {
+        const idempotency = { key: 'k1', requestHash: 'h', outcome: () => ({ first: true }) };
+        expectOk(await append({ streamId: 's1', idempotency }));
+        const head = await store.headPosition();
+        const taken = expectConflict(
+          await append({ streamId: 's2', events: events(2), idempotency: { ...idempotency, outcome: () => ({ first: false }) } }),
+          'IdempotencyKeyTaken',
+        );
+        expect(taken).toEqual({ type: 'IdempotencyKeyTaken', key: 'k1' });
+        expect(await store.readStream('s2')).toEqual({ version: 0, events: [] });
+        expect(await store.headPosition()).toBe(head);
+        expect((await store.getIdempotencyRecord('k1'))?.outcome).toEqual({ first: true });
+      });
+
+      it('refuses an append under a key recorded with saveIdempotencyRecord', async () => {
+        await store.saveIdempotencyRecord({ key: 'k1', requestHash: 'h', outcome: { ok: false } });
+        expectConflict(
+          await append({ streamId: 's1', idempotency: { key: 'k1', requestHash: 'h', outcome: () => ({}) } }),
+          'IdempotencyKeyTaken',
+        );
+        expect(await store.headPosition()).toBe(0);
+      });
+
+      it('writes no record when the append is rejected', async () => {
+        expectOk(await append({ streamId: 's1' }));
+        expectConflict(
+          await append({ streamId: 's1', expectedVersion: 0, idempotency: { key: 'k1', requestHash: 'h', outcome: () => ({}) } }),
+          'StreamVersionConflict',
+        );
+        expect(await store.getIdempotencyRecord('k1')).toBeNull();
+      });
+
+      it('saveIdempotencyRecord keeps the first record and returns it', async () => {
+        const first = { key: 'k1', requestHash: 'h1', outcome: { ok: false, error: { type: 'UserNotFound', message: 'no' } } };
+        expect(await store.saveIdempotencyRecord(first)).toEqual(first);
+        const second = await store.saveIdempotencyRecord({ key: 'k1', requestHash: 'h2', outcome: { ok: true } });
+        expect(second).toEqual(first);
+        expect(await store.getIdempotencyRecord('k1')).toEqual(first);
+        // Other keys are independent.
+        const other = { key: 'k2', requestHash: 'h2', outcome: [1, 'two', null] };
+        expect(await store.saveIdempotencyRecord(other)).toEqual(other);
+      });
+    });
+
+    describe('onAppended', () => {
+      it('tells listeners the head position after an append', async () => {
+        const { received, unsubscribe } = nextNotification(store);
+        const appended = expectOk(await append({ streamId: 's1', events: events(3) }));
+        expect(await received).toBe(appended.position);
+        expect(await store.headPosition()).toBe(appended.position);
+        unsubscribe();
+      });
+
+      it('stops calling a listener once it unsubscribes', async () => {
+        const calls: number[] = [];
+        const unsubscribe = store.onAppended((head) => calls.push(head));
+        const first = nextNotification(store);
+        const firstAppend = expectOk(await append({ streamId: 's1' }));
+        await first.received;
+        first.unsubscribe();
+        unsubscribe();
+        // A listener still subscribed hears the second append; by then the
+        // unsubscribed one would have heard it too.
+        const second = nextNotification(store);
+        const secondAppend = expectOk(await append({ streamId: 's1', expectedVersion: 1 }));
+        expect(await second.received).toBe(secondAppend.position);
+        second.unsubscribe();
+        expect(calls).toEqual([firstAppend.position]);
+      });
+
+      it('reports a committed append as committed even when a listener throws, and still wakes the others', async () => {
+        // A wake-up listener is not part of the write: its failure must not
+        // make a caller believe (and retry) an append that is already durable.
+        const unsubscribeBad = store.onAppended(() => {
+          throw new Error('listener failed');
+        });
+        const good = nextNotification(store);
+        const result = await append({ streamId: 's1' }).catch((error: unknown) => error);
+        unsubscribeBad();
+        expect(await store.headPosition()).toBe(1);
+        expect(result).toMatchObject({ ok: true, value: { version: 1, position: 1 } });
+        expect(await good.received).toBe(1);
+        good.unsubscribe();
+      });
+
+      it('does not fire for a rejected append', async () => {
+        expectOk(await append({ streamId: 's1' }));
+        const calls: number[] = [];
+        const unsubscribe = store.onAppended((head) => calls.push(head));
+        expectConflict(await append({ streamId: 's1', expectedVersion: 0 }), 'StreamVersionConflict');
+        const marker = nextNotification(store);
+        const next = expectOk(await append({ streamId: 's2' }));
+        await marker.received;
+        marker.unsubscribe();
+        unsubscribe();
+        expect(calls).toEqual([next.position]);
+      });
+    });
+
+    describe('positions as text', () => {
+      it('parses what it formats', async () => {
+        const appended = expectOk(await append({ streamId: 's1', events: events(3) }));
+        for (const position of [0, ...appended.events.map((e) => e.position), 1, 42, 2 ** 31, 10 ** 12]) {
+          const text = store.formatPosition(position);
+          expect(typeof text).toBe('string');
+          expect(store.parsePosition(text)).toBe(position);
+        }
+      });
+
+      const garbage = ['abc', '-1', '', '1e3', '1.5', ' ', ' 1', '0x10', '9'.repeat(30), '9'.repeat(10_000), `${'1'.repeat(400)}a`];
+      it.each(garbage.map((text) => [text.length > 20 ? `${text.slice(0, 8)}… (${text.length} chars)` : JSON.stringify(text), text]))(
+        'rejects %s',
+        (_label, text) => {
+          expect(store.parsePosition(text)).toBeNull();
+        },
+      );
+    });
+  });
+}

@@ -1,0 +1,357 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
+import { createProjector, rebuildProjection, type ProjectionSink, type Projector, type RebuildProgress } from '../../src/kernel/projector.js';
+import { openSqlite, type SqliteDatabase } from '../../src/stores/sqlite/database.js';
+import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
+import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
+import { createSqliteUsersReadModel, usersProjection } from '../../src/users/read-model/sqlite.js';
+
+const occurredAt = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+
+const userCreated = (userId: string, n = 0): NewEvent => ({
+  type: 'UserCreated',
+  data: { userId, username: `name-${userId}`, email: `${userId}@example.com` },
+  metadata: { occurredAt: occurredAt(n) },
+});
+const userUpdated = (userId: string, data: { username?: string; email?: string }, n = 0): NewEvent => ({
+  type: 'UserUpdated',
+  data: { userId, ...data },
+  metadata: { occurredAt: occurredAt(n) },
+});
+
+type UserRow = { id: string; username: string; email: string; version: number; created_at: string; updated_at: string; created_position: number };
+
+describe('projector over SQLite', () => {
+  let dir: string;
+  let store: EventStore;
+  const readDbs: SqliteDatabase[] = [];
+  const projectors: Projector[] = [];
+
+  const openReadDb = (projections: readonly SqliteProjection[] = [usersProjection]) => {
+    const db = openSqlite(join(dir, 'read.db'));
+    prepareReadDatabase(db, projections);
+    readDbs.push(db);
+    return db;
+  };
+  const closeReadDb = (db: SqliteDatabase) => {
+    readDbs.splice(readDbs.indexOf(db), 1);
+    db.close();
+  };
+  const projectorFor = (sinks: readonly ProjectionSink[], options: { batchSize?: number; pollIntervalMs?: number; onError?: (sink: string, error: unknown) => void } = {}) => {
+    const projector = createProjector({ store, sinks, pollIntervalMs: 60_000, ...options });
+    projectors.push(projector);
+    return projector;
+  };
+  const versions = new Map<string, number>();
+  /** Appends to a user's stream at its current version; returns the last position. */
+  const append = async (userId: string, ...events: NewEvent[]): Promise<number> => {
+    const expectedVersion = versions.get(userId) ?? 0;
+    const result = await store.append({ streamId: userId, expectedVersion, events });
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    versions.set(userId, result.value.version);
+    return result.value.position;
+  };
+  const rows = (db: SqliteDatabase) => db.prepare('SELECT * FROM users ORDER BY created_position').all() as UserRow[];
+  const checkpointOf = (db: SqliteDatabase, name = 'users') =>
+    (db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position ?? 0;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'projector-'));
+    store = createSqliteEventStore({ path: join(dir, 'events.db') });
+    versions.clear();
+  });
+  afterEach(async () => {
+    for (const projector of projectors.splice(0)) await projector.stop();
+    for (const db of readDbs.splice(0)) db.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Three users, one renamed and one with a new email; returns the head. */
+  async function seed(): Promise<number> {
+    await append('alice', userCreated('alice', 1));
+    await append('bob', userCreated('bob', 2));
+    await append('alice', userUpdated('alice', { username: 'alice2' }, 3));
+    await append('carol', userCreated('carol', 4), userUpdated('carol', { email: 'carol@new.example.com' }, 5));
+    return store.headPosition();
+  }
+
+  it('catches up on events that exist before it starts', async () => {
+    const head = await seed();
+    const db = openReadDb();
+    const projector = projectorFor([createSqliteProjectionSink(db, usersProjection)]);
+    await projector.start();
+    expect(await projector.waitFor(head, 5000)).toBe(true);
+
+    const readModel = createSqliteUsersReadModel(db);
+    expect(await readModel.count()).toBe(3);
+    const byId = new Map((await readModel.byIds(['alice', 'bob', 'carol', 'nobody'])).map((u) => [u.id, u]));
+    expect(byId.size).toBe(3);
+    expect(byId.get('alice')).toMatchObject({ username: 'alice2', email: 'alice@example.com', version: 2, createdAt: occurredAt(1), updatedAt: occurredAt(3), createdPosition: 1 });
+    expect(byId.get('bob')).toMatchObject({ username: 'name-bob', version: 1, createdPosition: 2 });
+    expect(byId.get('carol')).toMatchObject({ username: 'name-carol', email: 'carol@new.example.com', version: 2, createdPosition: 4 });
+    expect(checkpointOf(db)).toBe(head);
+    expect(await projector.status()).toEqual([{ name: 'users', checkpoint: head, lag: 0, lastError: null }]);
+  });
+
+  it('is woken by appends rather than waiting for its poll interval', async () => {
+    const db = openReadDb();
+    // The poll interval (60 s) is far beyond the waits below: only the append signal can wake it in time.
+    const projector = projectorFor([createSqliteProjectionSink(db, usersProjection)], { pollIntervalMs: 60_000 });
+    await projector.start();
+    for (let i = 0; i < 3; i++) {
+      const position = await append(`user${i}`, userCreated(`user${i}`));
+      expect(await projector.waitFor(position, 5000)).toBe(true);
+      expect(await createSqliteUsersReadModel(db).count()).toBe(i + 1);
+    }
+  });
+
+  it('catches up after a restart between append and projection', async () => {
+    const firstHead = await seed();
+    let db = openReadDb();
+    const first = projectorFor([createSqliteProjectionSink(db, usersProjection)]);
+    await first.start();
+    expect(await first.waitFor(firstHead, 5000)).toBe(true);
+    await first.stop();
+    closeReadDb(db);
+
+    // Written while nothing projects: the read model must pick these up on restart.
+    await append('dave', userCreated('dave', 6));
+    await append('alice', userUpdated('alice', { email: 'alice@new.example.com' }, 7));
+    await append('bob', userUpdated('bob', { username: 'bobby' }, 8));
+    await store.close();
+    store = createSqliteEventStore({ path: join(dir, 'events.db') });
+    const head = await store.headPosition();
+    expect(head).toBeGreaterThan(firstHead);
+
+    db = openReadDb();
+    expect(checkpointOf(db)).toBe(firstHead);
+    const second = projectorFor([createSqliteProjectionSink(db, usersProjection)]);
+    await second.start();
+    expect(await second.waitFor(head, 5000)).toBe(true);
+    expect(checkpointOf(db)).toBe(head);
+    expect(rows(db).map((r) => [r.id, r.username, r.email, r.version])).toEqual([
+      ['alice', 'alice2', 'alice@new.example.com', 3],
+      ['bob', 'bobby', 'bob@example.com', 2],
+      ['carol', 'name-carol', 'carol@new.example.com', 2],
+      ['dave', 'name-dave', 'dave@example.com', 1],
+    ]);
+    expect(await createSqliteUsersReadModel(db).count()).toBe(4);
+  });
+
+  it('applies a batch exactly once: apply with a stale checkpoint returns false and writes nothing', async () => {
+    await seed();
+    const db = openReadDb();
+    const sink = createSqliteProjectionSink(db, usersProjection);
+    const all = await store.readAll({ after: 0, limit: 100 });
+    const firstBatch = all.slice(0, 3);
+    expect(await sink.apply(firstBatch, 0)).toBe(true);
+    expect(await sink.checkpoint()).toBe(firstBatch[2]!.position);
+    const afterFirst = rows(db);
+    expect(afterFirst).toHaveLength(2);
+
+    // Redelivery of the same batch (a second runner, a retry after a lost reply).
+    expect(await sink.apply(firstBatch, 0)).toBe(false);
+    // The next batch, but claimed to follow a checkpoint that is no longer current.
+    expect(await sink.apply(all.slice(3), 0)).toBe(false);
+    expect(await sink.apply(all.slice(3), firstBatch[1]!.position)).toBe(false);
+    expect(rows(db)).toEqual(afterFirst);
+    expect(await createSqliteUsersReadModel(db).count()).toBe(2);
+    expect(await sink.checkpoint()).toBe(firstBatch[2]!.position);
+
+    // From the right checkpoint it goes on.
+    expect(await sink.apply(all.slice(3), firstBatch[2]!.position)).toBe(true);
+    expect(await createSqliteUsersReadModel(db).count()).toBe(3);
+  });
+
+  it('keeps each user once with the right version when two projectors share the read database', async () => {
+    const users = 30;
+    for (let i = 0; i < users; i++) await append(`u${i}`, userCreated(`u${i}`, i));
+    for (let i = 0; i < users; i += 3) await append(`u${i}`, userUpdated(`u${i}`, { username: `renamed${i}` }));
+
+    // Two connections to one read.db, as two server processes would have.
+    let staleApplies = 0;
+    const countingStale = (sink: ProjectionSink): ProjectionSink => ({
+      name: sink.name,
+      checkpoint: () => sink.checkpoint(),
+      reset: () => sink.reset(),
+      apply: async (events, from) => {
+        const applied = await sink.apply(events, from);
+        if (!applied) staleApplies += 1;
+        return applied;
+      },
+    });
+    const a = projectorFor([countingStale(createSqliteProjectionSink(openReadDb(), usersProjection))], { batchSize: 4 });
+    const b = projectorFor([countingStale(createSqliteProjectionSink(openReadDb(), usersProjection))], { batchSize: 4 });
+    await Promise.all([a.start(), b.start()]);
+    // More appends while both run.
+    const live = await Promise.all(Array.from({ length: 10 }, (_, i) => append(`live${i}`, userCreated(`live${i}`))));
+    for (let i = 0; i < 10; i += 2) await append(`live${i}`, userUpdated(`live${i}`, { email: `live${i}@new.example.com` }));
+    const head = await store.headPosition();
+    expect(Math.max(...live)).toBeLessThanOrEqual(head);
+    expect(await a.waitFor(head, 5000)).toBe(true);
+    expect(await b.waitFor(head, 5000)).toBe(true);
+
+    // The race really happened: one runner's batches were refused by the checkpoint guard.
+    expect(staleApplies).toBeGreaterThan(0);
+    const db = readDbs[0]!;
+    const all = rows(db);
+    expect(all).toHaveLength(users + 10);
+    expect(await createSqliteUsersReadModel(db).count()).toBe(users + 10);
+    for (const row of all) expect(row.version, row.id).toBe(versions.get(row.id));
+    expect(all.filter((r) => r.username.startsWith('renamed'))).toHaveLength(10);
+    expect(all.filter((r) => r.email.endsWith('@new.example.com'))).toHaveLength(5);
+    expect(checkpointOf(db)).toBe(head);
+  });
+
+  describe('a projection that fails', () => {
+    let poisoned: Set<string>;
+    const failing: SqliteProjection = {
+      ...usersProjection,
+      apply: (db, event) => {
+        const userId = (event.data as { userId?: string }).userId ?? '';
+        usersProjection.apply(db, event);
+        // Throws after writing this event's row, so a partial batch would be visible if not rolled back.
+        if (poisoned.has(userId)) throw new Error(`cannot project ${userId}`);
+      },
+    };
+    beforeEach(() => {
+      poisoned = new Set(['bad']);
+    });
+
+    async function failOnce(): Promise<{ db: SqliteDatabase; projector: Projector; goodHead: number; head: number; error: Promise<unknown> }> {
+      const goodHead = await seed();
+      const db = openReadDb([failing]);
+      const warmUp = projectorFor([createSqliteProjectionSink(db, failing)]);
+      await warmUp.start();
+      expect(await warmUp.waitFor(goodHead, 5000)).toBe(true);
+      await warmUp.stop();
+      // Appended while stopped, so the restarted projector reads them as one batch:
+      // a good user, the poisoned one, an update of a good user.
+      await append('erin', userCreated('erin', 10));
+      await append('bad', userCreated('bad', 11));
+      await append('bob', userUpdated('bob', { username: 'bobby' }, 12));
+      const head = await store.headPosition();
+      let reportError: (error: unknown) => void = () => {};
+      const error = new Promise<unknown>((resolve) => (reportError = resolve));
+      const projector = projectorFor([createSqliteProjectionSink(db, failing)], { onError: (_sink, e) => reportError(e) });
+      await projector.start();
+      return { db, projector, goodHead, head, error };
+    }
+
+    it('rolls back the whole batch, keeps the checkpoint and reports lastError', async () => {
+      const { db, projector, goodHead, error } = await failOnce();
+      expect(await error).toMatchObject({ message: 'cannot project bad' });
+      // Neither erin (before the poisoned event) nor bad (written, then thrown) nor bob's rename.
+      expect(rows(db).map((r) => [r.id, r.username])).toEqual([
+        ['alice', 'alice2'],
+        ['bob', 'name-bob'],
+        ['carol', 'name-carol'],
+      ]);
+      expect(await createSqliteUsersReadModel(db).count()).toBe(3);
+      expect(checkpointOf(db)).toBe(goodHead);
+      const [status] = await projector.status();
+      expect(status).toMatchObject({ name: 'users', lastError: 'cannot project bad' });
+      expect(await projector.waitFor(goodHead + 1, 50)).toBe(false);
+    });
+
+    it('keeps reporting the stored checkpoint and the true lag while failing', async () => {
+      const { projector, goodHead, head, error } = await failOnce();
+      await error;
+      // ProjectionStatus.lag is documented as "events this projection has not applied yet".
+      expect(await projector.status()).toEqual([{ name: 'users', checkpoint: goodHead, lag: head - goodHead, lastError: 'cannot project bad' }]);
+    });
+
+    it('still answers waitFor for positions it has already passed while failing', async () => {
+      const { projector, goodHead, error } = await failOnce();
+      await error;
+      // Every event up to goodHead is in the read model (see above); a reader
+      // waiting for its own earlier write must not be told otherwise.
+      expect(await projector.waitFor(goodHead, 1000)).toBe(true);
+    });
+
+    it('retries and catches up once the handler works again, clearing lastError', async () => {
+      const { db, projector, head, error } = await failOnce();
+      await error;
+      poisoned.clear();
+      expect(await projector.waitFor(head, 5000)).toBe(true);
+      expect(rows(db).map((r) => [r.id, r.username])).toEqual([
+        ['alice', 'alice2'],
+        ['bob', 'bobby'],
+        ['carol', 'name-carol'],
+        ['erin', 'name-erin'],
+        ['bad', 'name-bad'],
+      ]);
+      expect(await createSqliteUsersReadModel(db).count()).toBe(5);
+      expect(await projector.status()).toEqual([{ name: 'users', checkpoint: head, lag: 0, lastError: null }]);
+    });
+  });
+
+  it('rebuilds: resets and replays to the same rows, reporting progress', async () => {
+    await seed();
+    for (let i = 0; i < 7; i++) await append(`extra${i}`, userCreated(`extra${i}`, 20 + i));
+    const head = await store.headPosition();
+    const db = openReadDb();
+    const sink = createSqliteProjectionSink(db, usersProjection);
+    const projector = projectorFor([sink]);
+    await projector.start();
+    expect(await projector.waitFor(head, 5000)).toBe(true);
+    await projector.stop();
+    const expected = rows(db);
+    expect(expected).toHaveLength(10);
+
+    // Damage the read model so that only a real replay restores it.
+    db.exec("UPDATE users SET username = 'garbage'; DELETE FROM users WHERE id = 'bob'; UPDATE users_count SET total = 999");
+    const progress: RebuildProgress[] = [];
+    const result = await rebuildProjection(store, sink, { batchSize: 4, onProgress: (p) => progress.push(p) });
+
+    expect(rows(db)).toEqual(expected);
+    expect(await createSqliteUsersReadModel(db).count()).toBe(10);
+    expect(await sink.checkpoint()).toBe(head);
+    expect(result).toEqual({ applied: head, position: head, head });
+    const batches = Math.ceil(head / 4);
+    expect(progress.map((p) => p.applied)).toEqual(Array.from({ length: batches }, (_, i) => Math.min(head, (i + 1) * 4)));
+    expect(progress.at(-1)).toEqual({ applied: head, position: head, head });
+    for (const p of progress) expect(p.head).toBe(head);
+  });
+
+  it('refuses to finish a rebuild when another runner moves the checkpoint', async () => {
+    const head = await seed();
+    const db = openReadDb();
+    const sink = createSqliteProjectionSink(db, usersProjection);
+    const intruder = createSqliteProjectionSink(openReadDb(), usersProjection);
+    const events = await store.readAll({ after: 0, limit: 100 });
+    const racing: ProjectionSink = {
+      name: sink.name,
+      checkpoint: () => sink.checkpoint(),
+      reset: () => sink.reset(),
+      apply: async (batch, from) => {
+        // A forgotten server applies the first events just before the rebuild does.
+        await intruder.apply(events.slice(0, 1), 0);
+        return sink.apply(batch, from);
+      },
+    };
+    await expect(rebuildProjection(store, racing, { batchSize: 2 })).rejects.toThrow(/Checkpoint of users moved during rebuild/);
+    // Only the intruder's event took effect; nothing was applied twice.
+    expect(await createSqliteUsersReadModel(db).count()).toBe(1);
+    expect(checkpointOf(db)).toBe(events[0]!.position);
+    expect(head).toBeGreaterThan(1);
+  });
+
+  it('waitFor resolves false when the position is not reached in time, and on stop', async () => {
+    const head = await seed();
+    const db = openReadDb();
+    const projector = projectorFor([createSqliteProjectionSink(db, usersProjection)]);
+    expect(await projector.waitFor(head, 20)).toBe(false); // not started
+    await projector.start();
+    expect(await projector.waitFor(head, 5000)).toBe(true);
+    expect(await projector.waitFor(head + 1, 50)).toBe(false);
+    const pending = projector.waitFor(head + 1, 60_000);
+    await projector.stop();
+    expect(await pending).toBe(false);
+    expect(await projector.waitFor(head, 10)).toBe(true); // already passed
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createCommandBus, validation, type CommandOutcome } from '../../src/kernel/command-bus.js';
+import { hashCommand } from '../../src/kernel/idempotency.js';
+import { createKeyedLock } from '../../src/kernel/keyed-lock.js';
+import { createWakeSignal } from '../../src/kernel/wake-signal.js';
+import { createUserRules } from '../../src/users/input-rules.js';
+
+describe('wake signal', () => {
+  it('does not lose a notification that arrives between reading the version and waiting', async () => {
+    const signal = createWakeSignal();
+    const seen = signal.version();
+    signal.notify();
+    // Resolves at once although nobody notifies again; a 60 s timeout would hang the test otherwise.
+    await signal.wait(seen, 60_000);
+    expect(signal.version()).toBe(seen + 1);
+  });
+
+  it('wakes every waiter on notify', async () => {
+    const signal = createWakeSignal();
+    const seen = signal.version();
+    const woken: number[] = [];
+    const waits = [1, 2, 3].map((n) => signal.wait(seen, 60_000).then(() => woken.push(n)));
+    signal.notify();
+    await Promise.all(waits);
+    expect(woken.sort()).toEqual([1, 2, 3]);
+  });
+
+  it('returns on abort and on timeout', async () => {
+    const signal = createWakeSignal();
+    const abort = new AbortController();
+    const waiting = signal.wait(signal.version(), 60_000, abort.signal);
+    abort.abort();
+    await waiting;
+    await signal.wait(signal.version(), 1);
+    expect(signal.version()).toBe(0);
+  });
+});
+
+describe('keyed lock', () => {
+  it('runs tasks of one key one at a time, in order, and keeps going after a failure', async () => {
+    const withLock = createKeyedLock();
+    const log: string[] = [];
+    const task = (name: string, fail = false) => async () => {
+      log.push(`${name}:start`);
+      await new Promise((resolve) => setImmediate(resolve));
+      log.push(`${name}:end`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([withLock('k', task('a')), withLock('k', task('b', true)), withLock('k', task('c'))]);
+    expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('runs tasks of different keys side by side', async () => {
+    const withLock = createKeyedLock();
+    let release: () => void = () => {};
+    const blocked = withLock('a', () => new Promise<void>((resolve) => (release = resolve)));
+    // Would deadlock if key "b" waited for key "a".
+    expect(await withLock('b', async () => 'b done')).toBe('b done');
+    release();
+    await blocked;
+  });
+});
+
+describe('command hash', () => {
+  it('ignores key order and undefined fields but not values or types', () => {
+    const base = hashCommand({ type: 'CreateUser', data: { username: 'a', email: 'e' } });
+    expect(hashCommand({ type: 'CreateUser', data: { email: 'e', username: 'a' } })).toBe(base);
+    expect(hashCommand({ type: 'CreateUser', data: { email: 'e', username: 'a', userId: undefined } })).toBe(base);
+    expect(hashCommand({ type: 'CreateUser', data: { email: 'e', username: 'b' } })).not.toBe(base);
+    expect(hashCommand({ type: 'UpdateUser', data: { email: 'e', username: 'a' } })).not.toBe(base);
+    expect(hashCommand({ type: 'X', data: { n: 1 } })).not.toBe(hashCommand({ type: 'X', data: { n: '1' } }));
+    expect(hashCommand({ type: 'X', data: { a: { b: 1, c: 2 } } })).toBe(hashCommand({ type: 'X', data: { a: { c: 2, b: 1 } } }));
+  });
+});
+
+describe('command bus', () => {
+  const ok: CommandOutcome = { ok: true, value: { streamId: 's', version: 1, position: 1, changed: true } };
+
+  it('runs middlewares in order around the handler and passes normalised data', async () => {
+    const order: string[] = [];
+    const seen: unknown[] = [];
+    const bus = createCommandBus([
+      async (envelope, _registration, next) => {
+        order.push('outer');
+        return next(envelope);
+      },
+      validation,
+    ]);
+    bus.register('CreateUser', {
+      schema: createUserRules,
+      handle: async ({ command }) => {
+        order.push('handler');
+        seen.push(command.data);
+        return ok;
+      },
+    });
+    expect(await bus.execute({ type: 'CreateUser', data: { username: ' bob ', email: 'b@example.com' } })).toEqual(ok);
+    expect(order).toEqual(['outer', 'handler']);
+    expect(seen).toEqual([{ username: 'bob', email: 'b@example.com' }]);
+  });
+
+  it('does not call the handler for invalid data', async () => {
+    const bus = createCommandBus([validation]);
+    let called = false;
+    bus.register('CreateUser', {
+      schema: createUserRules,
+      handle: async () => {
+        called = true;
+        return ok;
+      },
+    });
+    const outcome = await bus.execute({ type: 'CreateUser', data: { username: 'b', email: 'x' } });
+    expect(outcome).toMatchObject({ ok: false, error: { type: 'ValidationError', fields: [{ field: 'username' }, { field: 'email' }] } });
+    expect(called).toBe(false);
+  });
+
+  it('refuses registering a command type twice and names unknown types', async () => {
+    const bus = createCommandBus();
+    bus.register('A', { handle: async () => ok });
+    expect(() => bus.register('A', { handle: async () => ok })).toThrow(/"A" is already registered/);
+    await expect(bus.execute({ type: 'B', data: {} })).rejects.toThrow('No handler is registered for command "B" (known: A)');
+  });
+});
