@@ -24,7 +24,8 @@ export type CommandOutcome<R extends Rejection = Rejection> = Result<CommandSucc
 export type CommandSchema<Data> = Readonly<{
   safeParse: (data: unknown) => { success: true; data: Data } | { success: false; error: { issues: readonly SchemaIssue[] } };
 }>;
-export type SchemaIssue = Readonly<{ path: readonly PropertyKey[]; message: string }>;
+/** `keys` names the offending keys of an unrecognised-keys issue, whose path is the parent object. */
+export type SchemaIssue = Readonly<{ path: readonly PropertyKey[]; message: string; keys?: readonly string[] }>;
 
 export type CommandEnvelope<C extends Command = Command> = Readonly<{
   command: C;
@@ -72,7 +73,7 @@ export function createCommandBus(middlewares: readonly CommandMiddleware[] = [])
     if (!registration) return Promise.reject(new UnknownCommandError(command.type, [...registrations.keys()]));
     const envelope: CommandEnvelope = {
       command,
-      metadata: { commandId: metadata.commandId ?? randomUUID(), now: metadata.now ?? new Date(), ...metadata },
+      metadata: { ...metadata, commandId: metadata.commandId ?? randomUUID(), now: metadata.now ?? new Date() },
     };
     const run = (index: number, current: CommandEnvelope): Promise<CommandOutcome> => {
       const middleware = middlewares[index];
@@ -90,7 +91,12 @@ export const validation: CommandMiddleware = (envelope, registration, next) => {
   if (!registration.schema) return next(envelope);
   const parsed = registration.schema.safeParse(envelope.command.data);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));
+    const fields = parsed.error.issues.flatMap((issue) =>
+      (issue.keys ?? [undefined]).map((key) => ({
+        field: [...issue.path, ...(key === undefined ? [] : [key])].map(String).join('.'),
+        message: issue.message,
+      })),
+    );
     return Promise.resolve({
       ok: false,
       error: { type: 'ValidationError', message: 'The input is not valid', fields },

@@ -16,7 +16,7 @@ export type DeciderHandlerOptions<C extends Command, E extends Event, S, R exten
   versionConflict: (conflict: { expectedVersion: number; actualVersion: number }) => R;
   /** Which unique values the state change claims and frees; written atomically with the events. */
   uniqueValues?: (before: S, after: S) => UniqueValueChanges;
-  uniqueValueTaken?: (taken: UniqueValue) => R;
+  uniqueValueTaken?: (taken: UniqueValue, command: C) => R;
   /** Attempts when another writer moved the stream between read and append. */
   maxAttempts?: number;
 }>;
@@ -29,7 +29,7 @@ export type DeciderHandlerOptions<C extends Command, E extends Event, S, R exten
 export function deciderHandler<C extends Command, E extends Event, S, R extends Rejection>(
   options: DeciderHandlerOptions<C, E, S, R>,
 ): CommandHandler<C> {
-  const { decider, store, maxAttempts = 5 } = options;
+  const { decider, store, maxAttempts = 10 } = options;
   const withStreamLock = createKeyedLock();
 
   const attempt = async ({ command, metadata }: CommandEnvelope<C>): Promise<CommandOutcome | 'retry'> => {
@@ -77,7 +77,7 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
         return { ok: false, error: options.versionConflict({ expectedVersion, actualVersion: conflict.actualVersion }) };
       case 'UniqueValueTaken':
         if (!options.uniqueValueTaken) throw new Error(`Unique value conflict in ${conflict.scope} with no handler`);
-        return { ok: false, error: options.uniqueValueTaken(conflict) };
+        return { ok: false, error: options.uniqueValueTaken(conflict, command) };
       case 'IdempotencyKeyTaken':
         return { ok: false, error: { type: IDEMPOTENCY_KEY_TAKEN, message: 'The idempotency key was taken concurrently' } };
     }

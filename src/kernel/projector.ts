@@ -88,7 +88,9 @@ export function createProjector(options: ProjectorOptions): Projector {
         failures += 1;
         errors.set(sink.name, error instanceof Error ? error.message : String(error));
         onError(sink.name, error);
-        checkpoints.delete(sink.name);
+        // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
+        checkpoints.set(sink.name, await sink.checkpoint().catch(() => checkpoints.get(sink.name) ?? 0));
+        settleWaiters();
         // Appends must not cut the backoff short; only stop() may.
         await delay(Math.min(30_000, 100 * 2 ** Math.min(failures, 9)), undefined, { signal: stopping.signal }).catch(() => {});
       }

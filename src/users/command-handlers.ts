@@ -25,7 +25,8 @@ export function registerUserCommands(bus: CommandBus, store: EventStore): void {
     expectedVersion: (command) => (command.type === 'UpdateUser' ? command.data.expectedVersion : undefined),
     versionConflict: ({ expectedVersion, actualVersion }) => versionConflict(expectedVersion, actualVersion),
     uniqueValues: emailChanges,
-    uniqueValueTaken: ({ value }) => emailTaken(value),
+    // Report the address as the client wrote it, not its comparison key.
+    uniqueValueTaken: ({ value }, command) => emailTaken(command.data.email ?? value),
   });
 
   bus.register<CreateUser>('CreateUser', {

@@ -397,15 +397,15 @@ describe('user commands through the command bus on SQLite', () => {
       expect((await store.readStream('u1')).version).toBe(2);
     });
 
-    it('gives up with an error naming the command after losing 5 races in a row, appending nothing of its own', async () => {
+    it('gives up with an error naming the command after losing 10 races in a row (the default budget), appending nothing of its own', async () => {
       success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
       const other = openInterleavedBus(async (call) => success(await bus.execute(updateUser({ userId: 'u1', username: `winner${call}` }))));
       await expect(other.execute(updateUser({ userId: 'u1', username: 'starved' }))).rejects.toThrow(
-        'Command UpdateUser lost 5 concurrency races in a row',
+        'Command UpdateUser lost 10 concurrency races in a row',
       );
-      expect(versionConflicts).toBe(5);
+      expect(versionConflicts).toBe(10);
       const stream = await store.readStream('u1');
-      expect(stream.version).toBe(6);
+      expect(stream.version).toBe(11);
       expect(stream.events.some((e) => (e.data as { username?: string }).username === 'starved')).toBe(false);
     });
 

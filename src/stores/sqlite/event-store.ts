@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { fail, ok } from '../../kernel/result.js';
@@ -73,7 +72,16 @@ export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Dura
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', migrations);
-  const appended = new EventEmitter().setMaxListeners(0);
+  const listeners = new Set<(head: number) => void>();
+  const notify = (head: number) => {
+    for (const listener of listeners) {
+      try {
+        listener(head);
+      } catch {
+        // A wake-up listener's failure is its own; the append has committed and other listeners still run.
+      }
+    }
+  };
 
   const statements = {
     streamVersion: db.prepare<[string], { version: number | null }>(
@@ -152,14 +160,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   return {
     append: async (request) => {
       if (request.events.length === 0) throw new Error('append needs at least one event');
+      let result: Appended;
       try {
-        const result = appendInTransaction.immediate(request);
-        appended.emit('appended', result.position);
-        return ok(result);
+        result = appendInTransaction.immediate(request);
       } catch (error) {
         if (error instanceof Rollback) return fail(error.conflict);
         throw error;
       }
+      // Committed: from here on nothing may turn this into a failure the caller would retry.
+      notify(result.position);
+      return ok(result);
     },
     readStream: async (streamId) => {
       const events = statements.readStream.all(streamId).map(toStoredEvent);
@@ -177,13 +187,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       return readRecord(record.key)!;
     },
     onAppended: (listener) => {
-      appended.on('appended', listener);
-      return () => appended.off('appended', listener);
+      const own = (head: number) => listener(head);
+      listeners.add(own);
+      return () => listeners.delete(own);
     },
     parsePosition: (text) => (POSITION_TEXT.test(text) ? Number(text) : null),
     formatPosition: (position) => String(position),
     close: async () => {
-      appended.removeAllListeners();
+      listeners.clear();
       db.close();
     },
   };
