@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate } from '@graphql-codegen/cli';
+import { describe, expect, it } from 'vitest';
+import codegenConfig from '../../codegen.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+
+describe('the checked-in contract', () => {
+  it('schema.graphql is the schema the server serves', { timeout: 60_000 }, () => {
+    // printedSchema() runs under tsx, exactly as `npm run schema` runs it: inside
+    // vitest, src/ and Pothos could load two copies of graphql and refuse to mix them.
+    const served = execFileSync(
+      join(root, 'node_modules/.bin/tsx'),
+      ['-e', "import('./src/graphql/schema.ts').then((m) => process.stdout.write(m.printedSchema()))"],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(served).toContain('type Query');
+    const checkedIn = read('schema.graphql');
+    expect(checkedIn === served, 'schema.graphql differs from src/graphql/schema.ts: run `npm run schema` and commit the result').toBe(true);
+  });
+
+  it('test/gql/ is what codegen makes of schema.graphql and the test operations', { timeout: 60_000 }, async () => {
+    const outputs = await generate({ ...codegenConfig, cwd: root, silent: true }, false);
+    const stale = 'test/gql/ is stale: run `npm run codegen` and commit the result';
+
+    const generated = new Map<string, string>(outputs.map((o: { filename: string; content: string }) => [relative(root, resolve(root, o.filename)), o.content]));
+    expect(generated.size, stale).toBeGreaterThan(0);
+    const checkedIn = readdirSync(join(root, 'test/gql'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(root, join(entry.parentPath, String(entry.name))))
+      .sort();
+    expect(checkedIn, stale).toEqual([...generated.keys()].sort());
+    for (const [path, content] of generated) {
+      expect(read(path) === content, `${path}: ${stale}`).toBe(true);
+    }
+  });
+});
