@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // One copy of graphql for everything: vite would otherwise load graphql's ESM build for our
+    // files while graphql-yoga (loaded by Node) gets the CommonJS one, and instanceof checks
+    // across the two fail (yoga then masks our own GraphQLErrors).
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

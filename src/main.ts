@@ -8,10 +8,10 @@ import { openForRebuild } from './system.js';
 const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
 Usage:
-  npm start                      serve the API (same as: tsx src/main.ts serve)
+  npm start                      serve the API (node --import tsx src/main.ts serve)
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
                                  stop the server on this DATA_DIR first
-  tsx src/main.ts --help         this text
+  npm start -- --help            this text
 
 Settings (environment variables):
 ${configHelp()}

@@ -50,6 +50,10 @@ builder.subscriptionField('userEvents', (t) =>
     subscribe: async (_root, { userId, after }, ctx) => {
       const from = after == null ? await ctx.store.headPosition() : ctx.store.parsePosition(after);
       if (from === null) throw badUserInput(`"after" is not a position of this event store`, 'after');
+      if (after != null && from > (await ctx.store.headPosition())) {
+        // Not from this store's log (another store, or one that was reset): waiting would never deliver it.
+        throw badUserInput(`"after" is beyond the end of the event log`, 'after');
+      }
       return ctx.followEvents({
         after: from,
         types: USER_EVENT_TYPES,

@@ -132,9 +132,14 @@ async function afterWrite(success: CommandSuccess, ctx: GraphQLContext) {
   const reached = await ctx.projectionsReached(success.position);
   ctx.scope.clear();
   let user = reached ? await ctx.queryBus.execute(getUser(success.streamId), ctx.scope) : null;
-  if (!user || user.version < success.version) {
-    if (reached) ctx.logger.warn({ streamId: success.streamId }, 'read model behind after its checkpoint passed the write');
-    user = userViewFromStream((await ctx.store.readStream(success.streamId)).events);
+  // The payload is the user exactly as this command left it: a later write (or, for an
+  // idempotent replay, everything since the first outcome) is not part of this answer.
+  if (!user || user.version !== success.version) {
+    if (reached && (!user || user.version < success.version)) {
+      ctx.logger.warn({ streamId: success.streamId }, 'read model behind after its checkpoint passed the write');
+    }
+    const { events } = await ctx.store.readStream(success.streamId);
+    user = userViewFromStream(events.filter((event) => event.streamVersion <= success.version));
   }
   if (!user) throw new Error(`User ${success.streamId} has no events after a successful command`);
   return { user, position: ctx.store.formatPosition(success.position) };
