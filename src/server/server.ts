@@ -41,6 +41,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const ws = attachWebSocketServer(httpServer, app);
 
   await system.projector.start();
+  const behind = (await system.projector.status()).filter((projection) => projection.lag > 0);
+  if (behind.length > 0) {
+    // Served meanwhile; /health shows the lag shrinking, and mutations still read their own writes.
+    logger.info({ projections: behind.map(({ name, checkpoint, lag }) => ({ name, checkpoint, lag })) }, 'projections catching up');
+  }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
