@@ -1,5 +1,5 @@
 import type { CommandEnvelope, CommandHandler, CommandOutcome, Rejection } from './command-bus.js';
-import type { Decider } from './decider.js';
+import { foldEvents, type Decider } from './decider.js';
 import type { EventStore, NewEvent, UniqueValue } from './event-store.js';
 import { IDEMPOTENCY_KEY_TAKEN } from './idempotency.js';
 import { createKeyedLock } from './keyed-lock.js';
@@ -35,7 +35,7 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
   const attempt = async ({ command, metadata }: CommandEnvelope<C>): Promise<CommandOutcome | 'retry'> => {
     const streamId = options.streamId(command);
     const stream = await store.readStream(streamId);
-    const state = stream.events.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
+    const state = foldEvents(decider, stream.events as unknown as readonly E[]);
     const expectedVersion = options.expectedVersion?.(command);
     if (expectedVersion !== undefined && expectedVersion !== stream.version) {
       return { ok: false, error: options.versionConflict({ expectedVersion, actualVersion: stream.version }) };

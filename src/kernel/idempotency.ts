@@ -39,27 +39,14 @@ export const IDEMPOTENCY_KEY_TAKEN = 'IdempotencyKeyTaken';
 /** Printable ASCII, so keys are safe to log and store, and bounded so they cannot bloat every event's metadata. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-function invalidKey(): CommandOutcome {
-  return {
-    ok: false,
-    error: {
-      type: 'ValidationError',
-      message: 'The idempotency key is not valid',
-      fields: [{ field: 'idempotencyKey', message: 'must be 1-255 printable ASCII characters without spaces' }],
-    },
-  };
+function keyRejected(message: string, field: string): CommandOutcome {
+  return { ok: false, error: { type: 'ValidationError', message, fields: [{ field: 'idempotencyKey', message: field }] } };
 }
 
-function keyReused(): CommandOutcome {
-  return {
-    ok: false,
-    error: {
-      type: 'ValidationError',
-      message: 'The idempotency key was already used with different input',
-      fields: [{ field: 'idempotencyKey', message: 'already used with different input' }],
-    },
-  };
-}
+const invalidKey = () =>
+  keyRejected('The idempotency key is not valid', 'must be 1-255 printable ASCII characters without spaces');
+const keyReused = () =>
+  keyRejected('The idempotency key was already used with different input', 'already used with different input');
 
 export function hashCommand(command: Command): string {
   return createHash('sha256').update(canonicalJson({ type: command.type, data: command.data })).digest('base64url');

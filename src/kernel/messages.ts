@@ -48,9 +48,6 @@ export type StoredEvent<E extends Event = Event> = E &
     metadata: EventMetadata;
   }>;
 
-/** A stream version of 0 means "no events yet". */
-export const NO_STREAM = 0;
-
 /** Exhaustiveness guard for `switch (message.type)`. */
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`Unhandled ${what}: ${JSON.stringify(value)}`);
