@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { rebuildProjection, type RebuildProgress } from './kernel/projector.js';
+import { rebuildProjection, type RebuildProgress } from './kernel/rebuild.js';
 import { ConfigError, configHelp, loadConfig, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
@@ -63,11 +63,11 @@ async function rebuild(config: Config, names: readonly string[]) {
 
 function progressBar(name: string) {
   let last = 0;
-  return ({ applied, position, head }: RebuildProgress) => {
+  return ({ applied, total }: RebuildProgress) => {
     const now = performance.now();
-    if (now - last < 100 && position < head) return;
+    if (now - last < 100 && applied < total) return;
     last = now;
-    const ratio = head === 0 ? 1 : Math.min(1, position / head);
+    const ratio = total === 0 ? 1 : Math.min(1, applied / total);
     const width = 30;
     const bar = '#'.repeat(Math.round(ratio * width)).padEnd(width, '.');
     process.stderr.write(`\r${name} [${bar}] ${(ratio * 100).toFixed(1).padStart(5)}%  ${applied} events`);

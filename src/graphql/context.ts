@@ -4,6 +4,7 @@ import type { EventStore } from '../kernel/event-store.js';
 import type { QueryBus, RequestScope } from '../kernel/query-bus.js';
 import type { FollowOptions } from '../kernel/event-feed.js';
 import type { StoredEvent } from '../kernel/messages.js';
+import type { Position } from '../kernel/position.js';
 
 /** Everything a resolver may touch. Built once per operation (per subscription for streams). */
 export type GraphQLContext = Readonly<{
@@ -20,7 +21,7 @@ export type GraphQLContext = Readonly<{
    * Read-your-writes: resolves true once every projection has processed the
    * event at `position`, false when the configured wait ran out.
    */
-  projectionsReached: (position: number) => Promise<boolean>;
+  projectionsReached: (position: Position) => Promise<boolean>;
   requestId: string;
   logger: Logger;
 }>;

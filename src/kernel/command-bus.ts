@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command, CommandMetadata } from './messages.js';
+import type { Position } from './position.js';
 import type { Result } from './result.js';
 
 /** Every expected failure carries a `type` tag and a human-readable message. */
@@ -13,7 +14,7 @@ export type CommandSuccess = Readonly<{
   streamId: string;
   version: number;
   /** Global position of the command's last event, or of the stream's last event when nothing changed. */
-  position: number;
+  position: Position;
   /** False when the decision produced no events (an update that changes nothing). */
   changed: boolean;
 }>;

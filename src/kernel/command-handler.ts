@@ -4,6 +4,7 @@ import type { EventStore, NewEvent, UniqueValue } from './event-store.js';
 import { IDEMPOTENCY_KEY_TAKEN } from './idempotency.js';
 import { createKeyedLock } from './keyed-lock.js';
 import type { Command, CommandMetadata, Event } from './messages.js';
+import { LOG_START } from './position.js';
 
 export type UniqueValueChanges = Readonly<{ claims: readonly UniqueValue[]; releases: readonly UniqueValue[] }>;
 
@@ -43,7 +44,7 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     const decision = decider.decide(command, state, metadata);
     if (!decision.ok) return decision;
     if (decision.value.length === 0) {
-      const position = stream.events.at(-1)?.position ?? 0;
+      const position = stream.events.at(-1)?.position ?? LOG_START;
       return { ok: true, value: { streamId, version: stream.version, position, changed: false } };
     }
 

@@ -1,10 +1,11 @@
 import type { EventStore } from './event-store.js';
 import type { StoredEvent } from './messages.js';
+import type { Position } from './position.js';
 import type { WakeSignal } from './wake-signal.js';
 
 export type FollowOptions = Readonly<{
   /** Exclusive: the first event delivered is the first one after this position. */
-  after: number;
+  after: Position;
   streamId?: string;
   types?: ReadonlySet<string>;
   pageSize?: number;

@@ -1,4 +1,5 @@
 import type { Event, EventMetadata, StoredEvent } from './messages.js';
+import type { Position } from './position.js';
 import type { Result } from './result.js';
 
 export type NewEvent = Event & Readonly<{ schemaVersion?: number; metadata: EventMetadata }>;
@@ -34,7 +35,7 @@ export type Appended = Readonly<{
   /** The stream version after the append. */
   version: number;
   /** Global position of the last appended event. */
-  position: number;
+  position: Position;
   events: readonly StoredEvent[];
 }>;
 
@@ -46,8 +47,8 @@ export type AppendConflict =
 export type StreamSlice = Readonly<{ version: number; events: readonly StoredEvent[] }>;
 
 export type ReadAllOptions = Readonly<{
-  /** Exclusive lower bound; 0 reads from the beginning. */
-  after: number;
+  /** Exclusive lower bound; `LOG_START` reads from the beginning. */
+  after: Position;
   limit: number;
   /** Only events of this stream (still in global order). */
   streamId?: string;
@@ -63,8 +64,8 @@ export interface EventStore {
   readStream(streamId: string): Promise<StreamSlice>;
   /** Events after a position in global order, at most `limit` of them. */
   readAll(options: ReadAllOptions): Promise<readonly StoredEvent[]>;
-  /** Position of the newest event visible to readers; 0 when empty. */
-  headPosition(): Promise<number>;
+  /** Position of the newest event visible to readers; `LOG_START` when empty. */
+  headPosition(): Promise<Position>;
   getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
   /** Stores the record unless the key exists; returns the record that is stored now. */
   saveIdempotencyRecord(record: IdempotencyRecord): Promise<IdempotencyRecord>;
@@ -73,9 +74,17 @@ export interface EventStore {
    * processes, for stores that can tell). Carries no events: readers go back
    * to the store, which stays the source of truth.
    */
-  onAppended(listener: (headPosition: number) => void): () => void;
-  /** Parses a client-supplied position; null when the text is not a position of this store. */
-  parsePosition(text: string): number | null;
-  formatPosition(position: number): string;
+  onAppended(listener: () => void): () => void;
+  /** True for `LOG_START` and for the position of a stored event: a client's `after` must be one of these. */
+  isEventPosition(position: Position): Promise<boolean>;
+  /** Reads a client-supplied position, or says why it is not a position of this store. */
+  parsePosition(text: string): Result<Position, string>;
+  /** The opaque string clients see, tagged with the kind of store that made it. */
+  formatPosition(position: Position): string;
+  /**
+   * Roughly how many events lie after `from` up to and including `to`; for
+   * lag and progress reports, never for correctness.
+   */
+  estimateEventsBetween(from: Position, to: Position): number;
   close(): Promise<void>;
 }

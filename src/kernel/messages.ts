@@ -1,3 +1,5 @@
+import type { Position } from './position.js';
+
 /**
  * Messages are plain data tagged by `type`, so every consumer can switch on the
  * tag and let the compiler check exhaustiveness. Nothing here knows a domain.
@@ -39,8 +41,8 @@ export type EventMetadata = Readonly<{
 /** An event as it comes back from the store: its data plus where it sits in the log. */
 export type StoredEvent<E extends Event = Event> = E &
   Readonly<{
-    /** Global position in the log; strictly increasing, gap-free as readers see it. */
-    position: number;
+    /** Place in the global log: strictly increasing in the order readers see events, and they never see one appear behind another. */
+    position: Position;
     streamId: string;
     /** 1 for a stream's first event, contiguous after that. */
     streamVersion: number;

@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore } from './event-store.js';
+import { localLeases, type Lease, type Leases } from './leases.js';
 import type { StoredEvent } from './messages.js';
+import { earliestOf, LOG_START, type Position } from './position.js';
 import { createWakeSignal } from './wake-signal.js';
 
 /**
@@ -10,21 +12,30 @@ import { createWakeSignal } from './wake-signal.js';
  */
 export interface ProjectionSink {
   readonly name: string;
-  checkpoint(): Promise<number>;
+  checkpoint(): Promise<Position>;
   /**
    * Applies events that follow `from` and moves the checkpoint to the last
    * one. Returns false, writing nothing, when the stored checkpoint is no
    * longer `from` (another runner or a rebuild moved it).
    */
-  apply(events: readonly StoredEvent[], from: number): Promise<boolean>;
-  /** Empties the read model and sets the checkpoint back to 0, atomically. */
+  apply(events: readonly StoredEvent[], from: Position): Promise<boolean>;
+  /** Empties the read model and sets the checkpoint back to the start, atomically. */
   reset(): Promise<void>;
+  /**
+   * Wake-up after another process moved the checkpoint, for sinks shared
+   * between processes; lets an instance that does not run the projection
+   * answer read-your-writes waits without polling.
+   */
+  onCheckpointMoved?(listener: () => void): () => void;
 }
 
 export type ProjectionStatus = Readonly<{
   name: string;
-  checkpoint: number;
-  /** Events in the store this projection has not applied yet. */
+  /** True when this process runs the projection; others only watch its checkpoint. */
+  leader: boolean;
+  /** The checkpoint as clients see positions. */
+  position: string;
+  /** Roughly how many events in the store this projection has not applied yet. */
   lag: number;
   lastError: string | null;
 }>;
@@ -32,33 +43,38 @@ export type ProjectionStatus = Readonly<{
 export type ProjectorOptions = Readonly<{
   store: EventStore;
   sinks: readonly ProjectionSink[];
+  /** Who runs each projection when several processes share the store; by default this process always does. */
+  leases?: Leases;
   /** Events read and applied per transaction. */
   batchSize?: number;
-  /** Fallback wake-up when no append signal arrives (e.g. another process wrote). */
+  /** Fallback wake-up when no signal arrives, and how often a non-leader asks for the lease. */
   pollIntervalMs?: number;
   onError?: (sink: string, error: unknown) => void;
+  onLeadership?: (sink: string, leader: boolean) => void;
 }>;
 
 export type Projector = Readonly<{
   start: () => Promise<void>;
   stop: () => Promise<void>;
   /** Resolves true once every projection has passed `position`, false after `timeoutMs`. */
-  waitFor: (position: number, timeoutMs: number) => Promise<boolean>;
+  waitFor: (position: Position, timeoutMs: number) => Promise<boolean>;
   status: () => Promise<readonly ProjectionStatus[]>;
 }>;
 
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, sinks, batchSize = 1000, pollIntervalMs = 1000, onError = () => {} } = options;
-  const checkpoints = new Map<string, number>();
+  const { store, sinks, leases = localLeases, batchSize = 1000, pollIntervalMs = 1000 } = options;
+  const { onError = () => {}, onLeadership = () => {} } = options;
+  const checkpoints = new Map<string, Position>();
   const errors = new Map<string, string>();
-  const waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
+  const leaders = new Set<string>();
+  const waiters = new Set<{ position: Position; resolve: (reached: boolean) => void }>();
   const signal = createWakeSignal();
   let running = false;
   let stopping = new AbortController();
   let loops: Promise<void>[] = [];
-  let unsubscribe = () => {};
+  let unsubscribe: (() => void)[] = [];
 
-  const lowestCheckpoint = () => Math.min(...sinks.map((s) => checkpoints.get(s.name) ?? 0));
+  const lowestCheckpoint = () => earliestOf(sinks.map((s) => checkpoints.get(s.name) ?? LOG_START));
 
   const settleWaiters = () => {
     const reached = lowestCheckpoint();
@@ -67,34 +83,66 @@ export function createProjector(options: ProjectorOptions): Projector {
     }
   };
 
+  const refreshCheckpoint = async (sink: ProjectionSink) => {
+    checkpoints.set(sink.name, await sink.checkpoint());
+    settleWaiters();
+  };
+
+  /** Applies one batch; false when there was nothing to apply. */
+  const project = async (sink: ProjectionSink): Promise<boolean> => {
+    const from = checkpoints.get(sink.name) ?? LOG_START;
+    const events = await store.readAll({ after: from, limit: batchSize });
+    if (events.length === 0) return false;
+    const applied = await sink.apply(events, from);
+    checkpoints.set(sink.name, applied ? events[events.length - 1]!.position : await sink.checkpoint());
+    settleWaiters();
+    return true;
+  };
+
   const runLoop = async (sink: ProjectionSink) => {
     let failures = 0;
+    // Widened on purpose: setLease changes it, which control-flow narrowing cannot see.
+    let lease = null as Lease | null;
+    let lastBid = -Infinity;
+    const setLease = (next: Lease | null) => {
+      if ((next === null) === (lease === null)) return;
+      lease = next;
+      if (lease) leaders.add(sink.name);
+      else leaders.delete(sink.name);
+      onLeadership(sink.name, lease !== null);
+    };
     while (running) {
       const seen = signal.version();
       try {
-        const from = checkpoints.get(sink.name) ?? (await sink.checkpoint());
-        checkpoints.set(sink.name, from);
-        const events = await store.readAll({ after: from, limit: batchSize });
-        if (events.length === 0) {
+        if (lease?.lost.aborted) setLease(null);
+        if (!lease && performance.now() - lastBid >= pollIntervalMs) {
+          lastBid = performance.now();
+          setLease(await leases.tryAcquire(sink.name));
+          // The previous leader may have moved the checkpoint since we last looked.
+          if (lease) await refreshCheckpoint(sink);
+        }
+        if (!lease) {
+          await refreshCheckpoint(sink);
           await signal.wait(seen, pollIntervalMs);
           continue;
         }
-        const applied = await sink.apply(events, from);
-        checkpoints.set(sink.name, applied ? events[events.length - 1]!.position : await sink.checkpoint());
+        const worked = await project(sink);
         errors.delete(sink.name);
         failures = 0;
-        settleWaiters();
+        if (!worked) await signal.wait(seen, pollIntervalMs);
       } catch (error) {
         failures += 1;
         errors.set(sink.name, error instanceof Error ? error.message : String(error));
         onError(sink.name, error);
         // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
-        checkpoints.set(sink.name, await sink.checkpoint().catch(() => checkpoints.get(sink.name) ?? 0));
-        settleWaiters();
+        await refreshCheckpoint(sink).catch(() => {});
         // Appends must not cut the backoff short; only stop() may.
         await delay(Math.min(30_000, 100 * 2 ** Math.min(failures, 9)), undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
+    const held = lease;
+    setLease(null);
+    await held?.release().catch((error: unknown) => onError(sink.name, error));
   };
 
   return {
@@ -103,13 +151,14 @@ export function createProjector(options: ProjectorOptions): Projector {
       running = true;
       stopping = new AbortController();
       for (const sink of sinks) checkpoints.set(sink.name, await sink.checkpoint());
-      unsubscribe = store.onAppended(() => signal.notify());
+      const wake = () => signal.notify();
+      unsubscribe = [store.onAppended(wake), ...sinks.map((sink) => sink.onCheckpointMoved?.(wake) ?? (() => {}))];
       loops = sinks.map(runLoop);
     },
     stop: async () => {
       running = false;
       stopping.abort();
-      unsubscribe();
+      for (const stop of unsubscribe) stop();
       signal.notify();
       await Promise.all(loops);
       for (const waiter of waiters) waiter.resolve(false);
@@ -133,39 +182,15 @@ export function createProjector(options: ProjectorOptions): Projector {
     status: async () => {
       const head = await store.headPosition();
       return sinks.map((sink) => {
-        const checkpoint = checkpoints.get(sink.name) ?? 0;
-        return { name: sink.name, checkpoint, lag: Math.max(0, head - checkpoint), lastError: errors.get(sink.name) ?? null };
+        const checkpoint = checkpoints.get(sink.name) ?? LOG_START;
+        return {
+          name: sink.name,
+          leader: leaders.has(sink.name),
+          position: store.formatPosition(checkpoint),
+          lag: store.estimateEventsBetween(checkpoint, head),
+          lastError: errors.get(sink.name) ?? null,
+        };
       });
     },
   };
-}
-
-export type RebuildProgress = Readonly<{ applied: number; position: number; head: number }>;
-
-/**
- * Empties a read model and replays the whole log into it. Run it while no
- * projector serves this read model; the checkpoint guard in `apply` turns a
- * forgotten running server into a clean failure rather than double effects.
- */
-export async function rebuildProjection(
-  store: EventStore,
-  sink: ProjectionSink,
-  options: { batchSize?: number; onProgress?: (progress: RebuildProgress) => void } = {},
-): Promise<RebuildProgress> {
-  const batchSize = options.batchSize ?? 5000;
-  await sink.reset();
-  const head = await store.headPosition();
-  let position = 0;
-  let applied = 0;
-  for (;;) {
-    const events = await store.readAll({ after: position, limit: batchSize });
-    if (events.length === 0) break;
-    if (!(await sink.apply(events, position))) {
-      throw new Error(`Checkpoint of ${sink.name} moved during rebuild: is a server running on this read model?`);
-    }
-    position = events[events.length - 1]!.position;
-    applied += events.length;
-    options.onProgress?.({ applied, position, head: Math.max(head, position) });
-  }
-  return { applied, position, head: Math.max(head, position) };
 }

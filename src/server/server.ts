@@ -44,7 +44,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const behind = (await system.projector.status()).filter((projection) => projection.lag > 0);
   if (behind.length > 0) {
     // Served meanwhile; /health shows the lag shrinking, and mutations still read their own writes.
-    logger.info({ projections: behind.map(({ name, checkpoint, lag }) => ({ name, checkpoint, lag })) }, 'projections catching up');
+    logger.info({ projections: behind.map(({ name, position, lag }) => ({ name, position, lag })) }, 'projections catching up');
   }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

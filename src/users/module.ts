@@ -17,6 +17,6 @@ export const usersModule = {
     onReadModelQuery?: () => void;
   }) => {
     registerUserCommands(deps.commandBus, deps.store);
-    registerUserQueries(deps.queryBus, createSqliteUsersReadModel(deps.readDb, deps.onReadModelQuery));
+    registerUserQueries(deps.queryBus, createSqliteUsersReadModel(deps.readDb, deps.onReadModelQuery), deps.store);
   },
 };

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../kernel/messages.js';
+import type { Position } from '../kernel/position.js';
 import type { UserEvent } from './user.js';
 
 /** A user as readers see it: the read model's row, and the `User` GraphQL type. */
@@ -10,7 +11,7 @@ export type UserView = Readonly<{
   createdAt: string;
   updatedAt: string;
   /** Global position of the UserCreated event: the stable order of `users`. */
-  createdPosition: number;
+  createdPosition: Position;
 }>;
 
 const isUserEvent = (event: StoredEvent): event is StoredEvent<UserEvent> =>

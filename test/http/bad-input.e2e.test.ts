@@ -16,6 +16,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_START } from '../support/positions.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
@@ -391,7 +392,7 @@ describe('after all of the above', () => {
     expect(body.data?.users.edges.map((e) => e.node.username).sort()).toEqual([...created].sort());
 
     // The event log itself, not just the read model: one UserCreated per deliberate user, nothing else.
-    const events = await server.system.store.readAll({ after: 0, limit: 1000 });
+    const events = await server.system.store.readAll({ after: LOG_START, limit: 1000 });
     expect(events.map((e) => e.type)).toEqual(created.map(() => 'UserCreated'));
   });
 

@@ -13,6 +13,7 @@ import {
 import { execute, executeOk, expectType } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { openClient, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
+import { sqliteSequence } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
 
 const servers: TestServer[] = [];
@@ -51,7 +52,7 @@ const rename = async (url: string, id: string) =>
   expectType((await executeOk(url, UpdateUserDocument, { input: { id, username: `renamed_${++counter}` } })).updateUser, 'UpdateUserSuccess');
 const versions = (subscription: Subscription<UserEventsSubscription>) => subscription.data().map((d) => d.userEvents.version);
 
-type Health = { status: string; projections: { name: string; checkpoint: number; lag: number; lastError: string | null }[] };
+type Health = { status: string; projections: { name: string; leader: boolean; position: string; lag: number; lastError: string | null }[] };
 async function health(server: TestServer) {
   const response = await fetch(new URL('/health', server.url));
   return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Health };
@@ -63,7 +64,7 @@ describe('/health', () => {
     const empty = await health(server);
     expect(empty.status).toBe(200);
     expect(empty.contentType).toMatch(/^application\/json/);
-    expect(empty.body).toEqual({ status: 'ready', projections: [{ name: 'users', checkpoint: 0, lag: 0, lastError: null }] });
+    expect(empty.body).toEqual({ status: 'ready', projections: [{ name: 'users', leader: true, position: '0', lag: 0, lastError: null }] });
 
     const created = await createUser(server.url);
     const updated = await rename(server.url, created.user.id);
@@ -72,7 +73,7 @@ describe('/health', () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual({
       status: 'ready',
-      projections: [{ name: 'users', checkpoint: Number(updated.position), lag: 0, lastError: null }],
+      projections: [{ name: 'users', leader: true, position: updated.position, lag: 0, lastError: null }],
     });
   });
 });
@@ -173,19 +174,19 @@ describe('restart', () => {
     for (let i = 0; i < 5; i++) users.push(await createUser(first.url));
     const updated = await rename(first.url, users[2]!.user.id);
     const before = await executeOk(first.url, UsersDocument, { first: 100 });
-    const head = (await health(first)).body.projections[0]!.checkpoint;
-    expect(head).toBe(Number(updated.position));
+    const head = (await health(first)).body.projections[0]!.position;
+    expect(head).toBe(updated.position);
     await first.close();
 
     const second = await start(dataDir);
-    expect((await health(second)).body).toEqual({ status: 'ready', projections: [{ name: 'users', checkpoint: head, lag: 0, lastError: null }] });
+    expect((await health(second)).body).toEqual({ status: 'ready', projections: [{ name: 'users', leader: true, position: head, lag: 0, lastError: null }] });
     expect(await executeOk(second.url, UsersDocument, { first: 100 })).toEqual(before);
     expect(before.users.totalCount).toBe(5);
     expect((await executeOk(second.url, UserDocument, { id: users[2]!.user.id })).user).toEqual(updated.user);
 
     // The log continues where it stopped, and uniqueness and versions survived.
     const next = await rename(second.url, users[2]!.user.id);
-    expect(Number(next.position)).toBe(head + 1);
+    expect(sqliteSequence(next.position)).toBe(sqliteSequence(head) + 1);
     expect(next.user.version).toBe(3);
     const { createUser: again } = await executeOk(second.url, CreateUserDocument, {
       input: { username: 'someone_else', email: users[0]!.user.email.toUpperCase() },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
+import { sqliteSequence } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
 
 /**
@@ -24,7 +25,7 @@ describe('a stalled subscriber', () => {
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { type: string; payload?: { data?: { userEvents: { position: string } } } };
       if (message.type === 'connection_ack') acked = true;
-      if (message.type === 'next') positions.push(Number(message.payload!.data!.userEvents.position));
+      if (message.type === 'next') positions.push(sqliteSequence(message.payload!.data!.userEvents.position));
     });
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init' }));

@@ -11,6 +11,7 @@ import {
 import { executeOk, expectType, MASKED_HINT } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { activeTimers, openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
+import { parsed, sqliteSequence } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
 
 type UserEvent = UserEventsSubscription['userEvents'];
@@ -37,12 +38,13 @@ async function updateUser(input: UpdateUserInput) {
 const rename = (id: string) => updateUser({ id, username: `renamed_${++counter}` });
 
 const events = (subscription: Subscription<UserEventsSubscription>): UserEvent[] => subscription.data().map((d) => d.userEvents);
-const positions = (list: readonly { position: string }[]) => list.map((e) => Number(e.position));
+const positions = (list: readonly { position: string }[]) => list.map((e) => sqliteSequence(e.position));
 
 /** Every event the store holds after `after`, optionally of one user: the ground truth a feed must match. */
 async function storedAfter(after: string, userId?: string) {
-  const stored = await server.system.store.readAll({ after: Number(after), limit: 100_000, ...(userId ? { streamId: userId } : {}) });
-  return stored.map((e) => e.position);
+  const { store } = server.system;
+  const stored = await store.readAll({ after: parsed(store, after), limit: 100_000, ...(userId ? { streamId: userId } : {}) });
+  return stored.map((e) => sqliteSequence(store.formatPosition(e.position)));
 }
 
 /**
@@ -155,7 +157,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
     expect(events(onlyA).every((e) => e.userId === a.user.id)).toBe(true);
     expect(events(onlyA).map((e) => e.version)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(positions(events(onlyA))).toEqual(await storedAfter(b.position, a.user.id));
-    expect(positions(events(everyone))).toEqual([...positions(appended), Number(last.position)]);
+    expect(positions(events(everyone))).toEqual([...positions(appended), sqliteSequence(last.position)]);
   });
 
   it('resumes after a position: the stored events in order, then live ones, with no gap or duplicate', { timeout: 120_000 }, async () => {
@@ -174,7 +176,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
     const written: number[] = [];
     const writer = (id: string) =>
       (async () => {
-        while (writing) written.push(Number((await rename(id)).position));
+        while (writing) written.push(sqliteSequence((await rename(id)).position));
       })();
     const writers = [writer(a.user.id), writer(b.user.id)];
     const everyone = subscribe({ after: P });
@@ -194,7 +196,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
 
     const expectedAll = await storedAfter(P);
     const expectedA = await storedAfter(P, a.user.id);
-    expect(expectedAll.at(-1)).toBe(Number(sentinel.position));
+    expect(expectedAll.at(-1)).toBe(sqliteSequence(sentinel.position));
     expect(positions(events(everyone))).toEqual(expectedAll);
     expect(positions(events(onlyA))).toEqual(expectedA);
     expect(expectedAll).toEqual(expect.arrayContaining(written));
@@ -209,7 +211,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
     for (let i = 0; i < 5; i++) updates.push(await rename(created.user.id));
     const subscription = subscribe({ userId: created.user.id, after: '0' });
     await subscription.waitForResults(6);
-    expect(positions(events(subscription))).toEqual([created.position, ...updates.map((u) => u.position)].map(Number));
+    expect(positions(events(subscription))).toEqual([created.position, ...updates.map((u) => u.position)].map(sqliteSequence));
     expect(events(subscription).map((e) => e.__typename)).toEqual(['UserCreated', ...Array<string>(5).fill('UserUpdated')]);
   });
 
@@ -219,7 +221,10 @@ describe.each(transports)('userEvents over %s', (transport) => {
     ['01', /"after" is not a position/],
     ['1.5', /"after" is not a position/],
     ['', /"after" is not a position/],
-    ['999999999', /"after" is beyond the end of the event log/],
+    ['sqlite:01', /"after" is not a position/],
+    ['sqlite:-1', /"after" is not a position/],
+    ['pg:00000000000000000742.0000000000000000001', /"after" is a position of a PostgreSQL event store; this server uses SQLite/],
+    ['sqlite:999999999', /"after" is not the position of an event in this event log/],
   ])('refuses after: %j with an error and keeps serving', async (after, expected) => {
     const bad = subscribe({ after });
     await waitUntil(() => bad.ended() || bad.results.length > 0, 'an error');

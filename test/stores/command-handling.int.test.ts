@@ -8,6 +8,8 @@ import { idempotency } from '../../src/kernel/idempotency.js';
 import type { Command, CommandMetadata, StoredEvent } from '../../src/kernel/messages.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { registerUserCommands } from '../../src/users/command-handlers.js';
+import { LOG_START } from '../../src/kernel/position.js';
+import { sqlitePosition } from '../../src/stores/sqlite/position.js';
 
 type Outcome = CommandOutcome;
 
@@ -53,7 +55,7 @@ describe('user commands through the command bus on SQLite', () => {
     registerUserCommands(b, counting);
     return { store: s, bus: b };
   };
-  const everything = async (s: EventStore = store): Promise<readonly StoredEvent[]> => s.readAll({ after: 0, limit: 10_000 });
+  const everything = async (s: EventStore = store): Promise<readonly StoredEvent[]> => s.readAll({ after: LOG_START, limit: 10_000 });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'commands-'));
@@ -77,10 +79,10 @@ describe('user commands through the command bus on SQLite', () => {
           correlationId: 'req-1',
         }),
       );
-      expect(created).toEqual({ streamId: 'u1', version: 1, position: 1, changed: true });
+      expect(created).toEqual({ streamId: 'u1', version: 1, position: sqlitePosition(1), changed: true });
 
       const updated = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice2' }), { commandId: 'c2', now }));
-      expect(updated).toEqual({ streamId: 'u1', version: 2, position: 2, changed: true });
+      expect(updated).toEqual({ streamId: 'u1', version: 2, position: sqlitePosition(2), changed: true });
 
       const stream = await store.readStream('u1');
       expect(stream.version).toBe(2);
@@ -112,7 +114,7 @@ describe('user commands through the command bus on SQLite', () => {
       success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
       success(await bus.execute(createUser({ userId: 'u2', username: 'bob', email: 'b@example.com' })));
       const outcome = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice', email: 'A@EXAMPLE.COM' })));
-      expect(outcome).toEqual({ streamId: 'u1', version: 1, position: 1, changed: false });
+      expect(outcome).toEqual({ streamId: 'u1', version: 1, position: sqlitePosition(1), changed: false });
       expect(await everything()).toHaveLength(2);
     });
 
@@ -164,7 +166,7 @@ describe('user commands through the command bus on SQLite', () => {
       });
       const update = rejection(await bus.execute(updateUser({ userId: 'u1', expectedVersion: -1 })));
       expect(update).toMatchObject({ type: 'ValidationError', fields: [{ field: 'expectedVersion' }] });
-      expect(await store.headPosition()).toBe(0);
+      expect(await store.headPosition()).toBe(LOG_START);
     });
 
     it('rejects unknown keys and huge input without appending', async () => {
@@ -174,7 +176,7 @@ describe('user commands through the command bus on SQLite', () => {
       const huge = 'x'.repeat(1_000_000);
       const tooBig = rejection(await bus.execute(createUser({ userId: huge, username: huge, email: `${huge}@example.com` })));
       expect(tooBig).toMatchObject({ type: 'ValidationError', fields: [{ field: 'userId' }, { field: 'username' }, { field: 'email' }] });
-      expect(await store.headPosition()).toBe(0);
+      expect(await store.headPosition()).toBe(LOG_START);
     });
   });
 
@@ -250,7 +252,7 @@ describe('user commands through the command bus on SQLite', () => {
       const outcomes = await Promise.all(
         Array.from({ length: 10 }, () => bus.execute(updateUser({ userId: 'u1', email: 'new@example.com' }), { idempotencyKey: 'dup' })),
       );
-      for (const outcome of outcomes) expect(outcome).toEqual({ ok: true, value: { streamId: 'u1', version: 2, position: 2, changed: true } });
+      for (const outcome of outcomes) expect(outcome).toEqual({ ok: true, value: { streamId: 'u1', version: 2, position: sqlitePosition(2), changed: true } });
       expect(await everything()).toHaveLength(2);
     });
 
@@ -379,7 +381,7 @@ describe('user commands through the command bus on SQLite', () => {
         if (call === 1) success(await bus.execute(updateUser({ userId: 'u1', email: 'first@example.com' })));
       });
       const outcome = success(await other.execute(updateUser({ userId: 'u1', username: 'second' })));
-      expect(outcome).toEqual({ streamId: 'u1', version: 3, position: 3, changed: true });
+      expect(outcome).toEqual({ streamId: 'u1', version: 3, position: sqlitePosition(3), changed: true });
       expect(versionConflicts).toBe(1);
       expect((await store.readStream('u1')).events.map((e) => e.data)).toEqual([
         { userId: 'u1', username: 'alice', email: 'a@example.com' },

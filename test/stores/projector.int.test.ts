@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
-import { createProjector, rebuildProjection, type ProjectionSink, type Projector, type RebuildProgress } from '../../src/kernel/projector.js';
+import { LOG_START, type Position } from '../../src/kernel/position.js';
+import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
+import { rebuildProjection, type RebuildProgress } from '../../src/kernel/rebuild.js';
 import { openSqlite, type SqliteDatabase } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
+import { rowIdOf, sqlitePosition } from '../../src/stores/sqlite/position.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
 import { createSqliteUsersReadModel, usersProjection } from '../../src/users/read-model/sqlite.js';
 
@@ -22,7 +25,10 @@ const userUpdated = (userId: string, data: { username?: string; email?: string }
   metadata: { occurredAt: occurredAt(n) },
 });
 
-type UserRow = { id: string; username: string; email: string; version: number; created_at: string; updated_at: string; created_position: number };
+type UserRow = { id: string; username: string; email: string; version: number; created_at: string; updated_at: string; created_position: Position };
+
+/** The position right after `position` in the SQLite log. */
+const following = (position: Position) => sqlitePosition(rowIdOf(position) + 1);
 
 describe('projector over SQLite', () => {
   let dir: string;
@@ -47,7 +53,7 @@ describe('projector over SQLite', () => {
   };
   const versions = new Map<string, number>();
   /** Appends to a user's stream at its current version; returns the last position. */
-  const append = async (userId: string, ...events: NewEvent[]): Promise<number> => {
+  const append = async (userId: string, ...events: NewEvent[]): Promise<Position> => {
     const expectedVersion = versions.get(userId) ?? 0;
     const result = await store.append({ streamId: userId, expectedVersion, events });
     if (!result.ok) throw new Error(JSON.stringify(result.error));
@@ -56,7 +62,7 @@ describe('projector over SQLite', () => {
   };
   const rows = (db: SqliteDatabase) => db.prepare('SELECT * FROM users ORDER BY created_position').all() as UserRow[];
   const checkpointOf = (db: SqliteDatabase, name = 'users') =>
-    (db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position ?? 0;
+    (db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(name) as { position: Position } | undefined)?.position ?? LOG_START;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'projector-'));
@@ -71,7 +77,7 @@ describe('projector over SQLite', () => {
   });
 
   /** Three users, one renamed and one with a new email; returns the head. */
-  async function seed(): Promise<number> {
+  async function seed(): Promise<Position> {
     await append('alice', userCreated('alice', 1));
     await append('bob', userCreated('bob', 2));
     await append('alice', userUpdated('alice', { username: 'alice2' }, 3));
@@ -90,11 +96,11 @@ describe('projector over SQLite', () => {
     expect(await readModel.count()).toBe(3);
     const byId = new Map((await readModel.byIds(['alice', 'bob', 'carol', 'nobody'])).map((u) => [u.id, u]));
     expect(byId.size).toBe(3);
-    expect(byId.get('alice')).toMatchObject({ username: 'alice2', email: 'alice@example.com', version: 2, createdAt: occurredAt(1), updatedAt: occurredAt(3), createdPosition: 1 });
-    expect(byId.get('bob')).toMatchObject({ username: 'name-bob', version: 1, createdPosition: 2 });
-    expect(byId.get('carol')).toMatchObject({ username: 'name-carol', email: 'carol@new.example.com', version: 2, createdPosition: 4 });
+    expect(byId.get('alice')).toMatchObject({ username: 'alice2', email: 'alice@example.com', version: 2, createdAt: occurredAt(1), updatedAt: occurredAt(3), createdPosition: sqlitePosition(1) });
+    expect(byId.get('bob')).toMatchObject({ username: 'name-bob', version: 1, createdPosition: sqlitePosition(2) });
+    expect(byId.get('carol')).toMatchObject({ username: 'name-carol', email: 'carol@new.example.com', version: 2, createdPosition: sqlitePosition(4) });
     expect(checkpointOf(db)).toBe(head);
-    expect(await projector.status()).toEqual([{ name: 'users', checkpoint: head, lag: 0, lastError: null }]);
+    expect(await projector.status()).toEqual([{ name: 'users', leader: true, position: store.formatPosition(head), lag: 0, lastError: null }]);
   });
 
   it('is woken by appends rather than waiting for its poll interval', async () => {
@@ -125,7 +131,7 @@ describe('projector over SQLite', () => {
     await store.close();
     store = createSqliteEventStore({ path: join(dir, 'events.db') });
     const head = await store.headPosition();
-    expect(head).toBeGreaterThan(firstHead);
+    expect(head > firstHead).toBe(true);
 
     db = openReadDb();
     expect(checkpointOf(db)).toBe(firstHead);
@@ -146,17 +152,17 @@ describe('projector over SQLite', () => {
     await seed();
     const db = openReadDb();
     const sink = createSqliteProjectionSink(db, usersProjection);
-    const all = await store.readAll({ after: 0, limit: 100 });
+    const all = await store.readAll({ after: LOG_START, limit: 100 });
     const firstBatch = all.slice(0, 3);
-    expect(await sink.apply(firstBatch, 0)).toBe(true);
+    expect(await sink.apply(firstBatch, LOG_START)).toBe(true);
     expect(await sink.checkpoint()).toBe(firstBatch[2]!.position);
     const afterFirst = rows(db);
     expect(afterFirst).toHaveLength(2);
 
     // Redelivery of the same batch (a second runner, a retry after a lost reply).
-    expect(await sink.apply(firstBatch, 0)).toBe(false);
+    expect(await sink.apply(firstBatch, LOG_START)).toBe(false);
     // The next batch, but claimed to follow a checkpoint that is no longer current.
-    expect(await sink.apply(all.slice(3), 0)).toBe(false);
+    expect(await sink.apply(all.slice(3), LOG_START)).toBe(false);
     expect(await sink.apply(all.slice(3), firstBatch[1]!.position)).toBe(false);
     expect(rows(db)).toEqual(afterFirst);
     expect(await createSqliteUsersReadModel(db).count()).toBe(2);
@@ -191,7 +197,7 @@ describe('projector over SQLite', () => {
     const live = await Promise.all(Array.from({ length: 10 }, (_, i) => append(`live${i}`, userCreated(`live${i}`))));
     for (let i = 0; i < 10; i += 2) await append(`live${i}`, userUpdated(`live${i}`, { email: `live${i}@new.example.com` }));
     const head = await store.headPosition();
-    expect(Math.max(...live)).toBeLessThanOrEqual(head);
+    expect(live.every((position) => position <= head)).toBe(true);
     expect(await a.waitFor(head, 5000)).toBe(true);
     expect(await b.waitFor(head, 5000)).toBe(true);
 
@@ -222,7 +228,7 @@ describe('projector over SQLite', () => {
       poisoned = new Set(['bad']);
     });
 
-    async function failOnce(): Promise<{ db: SqliteDatabase; projector: Projector; goodHead: number; head: number; error: Promise<unknown> }> {
+    async function failOnce(): Promise<{ db: SqliteDatabase; projector: Projector; goodHead: Position; head: Position; error: Promise<unknown> }> {
       const goodHead = await seed();
       const db = openReadDb([failing]);
       const warmUp = projectorFor([createSqliteProjectionSink(db, failing)]);
@@ -255,14 +261,16 @@ describe('projector over SQLite', () => {
       expect(checkpointOf(db)).toBe(goodHead);
       const [status] = await projector.status();
       expect(status).toMatchObject({ name: 'users', lastError: 'cannot project bad' });
-      expect(await projector.waitFor(goodHead + 1, 50)).toBe(false);
+      expect(await projector.waitFor(following(goodHead), 50)).toBe(false);
     });
 
     it('keeps reporting the stored checkpoint and the true lag while failing', async () => {
       const { projector, goodHead, head, error } = await failOnce();
       await error;
       // ProjectionStatus.lag is documented as "events this projection has not applied yet".
-      expect(await projector.status()).toEqual([{ name: 'users', checkpoint: goodHead, lag: head - goodHead, lastError: 'cannot project bad' }]);
+      expect(await projector.status()).toEqual([
+        { name: 'users', leader: true, position: store.formatPosition(goodHead), lag: rowIdOf(head) - rowIdOf(goodHead), lastError: 'cannot project bad' },
+      ]);
     });
 
     it('still answers waitFor for positions it has already passed while failing', async () => {
@@ -286,7 +294,7 @@ describe('projector over SQLite', () => {
         ['bad', 'name-bad'],
       ]);
       expect(await createSqliteUsersReadModel(db).count()).toBe(5);
-      expect(await projector.status()).toEqual([{ name: 'users', checkpoint: head, lag: 0, lastError: null }]);
+      expect(await projector.status()).toEqual([{ name: 'users', leader: true, position: store.formatPosition(head), lag: 0, lastError: null }]);
     });
   });
 
@@ -311,11 +319,12 @@ describe('projector over SQLite', () => {
     expect(rows(db)).toEqual(expected);
     expect(await createSqliteUsersReadModel(db).count()).toBe(10);
     expect(await sink.checkpoint()).toBe(head);
-    expect(result).toEqual({ applied: head, position: head, head });
-    const batches = Math.ceil(head / 4);
-    expect(progress.map((p) => p.applied)).toEqual(Array.from({ length: batches }, (_, i) => Math.min(head, (i + 1) * 4)));
-    expect(progress.at(-1)).toEqual({ applied: head, position: head, head });
-    for (const p of progress) expect(p.head).toBe(head);
+    const total = rowIdOf(head);
+    expect(result).toEqual({ applied: total, total });
+    const batches = Math.ceil(total / 4);
+    expect(progress.map((p) => p.applied)).toEqual(Array.from({ length: batches }, (_, i) => Math.min(total, (i + 1) * 4)));
+    expect(progress.at(-1)).toEqual({ applied: total, total });
+    for (const p of progress) expect(p.total).toBe(total);
   });
 
   it('refuses to finish a rebuild when another runner moves the checkpoint', async () => {
@@ -323,14 +332,14 @@ describe('projector over SQLite', () => {
     const db = openReadDb();
     const sink = createSqliteProjectionSink(db, usersProjection);
     const intruder = createSqliteProjectionSink(openReadDb(), usersProjection);
-    const events = await store.readAll({ after: 0, limit: 100 });
+    const events = await store.readAll({ after: LOG_START, limit: 100 });
     const racing: ProjectionSink = {
       name: sink.name,
       checkpoint: () => sink.checkpoint(),
       reset: () => sink.reset(),
       apply: async (batch, from) => {
         // A forgotten server applies the first events just before the rebuild does.
-        await intruder.apply(events.slice(0, 1), 0);
+        await intruder.apply(events.slice(0, 1), LOG_START);
         return sink.apply(batch, from);
       },
     };
@@ -338,7 +347,7 @@ describe('projector over SQLite', () => {
     // Only the intruder's event took effect; nothing was applied twice.
     expect(await createSqliteUsersReadModel(db).count()).toBe(1);
     expect(checkpointOf(db)).toBe(events[0]!.position);
-    expect(head).toBeGreaterThan(1);
+    expect(rowIdOf(head)).toBeGreaterThan(1);
   });
 
   it('waitFor resolves false when the position is not reached in time, and on stop', async () => {
@@ -348,8 +357,8 @@ describe('projector over SQLite', () => {
     expect(await projector.waitFor(head, 20)).toBe(false); // not started
     await projector.start();
     expect(await projector.waitFor(head, 5000)).toBe(true);
-    expect(await projector.waitFor(head + 1, 50)).toBe(false);
-    const pending = projector.waitFor(head + 1, 60_000);
+    expect(await projector.waitFor(following(head), 50)).toBe(false);
+    const pending = projector.waitFor(following(head), 60_000);
     await projector.stop();
     expect(await pending).toBe(false);
     expect(await projector.waitFor(head, 10)).toBe(true); // already passed

@@ -6,6 +6,8 @@ import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { LOG_START } from '../../src/kernel/position.js';
+import { sqlitePosition } from '../../src/stores/sqlite/position.js';
 
 describeEventStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'es-contract-'));
@@ -58,11 +60,11 @@ describe('SQLite event store specifics', () => {
       idempotency: { key: 'k1', requestHash: 'h', outcome: (a) => ({ position: a.position }) },
     });
     expect(appended.ok).toBe(true);
-    const before = await first.readAll({ after: 0, limit: 10 });
+    const before = await first.readAll({ after: LOG_START, limit: 10 });
     await closeStore(first);
 
     const reopened = openStore();
-    expect(await reopened.readAll({ after: 0, limit: 10 })).toEqual(before);
+    expect(await reopened.readAll({ after: LOG_START, limit: 10 })).toEqual(before);
     expect(await reopened.readStream('u1')).toMatchObject({ version: 2 });
     expect(await reopened.headPosition()).toBe(before.at(-1)!.position);
     expect(await reopened.getIdempotencyRecord('k1')).toEqual({ key: 'k1', requestHash: 'h', outcome: { position: before.at(-1)!.position } });
@@ -70,7 +72,7 @@ describe('SQLite event store specifics', () => {
     expect(taken).toMatchObject({ ok: false, error: { type: 'UniqueValueTaken', ownerStreamId: 'u1' } });
     // Positions continue after the reopened head.
     const next = await reopened.append({ streamId: 'u1', expectedVersion: 2, events: [event('C')] });
-    expect(next.ok && next.value.position).toBeGreaterThan(before.at(-1)!.position);
+    expect(next.ok && next.value.position > before.at(-1)!.position).toBe(true);
   });
 
   it('migrates idempotently: opening the same file twice (also at once) works and records one schema version', async () => {
@@ -81,12 +83,12 @@ describe('SQLite event store specifics', () => {
     await closeStore(a);
     await closeStore(b);
     const c = openStore();
-    expect(await c.headPosition()).toBe(1);
+    expect(await c.headPosition()).toBe(sqlitePosition(1));
     await closeStore(c);
 
     const db = openSqlite(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 1 }]);
+      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 2 }]);
     } finally {
       db.close();
     }
@@ -103,7 +105,7 @@ describe('SQLite event store specifics', () => {
   it('refuses an append without events and writes nothing', async () => {
     const store = openStore();
     await expect(store.append({ streamId: 's', expectedVersion: 0, events: [] })).rejects.toThrow(/at least one event/);
-    expect(await store.headPosition()).toBe(0);
+    expect(await store.headPosition()).toBe(LOG_START);
   });
 
   it('lets two store instances on one file race: one append per version wins, the other sees the conflict', async () => {
@@ -131,8 +133,8 @@ describe('SQLite event store specifics', () => {
         }
       }),
     );
-    const all = await a.readAll({ after: 0, limit: 1000 });
-    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    expect(await b.readAll({ after: 0, limit: 1000 })).toEqual(all);
+    const all = await a.readAll({ after: LOG_START, limit: 1000 });
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 60 }, (_, i) => sqlitePosition(i + 1)));
+    expect(await b.readAll({ after: LOG_START, limit: 1000 })).toEqual(all);
   });
 });

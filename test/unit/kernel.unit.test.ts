@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCommandBus, validation, type CommandOutcome } from '../../src/kernel/command-bus.js';
 import { hashCommand } from '../../src/kernel/idempotency.js';
 import { createKeyedLock } from '../../src/kernel/keyed-lock.js';
+import type { Position } from '../../src/kernel/position.js';
 import { createWakeSignal } from '../../src/kernel/wake-signal.js';
 import { createUserRules } from '../../src/users/input-rules.js';
 
@@ -76,7 +77,7 @@ describe('command hash', () => {
 });
 
 describe('command bus', () => {
-  const ok: CommandOutcome = { ok: true, value: { streamId: 's', version: 1, position: 1, changed: true } };
+  const ok: CommandOutcome = { ok: true, value: { streamId: 's', version: 1, position: '1' as Position, changed: true } };
 
   it('runs middlewares in order around the handler and passes normalised data', async () => {
     const order: string[] = [];

@@ -1,6 +1,9 @@
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
+import { LOG_START } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
+import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
+import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, type Durability, type Migration, type SqliteDatabase } from './database.js';
 
 const migrations: readonly Migration[] = [
@@ -33,6 +36,15 @@ const migrations: readonly Migration[] = [
         ) STRICT, WITHOUT ROWID;
       `),
   },
+  {
+    version: 2,
+    description: 'positions in stored command outcomes as fixed-width text',
+    up: (db) =>
+      db.exec(`
+        UPDATE idempotency_records
+           SET outcome = json_set(outcome, '$.value.position', ${positionTextOf("json_extract(outcome, '$.value.position')")})
+         WHERE json_type(outcome, '$.value.position') = 'integer'`),
+  },
 ];
 
 type EventRow = {
@@ -45,8 +57,10 @@ type EventRow = {
   metadata: string;
 };
 
+const ROW_ID_TEXT = /^(0|[1-9][0-9]{0,14})$/;
+
 const toStoredEvent = (row: EventRow): StoredEvent => ({
-  position: row.position,
+  position: sqlitePosition(row.position),
   streamId: row.stream_id,
   streamVersion: row.stream_version,
   type: row.type,
@@ -60,8 +74,6 @@ class Rollback {
   constructor(readonly conflict: AppendConflict) {}
 }
 
-const POSITION_TEXT = /^(0|[1-9][0-9]{0,14})$/;
-
 export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
 
 /**
@@ -72,11 +84,11 @@ export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Dura
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', migrations);
-  const listeners = new Set<(head: number) => void>();
-  const notify = (head: number) => {
+  const listeners = new Set<() => void>();
+  const notify = () => {
     for (const listener of listeners) {
       try {
-        listener(head);
+        listener();
       } catch {
         // A wake-up listener's failure is its own; the append has committed and other listeners still run.
       }
@@ -92,6 +104,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     readAllOfStream: db.prepare<[string, number, number], EventRow>(
       'SELECT * FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ?',
     ),
+    exists: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM events WHERE position = ?'),
     head: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
     insertEvent: db.prepare(
       'INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
@@ -142,7 +155,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         JSON.stringify(event.data),
         JSON.stringify(event.metadata),
       );
-      return { ...event, position: Number(lastInsertRowid), streamId, streamVersion, schemaVersion };
+      return { ...event, position: sqlitePosition(Number(lastInsertRowid)), streamId, streamVersion, schemaVersion };
     });
     const result: Appended = {
       streamId,
@@ -168,7 +181,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         throw error;
       }
       // Committed: from here on nothing may turn this into a failure the caller would retry.
-      notify(result.position);
+      notify();
       return ok(result);
     },
     readStream: async (streamId) => {
@@ -177,22 +190,34 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
     readAll: async ({ after, limit, streamId }) => {
       const rows =
-        streamId === undefined ? statements.readAll.all(after, limit) : statements.readAllOfStream.all(streamId, after, limit);
+        streamId === undefined
+          ? statements.readAll.all(rowIdOf(after), limit)
+          : statements.readAllOfStream.all(streamId, rowIdOf(after), limit);
       return rows.map(toStoredEvent);
     },
-    headPosition: async () => statements.head.get()?.head ?? 0,
+    headPosition: async () => {
+      const head = statements.head.get()?.head;
+      return head == null ? LOG_START : sqlitePosition(head);
+    },
+    isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
     getIdempotencyRecord: async (key) => readRecord(key),
     saveIdempotencyRecord: async (record) => {
       statements.insertRecord.run(record.key, record.requestHash, JSON.stringify(record.outcome), new Date().toISOString());
       return readRecord(record.key)!;
     },
     onAppended: (listener) => {
-      const own = (head: number) => listener(head);
+      const own = () => listener();
       listeners.add(own);
       return () => listeners.delete(own);
     },
-    parsePosition: (text) => (POSITION_TEXT.test(text) ? Number(text) : null),
-    formatPosition: (position) => String(position),
+    parsePosition: (text) => {
+      if (text === START_TEXT) return ok(LOG_START);
+      const body = untagPosition('sqlite', text);
+      if (!body.ok) return body;
+      return ROW_ID_TEXT.test(body.value) ? ok(sqlitePosition(Number(body.value))) : fail('is not a position of this event store');
+    },
+    formatPosition: (position) => (position === LOG_START ? START_TEXT : tagPosition('sqlite', String(rowIdOf(position)))),
+    estimateEventsBetween: (from, to) => Math.max(0, rowIdOf(to) - rowIdOf(from)),
     close: async () => {
       listeners.clear();
       db.close();

@@ -1,5 +1,7 @@
 import type { StoredEvent } from '../../kernel/messages.js';
+import { LOG_START, type Position } from '../../kernel/position.js';
 import type { ProjectionSink } from '../../kernel/projector.js';
+import { positionTextOf } from './position.js';
 import { migrate, type Migration, type SqliteDatabase } from './database.js';
 
 /**
@@ -25,6 +27,17 @@ const checkpointMigrations: readonly Migration[] = [
         position INTEGER NOT NULL
       ) STRICT, WITHOUT ROWID`),
   },
+  {
+    version: 2,
+    description: 'checkpoints as fixed-width position text',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE projection_checkpoints_v2 (name TEXT PRIMARY KEY, position TEXT NOT NULL) STRICT, WITHOUT ROWID;
+        INSERT INTO projection_checkpoints_v2 (name, position)
+          SELECT name, ${positionTextOf('position')} FROM projection_checkpoints;
+        DROP TABLE projection_checkpoints;
+        ALTER TABLE projection_checkpoints_v2 RENAME TO projection_checkpoints;`),
+  },
 ];
 
 export function prepareReadDatabase(db: SqliteDatabase, projections: readonly SqliteProjection[]): void {
@@ -34,14 +47,14 @@ export function prepareReadDatabase(db: SqliteDatabase, projections: readonly Sq
 
 export function createSqliteProjectionSink(db: SqliteDatabase, projection: SqliteProjection): ProjectionSink {
   const { name } = projection;
-  const read = db.prepare<[string], { position: number }>('SELECT position FROM projection_checkpoints WHERE name = ?');
+  const read = db.prepare<[string], { position: Position }>('SELECT position FROM projection_checkpoints WHERE name = ?');
   const write = db.prepare(
     `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)
      ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
   );
-  const current = () => read.get(name)?.position ?? 0;
+  const current = () => read.get(name)?.position ?? LOG_START;
 
-  const applyBatch = db.transaction((events: readonly StoredEvent[], from: number): boolean => {
+  const applyBatch = db.transaction((events: readonly StoredEvent[], from: Position): boolean => {
     if (current() !== from) return false;
     for (const event of events) projection.apply(db, event);
     write.run(name, events[events.length - 1]!.position);
@@ -49,7 +62,7 @@ export function createSqliteProjectionSink(db: SqliteDatabase, projection: Sqlit
   });
   const resetAll = db.transaction(() => {
     projection.reset(db);
-    write.run(name, 0);
+    write.run(name, LOG_START);
   });
 
   return {

@@ -1,6 +1,8 @@
 import { builder } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
 import { badUserInput } from '../../graphql/errors.js';
 import type { StoredEvent } from '../../kernel/messages.js';
+import type { Position } from '../../kernel/position.js';
 import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
@@ -45,15 +47,10 @@ builder.subscriptionField('userEvents', (t) =>
       'User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate.',
     args: {
       userId: t.arg.id({ description: 'Only this user’s events.' }),
-      after: t.arg.string({ description: 'A `position` from an event or a mutation result.' }),
+      after: t.arg.string({ description: 'A `position` from an event or a mutation result; "0" replays the whole log.' }),
     },
     subscribe: async (_root, { userId, after }, ctx) => {
-      const from = after == null ? await ctx.store.headPosition() : ctx.store.parsePosition(after);
-      if (from === null) throw badUserInput(`"after" is not a position of this event store`, 'after');
-      if (after != null && from > (await ctx.store.headPosition())) {
-        // Not from this store's log (another store, or one that was reset): waiting would never deliver it.
-        throw badUserInput(`"after" is beyond the end of the event log`, 'after');
-      }
+      const from = after == null ? await ctx.store.headPosition() : await knownPosition(after, ctx);
       return ctx.followEvents({
         after: from,
         types: USER_EVENT_TYPES,
@@ -63,3 +60,14 @@ builder.subscriptionField('userEvents', (t) =>
     resolve: (event) => event,
   }),
 );
+
+/** A position a client passed: it must name an event of this very log, or a wait for what follows it might never end. */
+async function knownPosition(text: string, ctx: GraphQLContext): Promise<Position> {
+  const parsed = ctx.store.parsePosition(text);
+  if (!parsed.ok) throw badUserInput(`"after" ${parsed.error}`, 'after');
+  if (!(await ctx.store.isEventPosition(parsed.value))) {
+    // A position from a log that was reset, or from another database of the same kind.
+    throw badUserInput(`"after" is not the position of an event in this event log`, 'after');
+  }
+  return parsed.value;
+}

@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import type { EventStore } from '../../kernel/event-store.js';
+import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import type { UserView } from '../user-view.js';
@@ -22,21 +24,29 @@ export type UserConnection = Readonly<{
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-const CURSOR_PREFIX = 'user:';
-export const encodeCursor = (user: UserView): string =>
-  Buffer.from(`${CURSOR_PREFIX}${user.createdPosition}`).toString('base64url');
+/** Cursors wrap the user's creation position, in the store's own client format. */
+export type PositionFormat = Pick<EventStore, 'parsePosition' | 'formatPosition'>;
 
-function decodeCursor(cursor: string): number | null {
-  if (cursor.length > 64) return null;
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const digits = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
-  return /^[1-9][0-9]{0,14}$/.test(digits) ? Number(digits) : null;
-}
+const CURSOR_PREFIX = 'user:';
+const MAX_CURSOR_LENGTH = 128;
+
+const cursors = (positions: PositionFormat) => ({
+  encode: (user: UserView): string =>
+    Buffer.from(`${CURSOR_PREFIX}${positions.formatPosition(user.createdPosition)}`).toString('base64url'),
+  decode: (cursor: string): Position | null => {
+    if (cursor.length > MAX_CURSOR_LENGTH) return null;
+    const text = Buffer.from(cursor, 'base64url').toString();
+    if (!text.startsWith(CURSOR_PREFIX)) return null;
+    const parsed = positions.parsePosition(text.slice(CURSOR_PREFIX.length));
+    return parsed.ok ? parsed.value : null;
+  },
+});
 
 const invalid = (argument: keyof PageArgs, message: string): Result<never, InvalidPageRequest> =>
   fail({ type: 'InvalidPageRequest', message, argument });
 
-export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel): void {
+export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel, positions: PositionFormat): void {
+  const cursor = cursors(positions);
   bus.register<GetUser>('GetUser', (query, scope) => userLoader(scope, readModel).load(query.data.userId));
 
   bus.register<CountUsers>('CountUsers', () => readModel.count());
@@ -48,9 +58,9 @@ export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel): v
       if (count > MAX_PAGE_SIZE) return invalid(name, `"${name}" must be at most ${MAX_PAGE_SIZE}`);
     }
     if (first != null && last != null) return invalid('last', 'Pass either "first" or "last", not both');
-    const afterPosition = after == null ? undefined : decodeCursor(after);
+    const afterPosition = after == null ? undefined : cursor.decode(after);
     if (afterPosition === null) return invalid('after', '"after" is not a cursor of this connection');
-    const beforePosition = before == null ? undefined : decodeCursor(before);
+    const beforePosition = before == null ? undefined : cursor.decode(before);
     if (beforePosition === null) return invalid('before', '"before" is not a cursor of this connection');
 
     const page = await readModel.page({
@@ -59,7 +69,7 @@ export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel): v
       ...(afterPosition === undefined ? {} : { after: afterPosition }),
       ...(beforePosition === undefined ? {} : { before: beforePosition }),
     });
-    const edges = page.items.map((node) => ({ cursor: encodeCursor(node), node }));
+    const edges = page.items.map((node) => ({ cursor: cursor.encode(node), node }));
     return ok({
       edges,
       pageInfo: {

@@ -1,11 +1,12 @@
+import type { Position } from '../../kernel/position.js';
 import type { UserView } from '../user-view.js';
 
 export type PageRequest = Readonly<{
   direction: 'forward' | 'backward';
   limit: number;
   /** Exclusive bounds on the creation position. */
-  after?: number;
-  before?: number;
+  after?: Position;
+  before?: Position;
 }>;
 
 export type UserPage = Readonly<{ items: readonly UserView[]; hasNextPage: boolean; hasPreviousPage: boolean }>;

@@ -1,4 +1,6 @@
+import { LOG_START, type Position } from '../../kernel/position.js';
 import type { SqliteDatabase } from '../../stores/sqlite/database.js';
+import { positionTextOf } from '../../stores/sqlite/position.js';
 import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
@@ -10,7 +12,7 @@ type UserRow = {
   version: number;
   created_at: string;
   updated_at: string;
-  created_position: number;
+  created_position: Position;
 };
 
 const toView = (row: UserRow): UserView => ({
@@ -48,6 +50,26 @@ export const usersProjection: SqliteProjection = {
           INSERT INTO users_count (singleton, total) VALUES (1, 0);
         `),
     },
+    {
+      version: 2,
+      description: 'creation positions as fixed-width text',
+      up: (db) =>
+        db.exec(`
+          CREATE TABLE users_v2 (
+            id               TEXT PRIMARY KEY,
+            username         TEXT NOT NULL,
+            email            TEXT NOT NULL,
+            version          INTEGER NOT NULL,
+            created_at       TEXT NOT NULL,
+            updated_at       TEXT NOT NULL,
+            created_position TEXT NOT NULL UNIQUE
+          ) STRICT, WITHOUT ROWID;
+          INSERT INTO users_v2
+            SELECT id, username, email, version, created_at, updated_at, ${positionTextOf('created_position')} FROM users;
+          DROP TABLE users;
+          ALTER TABLE users_v2 RENAME TO users;
+        `),
+    },
   ],
   apply: (db, event) => {
     const statements = prepared(db);
@@ -79,21 +101,22 @@ function prepare(db: SqliteDatabase) {
         username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`),
     increment: db.prepare('UPDATE users_count SET total = total + 1'),
     byIds: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))'),
-    forward: db.prepare<[number, number, number], UserRow>(
+    forward: db.prepare<[Position, Position, number], UserRow>(
       'SELECT * FROM users WHERE created_position > ? AND created_position < ? ORDER BY created_position LIMIT ?',
     ),
-    backward: db.prepare<[number, number, number], UserRow>(
+    backward: db.prepare<[Position, Position, number], UserRow>(
       'SELECT * FROM users WHERE created_position > ? AND created_position < ? ORDER BY created_position DESC LIMIT ?',
     ),
-    anyAtOrBelow: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM users WHERE created_position <= ? LIMIT 1'),
-    anyAtOrAbove: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM users WHERE created_position >= ? LIMIT 1'),
+    anyAtOrBelow: db.prepare<[Position], { found: number }>('SELECT 1 AS found FROM users WHERE created_position <= ? LIMIT 1'),
+    anyAtOrAbove: db.prepare<[Position], { found: number }>('SELECT 1 AS found FROM users WHERE created_position >= ? LIMIT 1'),
     total: db.prepare<[], { total: number }>('SELECT total FROM users_count'),
   };
 }
 
 export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => void = () => {}): UsersReadModel {
   const statements = prepared(db);
-  const NONE = Number.MAX_SAFE_INTEGER;
+  // Above every position: fixed-width digits sort below '~'.
+  const END = '~' as Position;
   return {
     byIds: async (ids) => {
       onQuery();
@@ -101,8 +124,8 @@ export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => vo
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
       onQuery();
-      const lower = after ?? 0;
-      const upper = before ?? NONE;
+      const lower = after ?? LOG_START;
+      const upper = before ?? END;
       const rows =
         direction === 'forward'
           ? statements.forward.all(lower, upper, limit + 1)
