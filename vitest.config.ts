@@ -12,6 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/postgres-server.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration suites start real servers and SQLite files; keep the 2-core CI machine from thrashing.
