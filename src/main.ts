@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { rebuildProjection, type RebuildProgress } from './kernel/rebuild.js';
-import { ConfigError, configHelp, loadConfig, type Config } from './server/config.js';
+import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
-import { openForRebuild } from './system.js';
+import { openStorage } from './storage.js';
 
 const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
 Usage:
   npm start                      serve the API (node --import tsx src/main.ts serve)
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
-                                 stop the server on this DATA_DIR first
+                                 stop the servers on this store first
+  npm run migrate                create or upgrade the store's tables, then exit
   npm start -- --help            this text
 
 Settings (environment variables):
@@ -44,13 +45,16 @@ async function serve(config: Config) {
 }
 
 async function rebuild(config: Config, names: readonly string[]) {
-  const { store, sinks, close } = openForRebuild(config.DATA_DIR);
+  const { store, sinks, leases, close } = await openStorage(storageOptions(config));
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
     if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${sinks.map((s) => s.name).join(', ')}`);
     for (const sink of sinks.filter((s) => names.length === 0 || names.includes(s.name))) {
+      // Holding the lease keeps instances that start meanwhile from running the projection.
+      const lease = await leases.tryAcquire(sink.name);
+      if (!lease) throw new ConfigError(`${sink.name} is running on a server instance: stop the servers on this store first`);
       const started = performance.now();
-      const done = await rebuildProjection(store, sink, { onProgress: progressBar(sink.name) });
+      const done = await rebuildProjection(store, sink, { onProgress: progressBar(sink.name) }).finally(() => lease.release());
       const seconds = (performance.now() - started) / 1000;
       process.stderr.write(
         `\n${sink.name}: ${done.applied} events in ${seconds.toFixed(2)} s (${Math.round(done.applied / Math.max(seconds, 1e-9))} events/s)\n`,
@@ -59,6 +63,13 @@ async function rebuild(config: Config, names: readonly string[]) {
   } finally {
     await close();
   }
+}
+
+async function migrate(config: Config) {
+  // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
+  const storage = await openStorage(storageOptions(config));
+  await storage.close();
+  process.stdout.write(`store migrated (${config.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${config.DATA_DIR}`})\n`);
 }
 
 function progressBar(name: string) {
@@ -87,6 +98,8 @@ async function main(argv: readonly string[]) {
       return serve(config);
     case 'rebuild':
       return rebuild(config, rest);
+    case 'migrate':
+      return migrate(config);
     default:
       throw new ConfigError(`Unknown command "${command}". Run with --help.`);
   }

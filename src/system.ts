@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createCommandBus, validation, type CommandBus } from './kernel/command-bus.js';
 import type { EventStore } from './kernel/event-store.js';
@@ -7,15 +5,12 @@ import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
-import { openSqlite, type Durability } from './stores/sqlite/database.js';
-import { createSqliteEventStore } from './stores/sqlite/event-store.js';
-import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { commandLogging } from './server/command-logging.js';
+import { openStorage, type StorageOptions } from './storage.js';
 import { usersModule } from './users/module.js';
 
 export type SystemOptions = Readonly<{
-  dataDir: string;
-  durability: Durability;
+  storage: StorageOptions;
   pollIntervalMs: number;
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
@@ -32,37 +27,29 @@ export type System = Readonly<{
   close: () => Promise<void>;
 }>;
 
-const projections: readonly SqliteProjection[] = [...usersModule.sqliteProjections];
-
 /**
  * The composition root: every store, bus, module and projection is wired
- * here with plain arguments. The event log and the read model live in two
- * SQLite files; each projection's checkpoint lives beside its rows in read.db.
+ * here with plain arguments.
  */
-export function openSystem(options: SystemOptions): System {
-  mkdirSync(options.dataDir, { recursive: true });
-  const store = createSqliteEventStore({ path: join(options.dataDir, 'events.db'), durability: options.durability });
-  const readDb = openSqlite(join(options.dataDir, 'read.db'), { durability: options.durability });
-  prepareReadDatabase(readDb, projections);
-  const sinks = projections.map((projection) => createSqliteProjectionSink(readDb, projection));
+export async function openSystem(options: SystemOptions): Promise<System> {
+  const { logger } = options;
+  const storage = await openStorage(options.storage, options.onReadModelQuery);
+  const { store, sinks } = storage;
 
-  const commandBus = createCommandBus([commandLogging(options.logger), validation, idempotency(store)]);
+  const commandBus = createCommandBus([commandLogging(logger), validation, idempotency(store)]);
   const queryBus = createQueryBus();
-  usersModule.register({
-    commandBus,
-    queryBus,
-    store,
-    readDb,
-    ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
-  });
+  usersModule.register({ commandBus, queryBus, store, readModel: storage.readModels.users });
 
   const appended = createWakeSignal();
   const stopSignal = store.onAppended(() => appended.notify());
   const projector = createProjector({
     store,
     sinks,
+    leases: storage.leases,
     pollIntervalMs: options.pollIntervalMs,
-    onError: (projection, error) => options.logger.error({ err: error, projection }, 'projection failed; retrying'),
+    onError: (projection, error) => logger.error({ err: error, projection }, 'projection failed; retrying'),
+    onLeadership: (projection, leader) =>
+      logger.info({ projection }, leader ? 'running projection here' : 'no longer running projection here'),
   });
 
   return {
@@ -75,24 +62,7 @@ export function openSystem(options: SystemOptions): System {
     close: async () => {
       stopSignal();
       await projector.stop();
-      await store.close();
-      readDb.close();
-    },
-  };
-}
-
-/** For the rebuild command: the store and the sinks, without buses or projector. */
-export function openForRebuild(dataDir: string) {
-  const store = createSqliteEventStore({ path: join(dataDir, 'events.db') });
-  const readDb = openSqlite(join(dataDir, 'read.db'));
-  prepareReadDatabase(readDb, projections);
-  const sinks = projections.map((projection) => createSqliteProjectionSink(readDb, projection));
-  return {
-    store,
-    sinks,
-    close: async () => {
-      await store.close();
-      readDb.close();
+      await storage.close();
     },
   };
 }

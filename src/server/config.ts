@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StorageOptions } from '../storage.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -7,14 +8,24 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const settings = {
   HOST: { schema: z.string().min(1).default('127.0.0.1'), help: 'Interface to listen on.' },
   PORT: { schema: int(0, 65535).default(4000), help: 'TCP port; 0 picks a free one.' },
-  DATA_DIR: { schema: z.string().min(1).default('./data'), help: 'Where the embedded SQLite store keeps events.db and read.db; created on first start.' },
+  DATA_DIR: {
+    schema: z.string().min(1).default('./data'),
+    help: 'Where the embedded SQLite store keeps events.db and read.db; created on first start. Unused with DATABASE_URL.',
+  },
   DATABASE_URL: {
-    schema: z.string().optional(),
-    help: 'Reserved for the PostgreSQL store (not available yet); must be unset.',
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection URL')
+      .optional(),
+    help: 'PostgreSQL connection URL (postgres://user:password@host:port/database). Set it to keep events and read models in PostgreSQL, shared by any number of instances; unset, the embedded SQLite store in DATA_DIR is used.',
+  },
+  PG_POOL_SIZE: {
+    schema: int(3, 1000).default(10),
+    help: 'Connections each instance keeps to PostgreSQL (one more listens for notifications, one per projection it runs).',
   },
   DURABILITY: {
     schema: z.enum(['process', 'fsync']).default('process'),
-    help: '"process": an acknowledged write survives a crash of the server process. "fsync": it also survives power loss (fsync per commit).',
+    help: 'SQLite only. "process": an acknowledged write survives a crash of the server process. "fsync": it also survives power loss (fsync per commit). PostgreSQL follows its own synchronous_commit setting.',
   },
   READ_YOUR_WRITES_TIMEOUT_MS: {
     schema: int(0, 60_000).default(2000),
@@ -38,12 +49,9 @@ export const settings = {
 type Settings = typeof settings;
 export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
 
-const configSchema = z
-  .object(Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.schema])) as { [K in keyof Settings]: Settings[K]['schema'] })
-  .refine((c) => !c.DATABASE_URL, {
-    path: ['DATABASE_URL'],
-    message: 'the PostgreSQL store is not available yet; unset DATABASE_URL to use the embedded SQLite store',
-  });
+const configSchema = z.object(
+  Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.schema])) as { [K in keyof Settings]: Settings[K]['schema'] },
+);
 
 export class ConfigError extends Error {}
 
@@ -65,4 +73,11 @@ export function configHelp(): string {
     return `  ${name.padEnd(30)} default ${shown.padEnd(10)} ${s.help}`;
   });
   return rows.join('\n');
+}
+
+/** Which store the configuration selects. */
+export function storageOptions(config: Config): StorageOptions {
+  return config.DATABASE_URL
+    ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.PG_POOL_SIZE }
+    : { kind: 'sqlite', dataDir: config.DATA_DIR, durability: config.DURABILITY };
 }

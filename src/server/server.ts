@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openSystem, type System } from '../system.js';
 import { createApp, type App } from './app.js';
-import type { Config } from './config.js';
+import { storageOptions, type Config } from './config.js';
 import { attachWebSocketServer } from './websocket.js';
 
 export type RunningServer = Readonly<{
@@ -19,9 +19,8 @@ export type StartOptions = Readonly<{ logger: Logger; onReadModelQuery?: () => v
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
-  const system = openSystem({
-    dataDir: config.DATA_DIR,
-    durability: config.DURABILITY,
+  const system = await openSystem({
+    storage: storageOptions(config),
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),

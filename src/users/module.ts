@@ -1,22 +1,18 @@
 import type { CommandBus } from '../kernel/command-bus.js';
 import type { EventStore } from '../kernel/event-store.js';
 import type { QueryBus } from '../kernel/query-bus.js';
-import type { SqliteDatabase } from '../stores/sqlite/database.js';
 import { registerUserCommands } from './command-handlers.js';
+import { createPostgresUsersReadModel, usersPostgresProjection } from './read-model/postgres.js';
 import { registerUserQueries } from './read-model/queries.js';
+import type { UsersReadModel } from './read-model/read-model.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
 
-/** What the composition root needs from the users feature. */
+/** What the composition root needs from the users feature, for each kind of store. */
 export const usersModule = {
-  sqliteProjections: [usersProjection],
-  register: (deps: {
-    commandBus: CommandBus;
-    queryBus: QueryBus;
-    store: EventStore;
-    readDb: SqliteDatabase;
-    onReadModelQuery?: () => void;
-  }) => {
+  sqlite: { projections: [usersProjection], readModel: createSqliteUsersReadModel },
+  postgres: { projections: [usersPostgresProjection], readModel: createPostgresUsersReadModel },
+  register: (deps: { commandBus: CommandBus; queryBus: QueryBus; store: EventStore; readModel: UsersReadModel }) => {
     registerUserCommands(deps.commandBus, deps.store);
-    registerUserQueries(deps.queryBus, createSqliteUsersReadModel(deps.readDb, deps.onReadModelQuery), deps.store);
+    registerUserQueries(deps.queryBus, deps.readModel, deps.store);
   },
 };

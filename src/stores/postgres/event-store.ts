@@ -53,6 +53,8 @@ type EventRow = {
   metadata: StoredEvent['metadata'];
 };
 
+// The text casts keep their column names, and ORDER BY prefers output names: order by the
+// qualified `events.` columns, or xid 1000 would sort before xid 999.
 const COLUMNS = 'transaction_id::text, position::text, stream_id, stream_version, type, schema_version, data, metadata';
 
 /**
@@ -214,7 +216,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       `SELECT ${COLUMNS} FROM events
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND ${BELOW_HORIZON}
               ${streamId === undefined ? '' : 'AND stream_id = $4'}
-        ORDER BY transaction_id, position LIMIT $3`,
+        ORDER BY events.transaction_id, events.position LIMIT $3`,
       params,
     );
     if (rows.length < limit) await recheckSoonIfHeldBack();
@@ -244,7 +246,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     headPosition: async () => {
       const { rows } = await pool.query<{ transaction_id: string; position: string }>(
         `SELECT transaction_id::text, position::text FROM events WHERE ${BELOW_HORIZON}
-          ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+          ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
       );
       const row = rows[0];
       return row ? pgPosition(row.transaction_id, row.position) : LOG_START;

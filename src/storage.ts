@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventStore } from './kernel/event-store.js';
+import { localLeases, type Leases } from './kernel/leases.js';
+import type { ProjectionSink } from './kernel/projector.js';
+import { openPostgres } from './stores/postgres/database.js';
+import { createPostgresEventStore } from './stores/postgres/event-store.js';
+import { createPostgresLeases } from './stores/postgres/leases.js';
+import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
+import { openSqlite, type Durability } from './stores/sqlite/database.js';
+import { createSqliteEventStore } from './stores/sqlite/event-store.js';
+import { createSqliteProjectionSink, prepareReadDatabase } from './stores/sqlite/projection-sink.js';
+import type { UsersReadModel } from './users/read-model/read-model.js';
+import { usersModule } from './users/module.js';
+
+export type StorageOptions =
+  | Readonly<{ kind: 'sqlite'; dataDir: string; durability: Durability }>
+  | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
+
+/** The event store, the projections' sinks and the read models, on one kind of store. */
+export type Storage = Readonly<{
+  store: EventStore;
+  sinks: readonly ProjectionSink[];
+  /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
+  leases: Leases;
+  readModels: Readonly<{ users: UsersReadModel }>;
+  close: () => Promise<void>;
+}>;
+
+/** Opens and migrates the store; `onReadModelQuery` lets tests count read-model queries. */
+export async function openStorage(options: StorageOptions, onReadModelQuery?: () => void): Promise<Storage> {
+  return options.kind === 'sqlite' ? openSqliteStorage(options, onReadModelQuery) : openPostgresStorage(options, onReadModelQuery);
+}
+
+function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlite' }>, onQuery?: () => void): Storage {
+  const { dataDir, durability } = options;
+  mkdirSync(dataDir, { recursive: true });
+  const store = createSqliteEventStore({ path: join(dataDir, 'events.db'), durability });
+  const readDb = openSqlite(join(dataDir, 'read.db'), { durability });
+  const projections = usersModule.sqlite.projections;
+  prepareReadDatabase(readDb, projections);
+  return {
+    store,
+    sinks: projections.map((projection) => createSqliteProjectionSink(readDb, projection)),
+    leases: localLeases,
+    readModels: { users: usersModule.sqlite.readModel(readDb, onQuery) },
+    close: async () => {
+      await store.close();
+      readDb.close();
+    },
+  };
+}
+
+async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'postgres' }>, onQuery?: () => void): Promise<Storage> {
+  const { url, poolSize } = options;
+  const pool = openPostgres(url, { poolSize });
+  const opened: (() => Promise<void>)[] = [() => pool.end()];
+  const close = async () => {
+    for (const step of opened.reverse()) await step();
+  };
+  try {
+    const store = await createPostgresEventStore({ pool, connectionString: url });
+    opened.push(() => store.close());
+    const projections = usersModule.postgres.projections;
+    await preparePostgresReadModel(pool, projections);
+    const sinks = await createPostgresProjectionSinks(pool, url, projections);
+    opened.push(() => sinks.close());
+    return {
+      store,
+      sinks: sinks.sinks,
+      leases: createPostgresLeases(pool),
+      readModels: { users: usersModule.postgres.readModel(pool, onQuery) },
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}

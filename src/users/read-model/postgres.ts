@@ -1,0 +1,112 @@
+import { LOG_START, type Position } from '../../kernel/position.js';
+import type { PgClient, PgPool } from '../../stores/postgres/database.js';
+import type { PostgresProjection } from '../../stores/postgres/projection-sink.js';
+import { evolveUserView, type UserView } from '../user-view.js';
+import type { UserPage, UsersReadModel } from './read-model.js';
+
+type UserRow = {
+  id: string;
+  username: string;
+  email: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  created_position: Position;
+};
+
+const COLUMNS = 'id, username, email, version, created_at, updated_at, created_position';
+
+const toView = (row: UserRow): UserView => ({
+  id: row.id,
+  username: row.username,
+  email: row.email,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  createdPosition: row.created_position,
+});
+
+export const usersPostgresProjection: PostgresProjection = {
+  name: 'users',
+  migrations: [
+    {
+      version: 1,
+      description: 'users ordered by creation position, and a running count',
+      sql: `
+        CREATE TABLE users (
+          id               text    PRIMARY KEY,
+          username         text    NOT NULL,
+          email            text    NOT NULL,
+          version          integer NOT NULL,
+          created_at       text    NOT NULL,
+          updated_at       text    NOT NULL,
+          -- Fixed-width digits: byte order is log order, whatever the database's collation.
+          created_position text COLLATE "C" NOT NULL UNIQUE
+        );
+        -- count(*) scans the table; totalCount must not grow with it.
+        CREATE TABLE users_count (singleton boolean PRIMARY KEY CHECK (singleton), total bigint NOT NULL);
+        INSERT INTO users_count VALUES (true, 0);`,
+    },
+  ],
+  // One read of the touched rows, the fold in memory, one upsert: a batch costs three round trips.
+  apply: async (client: PgClient, events) => {
+    const ids = [...new Set(events.map((event) => event.streamId))];
+    const { rows } = await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
+    const views = new Map<string, UserView | null>(rows.map((row) => [row.id, toView(row)]));
+    const existed = new Set(views.keys());
+    for (const event of events) views.set(event.streamId, evolveUserView(views.get(event.streamId) ?? null, event));
+    const changed = [...views.values()].filter((view): view is UserView => view !== null);
+    if (changed.length === 0) return;
+    await client.query(
+      `INSERT INTO users (${COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[])
+       ON CONFLICT (id) DO UPDATE SET
+         username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`,
+      [
+        changed.map((v) => v.id),
+        changed.map((v) => v.username),
+        changed.map((v) => v.email),
+        changed.map((v) => v.version),
+        changed.map((v) => v.createdAt),
+        changed.map((v) => v.updatedAt),
+        changed.map((v) => v.createdPosition),
+      ],
+    );
+    const created = changed.filter((view) => !existed.has(view.id)).length;
+    if (created > 0) await client.query('UPDATE users_count SET total = total + $1', [created]);
+  },
+  reset: async (client) => {
+    await client.query('DELETE FROM users; UPDATE users_count SET total = 0');
+  },
+};
+
+export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void = () => {}): UsersReadModel {
+  const exists = async (condition: string, position: Position) =>
+    ((await pool.query(`SELECT 1 FROM users WHERE created_position ${condition} $1 LIMIT 1`, [position])).rowCount ?? 0) > 0;
+  return {
+    byIds: async (ids) => {
+      onQuery();
+      const { rows } = await pool.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
+      return rows.map(toView);
+    },
+    page: async ({ direction, limit, after, before }): Promise<UserPage> => {
+      onQuery();
+      const forward = direction === 'forward';
+      const { rows } = await pool.query<UserRow>(
+        `SELECT ${COLUMNS} FROM users
+          WHERE created_position > $1 AND ($2::text IS NULL OR created_position < $2)
+          ORDER BY created_position ${forward ? 'ASC' : 'DESC'} LIMIT $3`,
+        [after ?? LOG_START, before ?? null, limit + 1],
+      );
+      const ordered = forward ? rows : rows.reverse();
+      const more = ordered.length > limit;
+      const items = (forward ? ordered.slice(0, limit) : ordered.slice(ordered.length - limit)).map(toView);
+      return {
+        items,
+        hasPreviousPage: (!forward && more) || (after !== undefined && (await exists('<=', after))),
+        hasNextPage: (forward && more) || (before !== undefined && (await exists('>=', before))),
+      };
+    },
+    count: async () => Number((await pool.query<{ total: string }>('SELECT total FROM users_count')).rows[0]?.total ?? 0),
+  };
+}
