@@ -21,7 +21,9 @@ ${configHelp()}
 async function serve(config: Config) {
   const logger = createLogger(config.LOG_LEVEL);
   const server = await startServer(config, { logger });
-  logger.info({ url: server.url, dataDir: config.DATA_DIR }, `serving GraphQL at ${server.url}`);
+  // The connection URL may hold a password: name the kind of store only.
+  const store = config.DATABASE_URL ? 'postgres' : `sqlite:${config.DATA_DIR}`;
+  logger.info({ url: server.url, store }, `serving GraphQL at ${server.url}`);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {

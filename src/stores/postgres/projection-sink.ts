@@ -79,7 +79,7 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     apply: async (events, from) => {
       if (events.length === 0) return true;
       return inTransaction(pool, async (client) => {
-        await client.query('INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, 0::xid8, 0) ON CONFLICT DO NOTHING', [
+        await client.query("INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING", [
           name,
         ]);
         // The row lock serialises runners, so a batch is applied once even if two instances believe they lead.
