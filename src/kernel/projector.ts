@@ -114,7 +114,11 @@ export function createProjector(options: ProjectorOptions): Projector {
     while (running) {
       const seen = signal.version();
       try {
-        if (lease?.lost.aborted) setLease(null);
+        if (lease?.lost.aborted) {
+          const lost = lease;
+          setLease(null);
+          await lost.release().catch((error: unknown) => onError(sink.name, error));
+        }
         if (!lease && performance.now() - lastBid >= pollIntervalMs) {
           lastBid = performance.now();
           setLease(await leases.tryAcquire(sink.name));

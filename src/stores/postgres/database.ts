@@ -7,8 +7,8 @@ export type PgClient = pg.PoolClient;
  * node-postgres returns bigint and xid8 as strings by default, which is what
  * positions need (they exceed 2^53 in principle). Counts are cast to int in SQL.
  */
-export function openPostgres(connectionString: string, options: { poolSize?: number } = {}): PgPool {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+export function openPostgres(connectionString: string, options: { poolSize?: number; applicationName?: string } = {}): PgPool {
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, application_name: options.applicationName ?? 'cqrs-graphql' });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return pool;

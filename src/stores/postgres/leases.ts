@@ -6,6 +6,8 @@ import { LOCK_NAMESPACE, type PgPool } from './database.js';
  * connection: when the process dies, PostgreSQL ends the session and frees
  * the lock, and another instance's next bid takes it over.
  */
+const HEARTBEAT_MS = 1000;
+
 export function createPostgresLeases(pool: PgPool): Leases {
   return {
     tryAcquire: async (name) => {
@@ -23,6 +25,13 @@ export function createPostgresLeases(pool: PgPool): Leases {
       if (!acquired) return null;
       const lost = new AbortController();
       client.on('error', () => lost.abort());
+      // An idle connection whose session was ended (server restart, pg_terminate_backend, a
+      // network cut) only says so when used: ask it regularly, and give up the lease at once.
+      const heartbeat = setInterval(() => {
+        client.query('SELECT 1').catch(() => lost.abort());
+      }, HEARTBEAT_MS);
+      heartbeat.unref();
+      lost.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
       const lease: Lease = {
         lost: lost.signal,
         release: async () => {

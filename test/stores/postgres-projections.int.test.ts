@@ -1,0 +1,121 @@
+/**
+ * Projections on PostgreSQL: the checkpoint guard, leadership through
+ * advisory-lock leases, and takeover when the leader's session dies.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
+import { LOG_START, type Position } from '../../src/kernel/position.js';
+import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
+import { openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
+import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
+import { createPostgresLeases } from '../../src/stores/postgres/leases.js';
+import { createPostgresProjectionSinks, preparePostgresReadModel } from '../../src/stores/postgres/projection-sink.js';
+import { createPostgresUsersReadModel, usersPostgresProjection } from '../../src/users/read-model/postgres.js';
+import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { waitUntil } from '../support/wait.js';
+
+const userCreated = (userId: string): NewEvent => ({
+  type: 'UserCreated',
+  data: { userId, username: `name_${userId}`, email: `${userId}@example.com` },
+  metadata: { occurredAt: '2026-01-01T00:00:00.000Z' },
+});
+const renamed = (userId: string, username: string): NewEvent => ({
+  type: 'UserUpdated',
+  data: { userId, username },
+  metadata: { occurredAt: '2026-01-02T00:00:00.000Z' },
+});
+
+describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const cleanups: (() => Promise<void>)[] = [];
+  let store: EventStore;
+  let storePool: PgPool;
+
+  /** One "instance": its own pool, sinks and leases, as a separate process would have. */
+  const instance = async (name: string) => {
+    const pool = openPostgres(database.url, { poolSize: 5, applicationName: name });
+    await preparePostgresReadModel(pool, [usersPostgresProjection]);
+    const { sinks, close } = await createPostgresProjectionSinks(pool, database.url, [usersPostgresProjection]);
+    const projector = createProjector({ store, sinks, leases: createPostgresLeases(pool), pollIntervalMs: 100 });
+    cleanups.push(async () => {
+      await projector.stop();
+      await close();
+      await pool.end();
+    });
+    return { pool, sink: sinks[0]!, projector };
+  };
+  const append = async (streamId: string, expectedVersion: number, ...events: NewEvent[]): Promise<Position> => {
+    const result = await store.append({ streamId, expectedVersion, events });
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    return result.value.position;
+  };
+  const leaders = async (...projectors: Projector[]) =>
+    (await Promise.all(projectors.map((p) => p.status()))).map((status) => status[0]!.leader);
+
+  beforeEach(async () => {
+    database = await createTestDatabase('projections');
+    storePool = openPostgres(database.url);
+    store = await createPostgresEventStore({ pool: storePool, connectionString: database.url });
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await store.close();
+    await storePool.end();
+    await database.drop();
+  });
+
+  it('applies a batch once: a stale checkpoint writes nothing', async () => {
+    await append('a', 0, userCreated('a'));
+    await append('b', 0, userCreated('b'), renamed('b', 'bee'));
+    const { sink, pool } = await instance('guard');
+    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    expect(await sink.apply(events.slice(0, 2), LOG_START)).toBe(true);
+    expect(await sink.apply(events.slice(0, 2), LOG_START)).toBe(false);
+    expect(await sink.apply(events.slice(2), events[0]!.position)).toBe(false);
+    expect(await sink.checkpoint()).toBe(events[1]!.position);
+    expect(await sink.apply(events.slice(2), events[1]!.position)).toBe(true);
+    const readModel = createPostgresUsersReadModel(pool);
+    expect(await readModel.count()).toBe(2);
+    expect((await readModel.byIds(['b']))[0]).toMatchObject({ username: 'bee', version: 2, createdPosition: events[1]!.position });
+    await sink.reset();
+    expect(await sink.checkpoint()).toBe(LOG_START);
+    expect(await readModel.count()).toBe(0);
+  });
+
+  it('runs each projection on one instance; the other answers waits from the shared checkpoint; a lost lease is re-elected', async () => {
+    const first = await instance('first');
+    await first.projector.start();
+    await waitUntil(async () => (await leaders(first.projector))[0] === true, 'the first instance to lead');
+    const second = await instance('second');
+    await second.projector.start();
+    // A follower keeps bidding; it must not get the lease while the leader lives.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await leaders(first.projector, second.projector)).toEqual([true, false]);
+
+    const position = await append('u1', 0, userCreated('u1'));
+    expect(await second.projector.waitFor(position, 10_000)).toBe(true);
+    expect(await createPostgresUsersReadModel(second.pool).count()).toBe(1);
+
+    // The leader's lease connection dies (as when its process is killed): PostgreSQL frees the lock.
+    const holders = async () =>
+      (await storePool.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")).rows.map((r) => r.pid);
+    const [killed] = await holders();
+    await storePool.query('SELECT pg_terminate_backend($1)', [killed]);
+    // The first notices its lease is gone; whichever instance bids first leads, never both.
+    await waitUntil(
+      async () => {
+        const pids = await holders();
+        const leading = (await leaders(first.projector, second.projector)).filter(Boolean).length;
+        return leading === 1 && pids.length === 1 && pids[0] !== killed;
+      },
+      'one leader holding the lease on a new session',
+      10_000,
+    );
+    const later = await append('u2', 0, userCreated('u2'), renamed('u2', 'two'));
+    expect(await first.projector.waitFor(later, 10_000)).toBe(true);
+    expect(await second.projector.waitFor(later, 10_000)).toBe(true);
+    const readModel = createPostgresUsersReadModel(second.pool);
+    expect(await readModel.count()).toBe(2);
+    expect((await readModel.byIds(['u2']))[0]).toMatchObject({ username: 'two', version: 2 });
+  });
+});
