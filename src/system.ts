@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createCommandBus, validation, type CommandBus } from './kernel/command-bus.js';
+import { createCommandBus, validation, type CommandBus, type CommandMiddleware } from './kernel/command-bus.js';
 import type { EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
-import { createQueryBus, type QueryBus } from './kernel/query-bus.js';
+import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import { openSqlite, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
@@ -20,6 +20,14 @@ export type SystemOptions = Readonly<{
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
   onReadModelQuery?: () => void;
+  /** Metrics hooks (src/server/metrics.ts): outermost bus steps and a store that counts appends. */
+  instrumentation?: Instrumentation;
+}>;
+
+export type Instrumentation = Readonly<{
+  commands: CommandMiddleware;
+  queries: QueryMiddleware;
+  countAppends: (store: EventStore) => EventStore;
 }>;
 
 export type System = Readonly<{
@@ -41,13 +49,20 @@ const projections: readonly SqliteProjection[] = [...usersModule.sqliteProjectio
  */
 export function openSystem(options: SystemOptions): System {
   mkdirSync(options.dataDir, { recursive: true });
-  const store = createSqliteEventStore({ path: join(options.dataDir, 'events.db'), durability: options.durability });
+  const { instrumentation } = options;
+  const sqliteStore = createSqliteEventStore({ path: join(options.dataDir, 'events.db'), durability: options.durability });
+  const store = instrumentation ? instrumentation.countAppends(sqliteStore) : sqliteStore;
   const readDb = openSqlite(join(options.dataDir, 'read.db'), { durability: options.durability });
   prepareReadDatabase(readDb, projections);
   const sinks = projections.map((projection) => createSqliteProjectionSink(readDb, projection));
 
-  const commandBus = createCommandBus([commandLogging(options.logger), validation, idempotency(store)]);
-  const queryBus = createQueryBus();
+  const commandBus = createCommandBus([
+    ...(instrumentation ? [instrumentation.commands] : []),
+    commandLogging(options.logger),
+    validation,
+    idempotency(store),
+  ]);
+  const queryBus = createQueryBus(instrumentation ? [instrumentation.queries] : []);
   usersModule.register({
     commandBus,
     queryBus,
