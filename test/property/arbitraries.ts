@@ -28,7 +28,7 @@ export const usernameOfLength = (length: number) =>
   fc.string({ unit: fc.constantFrom(...USERNAME_CHARS), minLength: length, maxLength: length });
 
 export const username = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('alice', 'Alice', 'bob_1', 'a.b-c', 'zed') },
+  { weight: 8, arbitrary: fc.constantFrom('alice', 'Alice', 'bob_1', 'a.b-c', 'zed') },
   { weight: 2, arbitrary: fc.constantFrom(2, 3, 32, 33).chain(usernameOfLength) },
   { weight: 1, arbitrary: padded(fc.constantFrom('carol', 'dave')) },
   { weight: 2, arbitrary: arbitraryText },
@@ -49,7 +49,7 @@ export function emailOfLength(length: number, tag = ''): string {
 export const email = (domain: string, tag = '') =>
   fc.oneof(
     {
-      weight: 4,
+      weight: 10,
       arbitrary: fc
         .tuple(fc.integer({ min: 1, max: 3 }), fc.boolean())
         .map(([n, shout]) => (shout ? `P${n}@${domain.toUpperCase()}` : `p${n}@${domain}`)),
