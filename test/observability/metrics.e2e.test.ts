@@ -1,4 +1,6 @@
+import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { CreateUserDocument, UpdateUserDocument, UserDocument, UserEventsDocument, UsersDocument } from '../gql/graphql.js';
 import { execute, executeOk, expectType } from '../support/graphql.js';
 import { scrape } from '../support/metrics.js';
@@ -95,6 +97,27 @@ describe('/metrics', () => {
     for (const subscription of [...wsSubscriptions, sseSubscription]) subscription.dispose();
     await waitUntil(async () => (await active('ws')) === 0 && (await active('sse')) === 0, 'the gauges back at 0');
     await Promise.all([ws.dispose(), sse.dispose()]);
+  });
+
+  it('takes subscriptions off the gauge when their clients vanish without completing them', async () => {
+    const active = async (transport: string) => (await scrape(server.url)).value('cqrs_subscriptions_active', { transport });
+    const query = 'subscription { userEvents(after: "0") { position } }';
+
+    const ws = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    ws.subscribe({ query }, { next: () => {}, error: () => {}, complete: () => {} });
+    const aborted = new AbortController();
+    const sse = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query }),
+      signal: aborted.signal,
+    });
+    await sse.body!.getReader().read(); // the first event: the subscription is streaming
+    await waitUntil(async () => (await active('ws')) === 1 && (await active('sse')) === 1, 'both subscriptions counted');
+
+    ws.terminate(); // the socket is dropped, no "complete" is sent
+    aborted.abort();
+    await waitUntil(async () => (await active('ws')) === 0 && (await active('sse')) === 0, 'the gauges back at 0');
   });
 });
 

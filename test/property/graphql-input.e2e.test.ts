@@ -215,14 +215,24 @@ async function checkConsistency(server: TestServer): Promise<ModelUser[]> {
   return listed;
 }
 
-describe('mutations on arbitrary input, one at a time', () => {
-  let server: TestServer;
+/** A fresh server (and store) for the enclosing suite; its state carries over between the suite's runs. */
+function serverPerSuite(setup: (server: TestServer) => Promise<void> = async () => {}): () => TestServer {
+  let started: TestServer | undefined;
   beforeAll(async () => {
-    server = await startTestServer();
+    started = await startTestServer();
+    await setup(started);
   });
   afterAll(async () => {
-    await server?.stop();
+    await started?.stop();
   });
+  return () => {
+    if (!started) throw new Error('the suite server is not started yet');
+    return started;
+  };
+}
+
+describe('mutations on arbitrary input, one at a time', () => {
+  const server = serverPerSuite();
   const model = createModel();
   let commandsSent = 0;
 
@@ -234,7 +244,7 @@ describe('mutations on arbitrary input, one at a time', () => {
         const tag = `r${String(run).padStart(4, '0')}`;
         for (const generatedAction of actions) {
           const a = tagged(generatedAction, tag, model.lastGenerated());
-          const { shown, payload } = await send(server, a);
+          const { shown, payload } = await send(server(), a);
           if (a.kind === 'uncoercible' || !payload) continue;
           commandsSent += 1;
           const expected = a.kind === 'createUser' ? model.createUser(a.input, () => payload.user?.id) : model.updateUser(a.input);
@@ -247,28 +257,22 @@ describe('mutations on arbitrary input, one at a time', () => {
   });
 
   it('leave the read model and the store consistent, holding exactly the model’s users', async () => {
-    const listed = await checkConsistency(server);
+    const listed = await checkConsistency(server());
     expect(new Map(listed.map((user) => [user.id, user]))).toEqual(model.users);
     expect(model.users.size).toBeGreaterThan(20); // the run made users, so the checks had something to check
 
     // The metrics saw the same: every command that reached the bus, every event written.
-    const metrics = await scrape(server.url);
+    const metrics = await scrape(server().url);
     const sum = (name: string) => metrics.select(name).reduce((total, sample) => total + sample.value, 0);
     expect(sum('cqrs_commands_total')).toBe(commandsSent);
     expect(metrics.select('cqrs_commands_total', { outcome: 'error' })).toEqual([]);
-    const stored = await server.system.store.readAll({ after: 0, limit: 1_000_000 });
+    const stored = await server().system.store.readAll({ after: 0, limit: 1_000_000 });
     expect(sum('cqrs_events_appended_total')).toBe(stored.length);
   });
 });
 
 describe('mutations on arbitrary input, many at once', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = serverPerSuite();
 
   it('answer each with a union member or a 400, and keep the invariants', async () => {
     let run = 0;
@@ -277,22 +281,17 @@ describe('mutations on arbitrary input, many at once', () => {
         run += 1;
         // Every action of a run targets the same few ids, emails and keys, at the same time.
         const tag = `r${String(run).padStart(4, '0')}`;
-        await Promise.all(actions.map((a) => send(server, tagged(a, tag, 'none'))));
+        await Promise.all(actions.map((a) => send(server(), tagged(a, tag, 'none'))));
       }),
       { numRuns: Math.ceil(RUNS / 2), endOnFailure: true },
     );
-    expect((await checkConsistency(server)).length).toBeGreaterThan(10);
+    expect((await checkConsistency(server())).length).toBeGreaterThan(10);
   });
 });
 
 describe('queries on arbitrary arguments', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-    for (let i = 0; i < 5; i++) await gql(server.url, CREATE, { input: { username: `q_${i}`, email: `q${i}@example.com` } });
-  });
-  afterAll(async () => {
-    await server?.stop();
+  const server = serverPerSuite(async (started) => {
+    for (let i = 0; i < 5; i++) await gql(started.url, CREATE, { input: { username: `q_${i}`, email: `q${i}@example.com` } });
   });
 
   const cursor = fc.oneof(
@@ -308,7 +307,7 @@ describe('queries on arbitrary arguments', () => {
     await fc.assert(
       fc.asyncProperty(args, async ({ id, ...page }) => {
         const { status, body } = await gql(
-          server.url,
+          server().url,
           'query($id: ID!, $first: Int, $last: Int, $after: String, $before: String) { user(id: $id) { id } users(first: $first, last: $last, after: $after, before: $before) { totalCount edges { cursor } } }',
           { id, ...page },
         );
