@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -118,6 +120,31 @@ describe('/metrics', () => {
     ws.terminate(); // the socket is dropped, no "complete" is sent
     aborted.abort();
     await waitUntil(async () => (await active('ws')) === 0 && (await active('sse')) === 0, 'the gauges back at 0');
+  });
+});
+
+describe('a failing projection', () => {
+  it('shows as failing, with its lag, and as caught up once it recovers', async () => {
+    const failing = await startTestServer({ env: { READ_YOUR_WRITES_TIMEOUT_MS: '50' } });
+    const readDb = new Database(join(failing.dataDir, 'read.db'));
+    try {
+      const projection = async () => {
+        const metrics = await scrape(failing.url);
+        return [metrics.value('cqrs_projection_failing', { projection: 'users' }), metrics.value('cqrs_projection_lag_events', { projection: 'users' })];
+      };
+      expect(await projection()).toEqual([0, 0]);
+      readDb.exec("CREATE TRIGGER refuse BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+      const created = await executeOk(failing.url, CreateUserDocument, { input: { username: 'stuck', email: 'stuck@example.com' } });
+      expectType(created.createUser, 'CreateUserSuccess');
+      await waitUntil(async () => (await projection())[0] === 1, 'the projection to report failing');
+      expect((await projection())[1]).toBe(1);
+
+      readDb.exec('DROP TRIGGER refuse');
+      await waitUntil(async () => (await projection()).join() === '0,0', 'the projection to recover and catch up');
+    } finally {
+      readDb.close();
+      await failing.stop();
+    }
   });
 });
 
