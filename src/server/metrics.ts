@@ -103,7 +103,7 @@ function outcomeMetrics(registry: Registry, kind: 'command' | 'query', durationH
   const plural = kind === 'query' ? 'queries' : 'commands';
   const total = new Counter({
     name: `cqrs_${plural}_total`,
-    help: `${plural[0]!.toUpperCase()}${plural.slice(1)} handled, by ${kind} type and outcome (success, the rejection type, or error).`,
+    help: `Handled ${plural}, by ${kind} type and outcome (success, the rejection type, or error).`,
     labelNames,
     registers: [registry],
   });
