@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { createCommandBus, validation, type CommandBus } from './kernel/command-bus.js';
+import { createCommandBus, validation, type CommandBus, type CommandMiddleware } from './kernel/command-bus.js';
 import type { EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
-import { createQueryBus, type QueryBus } from './kernel/query-bus.js';
+import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import { commandLogging } from './server/command-logging.js';
 import { openStorage, type StorageOptions } from './storage.js';
@@ -15,6 +15,14 @@ export type SystemOptions = Readonly<{
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
   onReadModelQuery?: () => void;
+  /** Metrics hooks (src/server/metrics.ts): outermost bus steps and a store that counts appends. */
+  instrumentation?: Instrumentation;
+}>;
+
+export type Instrumentation = Readonly<{
+  commands: CommandMiddleware;
+  queries: QueryMiddleware;
+  countAppends: (store: EventStore) => EventStore;
 }>;
 
 export type System = Readonly<{
@@ -32,12 +40,18 @@ export type System = Readonly<{
  * here with plain arguments.
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
-  const { logger } = options;
+  const { logger, instrumentation } = options;
   const storage = await openStorage(options.storage, options.onReadModelQuery);
-  const { store, sinks } = storage;
+  const { sinks } = storage;
+  const store = instrumentation ? instrumentation.countAppends(storage.store) : storage.store;
 
-  const commandBus = createCommandBus([commandLogging(logger), validation, idempotency(store)]);
-  const queryBus = createQueryBus();
+  const commandBus = createCommandBus([
+    ...(instrumentation ? [instrumentation.commands] : []),
+    commandLogging(logger),
+    validation,
+    idempotency(store),
+  ]);
+  const queryBus = createQueryBus(instrumentation ? [instrumentation.queries] : []);
   usersModule.register({ commandBus, queryBus, store, readModel: storage.readModels.users });
 
   const appended = createWakeSignal();

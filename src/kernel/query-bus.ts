@@ -44,7 +44,10 @@ export type QueryBus = Readonly<{
   execute: <Q extends TypedQuery<string, object, unknown>>(query: Q, scope: RequestScope) => Promise<ResultOf<Q>>;
 }>;
 
-export function createQueryBus(): QueryBus {
+/** A cross-cutting step around every query (metrics); runs in the order given to the bus. */
+export type QueryMiddleware = (query: Query, next: (query: Query) => Promise<unknown>) => Promise<unknown>;
+
+export function createQueryBus(middlewares: readonly QueryMiddleware[] = []): QueryBus {
   const handlers = new Map<string, (query: Query, scope: RequestScope) => Promise<unknown>>();
   return {
     register: (type, handler) => {
@@ -54,7 +57,11 @@ export function createQueryBus(): QueryBus {
     execute: async <Q extends TypedQuery<string, object, unknown>>(query: Q, scope: RequestScope) => {
       const handler = handlers.get(query.type);
       if (!handler) throw new UnknownQueryError(query.type, [...handlers.keys()]);
-      return (await handler(query, scope)) as ResultOf<Q>;
+      const run = (index: number, current: Query): Promise<unknown> => {
+        const middleware = middlewares[index];
+        return middleware ? middleware(current, (next) => run(index + 1, next)) : handler(current, scope);
+      };
+      return (await run(0, query)) as ResultOf<Q>;
     },
   };
 }

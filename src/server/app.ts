@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
@@ -9,6 +8,8 @@ import { followEvents } from '../kernel/event-feed.js';
 import { createRequestScope } from '../kernel/query-bus.js';
 import type { System } from '../system.js';
 import { useHealth } from './health.js';
+import { useMetrics, type Metrics } from './metrics.js';
+import { requestIdOf, useRequestLogging } from './request-logging.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -20,11 +21,11 @@ export type AppOptions = Readonly<{
   isReady: () => boolean;
   /** Aborted on shutdown: ends every live subscription with a clean completion. */
   shutdown: AbortSignal;
+  /** Serves `/metrics` and counts subscriptions; absent when metrics are off. */
+  metrics?: Metrics;
 }>;
 
 export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
@@ -51,10 +52,13 @@ export function createApp(options: AppOptions): App {
         return boundOriginalError(masked);
       },
     },
-    plugins: [useHealth({ projector: system.projector, isReady: options.isReady })],
+    plugins: [
+      useRequestLogging(logger),
+      useHealth({ projector: system.projector, isReady: options.isReady }),
+      ...(options.metrics ? [useMetrics({ metrics: options.metrics })] : []),
+    ],
     context: ({ request }): GraphQLContext => {
-      const offered = request?.headers.get('x-request-id');
-      const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID();
+      const requestId = requestIdOf(request);
       return {
         commandBus: system.commandBus,
         queryBus: system.queryBus,

@@ -40,6 +40,10 @@ export const settings = {
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',
   },
   GRAPHIQL: { schema: flag.default(true), help: 'Serve GraphiQL at /graphql to browsers.' },
+  METRICS: {
+    schema: flag.default(true),
+    help: 'Serve Prometheus metrics at /metrics (on the API port: keep it from the public at the proxy).',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'Log level of the JSON logs on stdout.',

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { openSystem, type System } from '../system.js';
 import { createApp, type App } from './app.js';
 import { storageOptions, type Config } from './config.js';
+import { createMetrics } from './metrics.js';
 import { attachWebSocketServer } from './websocket.js';
 
 export type RunningServer = Readonly<{
@@ -19,12 +20,15 @@ export type StartOptions = Readonly<{ logger: Logger; onReadModelQuery?: () => v
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
+  const metrics = config.METRICS ? createMetrics() : undefined;
   const system = await openSystem({
     storage: storageOptions(config),
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
+    ...(metrics ? { instrumentation: metrics } : {}),
   });
+  metrics?.observeProjector(system.projector);
   const shutdown = new AbortController();
   let ready = false;
   const app = createApp({
@@ -35,6 +39,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     graphiql: config.GRAPHIQL,
     isReady: () => ready,
     shutdown: shutdown.signal,
+    ...(metrics ? { metrics } : {}),
   });
   const httpServer: Server = createServer(app);
   const ws = attachWebSocketServer(httpServer, app);

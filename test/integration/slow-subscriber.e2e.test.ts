@@ -36,7 +36,7 @@ describe('a stalled subscriber', () => {
     return { socket, positions, pause: () => socket.pause(), resume: () => socket.resume() };
   }
 
-  it('does not delay other subscribers, and receives everything once it reads again', async () => {
+  it('does not delay other subscribers, and receives everything once it reads again', { timeout: 90_000 }, async () => {
     const stalled = await rawSubscriber();
     const healthy = await rawSubscriber();
     stalled.pause();

@@ -6,6 +6,8 @@ export type ServerProcess = Readonly<{
   url: string;
   /** Every JSON log line the process has printed so far. */
   logs: Record<string, unknown>[];
+  /** Everything the process printed so far, as text: stdout lines (JSON or not) and stderr. */
+  output: () => string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
 }>;
@@ -17,11 +19,13 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
@@ -32,5 +36,5 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     });
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
   });
-  return { child, url, logs, exited };
+  return { child, url, logs, output: () => [...lines, stderr].join('\n'), exited };
 }

@@ -1,0 +1,225 @@
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommandMiddleware } from '../kernel/command-bus.js';
+import type { EventStore } from '../kernel/event-store.js';
+import type { ProjectionStatus, Projector } from '../kernel/projector.js';
+import type { QueryMiddleware } from '../kernel/query-bus.js';
+
+/**
+ * Prometheus metrics of one server instance. Each server has its own
+ * registry (never prom-client's global one), so tests can run several
+ * servers in one process and read each one's numbers alone.
+ */
+export type Metrics = Readonly<{
+  registry: Registry;
+  /** Outermost command-bus step: counts and times every command by type and outcome. */
+  commands: CommandMiddleware;
+  queries: QueryMiddleware;
+  /** The store, counting the events each successful append wrote. */
+  countAppends: (store: EventStore) => EventStore;
+  /** Projection lag, checkpoint and failing state, read from the projector at scrape time. */
+  observeProjector: (projector: Projector) => void;
+  /** Kept by the `useMetrics` plugin, which sees subscriptions of every transport. */
+  subscriptions: Gauge<'transport'>;
+}>;
+
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const eventsAppended = new Counter({
+    name: 'cqrs_events_appended_total',
+    help: 'Events written to the event store by this server, by event type.',
+    labelNames: ['event_type'] as const,
+    registers,
+  });
+  const measureCommand = outcomeMetrics(registry, 'command', 'Time from the command bus receiving a command to its outcome.');
+  const measureQuery = outcomeMetrics(registry, 'query', 'Time the query bus took to answer a query.');
+
+  const commands: CommandMiddleware = (envelope, _registration, next) =>
+    measureCommand(envelope.command.type, () => next(envelope), (result) => (result.ok ? 'success' : result.error.type));
+  const queries: QueryMiddleware = (query, next) =>
+    measureQuery(query.type, () => next(query), (result) => rejectionType(result) ?? 'success');
+
+  const countAppends = (store: EventStore): EventStore => ({
+    ...store,
+    append: async (request) => {
+      const appended = await store.append(request);
+      if (appended.ok) for (const event of appended.value.events) eventsAppended.inc({ event_type: event.type });
+      return appended;
+    },
+  });
+
+  const observeProjector = (projector: Projector) => {
+    const gauges: [name: string, help: string, pick: (status: ProjectionStatus) => number | undefined][] = [
+      ['cqrs_projection_lag_events', 'Events in the store a projection has not applied yet.', (status) => status.lag],
+      [
+        'cqrs_projection_checkpoint',
+        'Sequence number of the last event a projection applied (the N of sqlite:N, the sequence of pg:xid.sequence).',
+        (status) => sequenceOf(status.position),
+      ],
+      [
+        'cqrs_projection_leader',
+        '1 on the instance that runs the projection, 0 on instances that only follow its checkpoint.',
+        (status) => (status.leader ? 1 : 0),
+      ],
+      [
+        'cqrs_projection_failing',
+        '1 while a projection is failing and retrying (its last batch threw), else 0.',
+        (status) => (status.lastError === null ? 0 : 1),
+      ],
+    ];
+    for (const [name, help, pick] of gauges) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['projection'] as const,
+        registers,
+        async collect() {
+          this.reset();
+          for (const status of await projector.status()) {
+            const value = pick(status);
+            if (value !== undefined) this.set({ projection: status.name }, value);
+          }
+        },
+      });
+    }
+  };
+
+  const subscriptions = new Gauge({
+    name: 'cqrs_subscriptions_active',
+    help: 'GraphQL subscriptions currently streaming, by transport (ws, sse, http).',
+    labelNames: ['transport'] as const,
+    registers,
+  });
+  for (const transport of ['ws', 'sse']) subscriptions.set({ transport }, 0);
+
+  return { registry, commands, queries, countAppends, observeProjector, subscriptions };
+}
+
+/**
+ * A counter and a latency histogram of one kind of message, labelled by its
+ * type and outcome: `success`, the rejection's type, or `error` when it threw.
+ */
+function outcomeMetrics(registry: Registry, kind: 'command' | 'query', durationHelp: string) {
+  const labelNames = [kind, 'outcome'] as const;
+  const plural = kind === 'query' ? 'queries' : 'commands';
+  const total = new Counter({
+    name: `cqrs_${plural}_total`,
+    help: `Handled ${plural}, by ${kind} type and outcome (success, the rejection type, or error).`,
+    labelNames,
+    registers: [registry],
+  });
+  const seconds = new Histogram({ name: `cqrs_${kind}_duration_seconds`, help: durationHelp, labelNames, buckets: SECONDS, registers: [registry] });
+  return async <T>(type: string, run: () => Promise<T>, outcomeOf: (result: T) => string): Promise<T> => {
+    const stop = seconds.startTimer();
+    let outcome = 'error';
+    try {
+      const result = await run();
+      outcome = outcomeOf(result);
+      return result;
+    } finally {
+      const labels = { [kind]: type, outcome } as Record<(typeof labelNames)[number], string>;
+      stop(labels);
+      total.inc(labels);
+    }
+  };
+}
+
+/** `/metrics` in the Prometheus text format: this server's metrics and the process's. */
+export function useMetrics({ metrics, path = '/metrics' }: { metrics: Metrics; /** @default '/metrics' */ path?: string }): Plugin {
+  const { subscriptions } = metrics;
+  return {
+    async onRequest({ request, url, fetchAPI, endResponse }) {
+      if (url.pathname !== path || request.method !== 'GET') return;
+      const registry = Registry.merge([processRegistry(), metrics.registry]);
+      endResponse(
+        new fetchAPI.Response(await registry.metrics(), {
+          headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
+        }),
+      );
+    },
+    // Counts subscriptions that really stream: a subscribe that fails (bad `after`) yields no iterable.
+    onSubscribe: () => ({
+      onSubscribeResult: ({ args, result, setResult }) => {
+        if (isAsyncIterable(result)) setResult(counted(result, subscriptions, { transport: transportOf(args.contextValue) }));
+      },
+    }),
+  };
+}
+
+/**
+ * Up while the stream is iterated, down once however it ends: done, an error
+ * from the source, or the client going away (`return`). Envelop's own
+ * `onEnd` misses the error case. Not an async generator: its `return()`
+ * would queue behind the pending `next()` and wait for the next event,
+ * instead of reaching the feed at once.
+ */
+function counted<T>(source: AsyncIterable<T>, gauge: Gauge<'transport'>, labels: { transport: string }): AsyncIterableIterator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let open = true;
+  gauge.inc(labels);
+  const end = () => {
+    if (open) gauge.dec(labels);
+    open = false;
+  };
+  const settle = (step: Promise<IteratorResult<T>>) =>
+    step.then(
+      (result) => {
+        if (result.done) end();
+        return result;
+      },
+      (error: unknown) => {
+        end();
+        throw error;
+      },
+    );
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => settle(iterator.next()),
+    return: (value?: unknown) => {
+      end();
+      return iterator.return ? settle(iterator.return(value)) : Promise.resolve({ done: true, value: undefined as T });
+    },
+    throw: (error?: unknown) => (iterator.throw ? settle(iterator.throw(error)) : Promise.reject(error as Error)),
+  };
+}
+
+/** graphql-ws operations carry the socket in their context (websocket.ts); HTTP ones carry the request. */
+function transportOf(context: unknown): string {
+  const { socket, request } = context as { socket?: unknown; request?: Request };
+  if (socket !== undefined) return 'ws';
+  return request?.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
+}
+
+/** Query handlers answer expected failures as a `Result`; its rejection type is the outcome. */
+function rejectionType(result: unknown): string | undefined {
+  const candidate = result as { ok?: unknown; error?: { type?: unknown } } | null;
+  return candidate?.ok === false && typeof candidate.error?.type === 'string' ? candidate.error.type : undefined;
+}
+
+/** Positions are opaque to the kernel; a gauge can only show ones that are numbers. */
+/** Positions are opaque, but both stores end theirs in a sequence number, which is what a graph can show. */
+function sequenceOf(position: string): number | undefined {
+  const digits = /(?:^|[:.])(\d{1,15})$/.exec(position)?.[1];
+  return digits === undefined ? undefined : Number(digits);
+}
+
+let defaults: Registry | undefined;
+
+/**
+ * Memory, CPU, event-loop lag and GC belong to the process, not to one
+ * server: collected once per process (prom-client's collectors install
+ * observers that are never removed), and served by every server in it.
+ */
+function processRegistry(): Registry {
+  if (!defaults) {
+    defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+  }
+  return defaults;
+}
