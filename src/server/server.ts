@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openSystem, type System } from '../system.js';
 import { createApp, type App } from './app.js';
+import { createAuthenticator } from './auth.js';
 import type { Config } from './config.js';
 import { attachWebSocketServer } from './websocket.js';
 
@@ -26,6 +27,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
   });
+  const authenticator = createAuthenticator(config);
+  if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
+  else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');
   const shutdown = new AbortController();
   let ready = false;
   const app = createApp({
@@ -34,11 +38,29 @@ export async function startServer(config: Config, options: StartOptions): Promis
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     graphiql: config.GRAPHIQL,
+    security: {
+      introspection: config.INTROSPECTION,
+      corsOrigins: config.CORS_ORIGINS ?? [],
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limits: {
+        maxDepth: config.MAX_DEPTH,
+        maxAliases: config.MAX_ALIASES,
+        maxCost: config.MAX_COST,
+        maxTokens: config.MAX_TOKENS,
+        maxDirectives: config.MAX_DIRECTIVES,
+      },
+      authenticator,
+    },
     isReady: () => ready,
     shutdown: shutdown.signal,
   });
   const httpServer: Server = createServer(app);
-  const ws = attachWebSocketServer(httpServer, app);
+  const ws = attachWebSocketServer(httpServer, app, {
+    authenticator,
+    maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxMessageBytes: config.MAX_BODY_BYTES,
+    logger,
+  });
 
   await system.projector.start();
   const behind = (await system.projector.status()).filter((projection) => projection.lag > 0);

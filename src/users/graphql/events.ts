@@ -1,7 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import { badUserInput } from '../../graphql/errors.js';
 import type { StoredEvent } from '../../kernel/messages.js';
+import { actsFor } from '../../graphql/viewer.js';
 import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
+import { EMAIL_VISIBILITY } from './user-type.js';
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
@@ -23,7 +25,13 @@ builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ resolve: (event) => event.data.username }),
-    email: t.string({ resolve: (event) => event.data.email }),
+    email: t.string({
+      nullable: true,
+      description: EMAIL_VISIBILITY,
+      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
+      unauthorizedResolver: () => null,
+      resolve: (event) => event.data.email,
+    }),
   }),
 });
 
@@ -32,7 +40,13 @@ builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
-    email: t.string({ nullable: true, resolve: (event) => event.data.email ?? null }),
+    email: t.string({
+      nullable: true,
+      description: `The new email, null when it did not change. ${EMAIL_VISIBILITY}`,
+      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
+      unauthorizedResolver: () => null,
+      resolve: (event) => event.data.email ?? null,
+    }),
   }),
 });
 

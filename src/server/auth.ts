@@ -1,0 +1,110 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { fail, ok, type Result } from '../kernel/result.js';
+import type { Viewer } from '../graphql/viewer.js';
+import type { Config } from './config.js';
+
+/** A token that does not prove who sent it: the client's mistake (or forgery), answered 401. */
+export type InvalidToken = Readonly<{ type: 'InvalidToken'; message: string }>;
+
+export type Authenticator = Readonly<{
+  enabled: boolean;
+  /**
+   * The viewer behind an `Authorization` value ("Bearer <jwt>"; graphql-ws
+   * clients send the same string as `connectionParams.authorization`).
+   * No value: `anonymous` (or `everyone` when authentication is off).
+   * Throws only when the key set cannot be fetched: a server fault, not the client's.
+   */
+  viewerFor: (authorization: unknown) => Promise<Result<Viewer, InvalidToken>>;
+}>;
+
+type AuthConfig = Pick<
+  Config,
+  'AUTH_JWT_SECRET' | 'AUTH_JWT_PUBLIC_KEY' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE' | 'AUTH_ROLES_CLAIM' | 'AUTH_ADMIN_ROLE'
+>;
+
+const EVERYONE: Viewer = { type: 'everyone' };
+const ANONYMOUS: Viewer = { type: 'anonymous' };
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+/** A JWT far larger than this is no token of ours; refused before any crypto. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Verifies bearer JWTs with jose against the one key source configured:
+ * an HMAC secret, a PEM public key, or a remote JWKS. The algorithms follow
+ * the key (HMAC only for a secret), so a token cannot pick a weaker one.
+ */
+export function createAuthenticator(config: AuthConfig): Authenticator {
+  const key = verificationKey(config);
+  if (!key) return { enabled: false, viewerFor: async () => ok(EVERYONE) };
+  const options: JWTVerifyOptions = {
+    requiredClaims: ['sub', 'exp'],
+    ...(config.AUTH_JWT_SECRET ? { algorithms: ['HS256', 'HS384', 'HS512'] } : {}),
+    ...(config.AUTH_JWT_ISSUER ? { issuer: config.AUTH_JWT_ISSUER } : {}),
+    ...(config.AUTH_JWT_AUDIENCE ? { audience: config.AUTH_JWT_AUDIENCE } : {}),
+  };
+  const verify = (token: string) =>
+    typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options);
+
+  return {
+    enabled: true,
+    viewerFor: async (authorization) => {
+      if (authorization === undefined || authorization === null || authorization === '') return ok(ANONYMOUS);
+      const match = typeof authorization === 'string' && authorization.length <= MAX_TOKEN_LENGTH ? BEARER.exec(authorization) : null;
+      if (!match) return fail(invalid('Authorization must be "Bearer <token>".'));
+      try {
+        const { payload } = await verify(match[1]!);
+        return ok(viewerOf(payload, config));
+      } catch (error) {
+        const refused = refusal(error);
+        if (refused) return fail(refused);
+        throw error;
+      }
+    },
+  };
+}
+
+function verificationKey(config: AuthConfig): KeyObject | JWTVerifyGetKey | undefined {
+  if (config.AUTH_JWT_SECRET) return createSecretKey(Buffer.from(config.AUTH_JWT_SECRET, 'utf8'));
+  if (config.AUTH_JWT_PUBLIC_KEY) return createPublicKey(config.AUTH_JWT_PUBLIC_KEY);
+  if (config.AUTH_JWKS_URL) return createRemoteJWKSet(new URL(config.AUTH_JWKS_URL));
+  return undefined;
+}
+
+function viewerOf(payload: JWTPayload, config: AuthConfig): Viewer {
+  const roles = payload[config.AUTH_ROLES_CLAIM];
+  const admin = roles === config.AUTH_ADMIN_ROLE || (Array.isArray(roles) && roles.includes(config.AUTH_ADMIN_ROLE));
+  return { type: 'user', subject: payload.sub!, admin, expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000) };
+}
+
+const invalid = (message: string): InvalidToken => ({ type: 'InvalidToken', message });
+
+/** jose's reasons a token is refused, in words for the client; anything else is not the token's fault. */
+function refusal(error: unknown): InvalidToken | undefined {
+  if (error instanceof errors.JWTExpired) return invalid('The token has expired.');
+  if (error instanceof errors.JWTClaimValidationFailed) return invalid(`The token's "${error.claim}" claim is ${describeReason(error.reason)}.`);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('The token signature is not valid.');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalid('The token was not signed by a known key.');
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JOSENotSupported ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return invalid('The token is malformed or uses an algorithm this server does not accept.');
+  }
+  return undefined;
+}
+
+function describeReason(reason: string): string {
+  switch (reason) {
+    case 'missing':
+      return 'missing';
+    case 'check_failed':
+    case 'mismatch':
+      return 'not accepted here';
+    default:
+      return 'invalid';
+  }
+}
