@@ -37,9 +37,10 @@ const MAX_TOKEN_LENGTH = 8192;
 export function createAuthenticator(config: AuthConfig): Authenticator {
   const key = verificationKey(config);
   if (!key) return { enabled: false, viewerFor: async () => ok(EVERYONE) };
+  const algorithms = typeof key === 'function' ? undefined : algorithmsFor(key);
   const options: JWTVerifyOptions = {
     requiredClaims: ['sub', 'exp'],
-    ...(config.AUTH_JWT_SECRET ? { algorithms: ['HS256', 'HS384', 'HS512'] } : {}),
+    ...(algorithms ? { algorithms } : {}),
     ...(config.AUTH_JWT_ISSUER ? { issuer: config.AUTH_JWT_ISSUER } : {}),
     ...(config.AUTH_JWT_AUDIENCE ? { audience: config.AUTH_JWT_AUDIENCE } : {}),
   };
@@ -70,6 +71,31 @@ function verificationKey(config: AuthConfig): KeyObject | JWTVerifyGetKey | unde
   if (config.AUTH_JWKS_URL) return createRemoteJWKSet(new URL(config.AUTH_JWKS_URL));
   return undefined;
 }
+
+/**
+ * The algorithms a key can verify. A token naming any other is refused
+ * before the key is used, so an HS256 token "signed" with the public key's
+ * text (algorithm confusion) never reaches the crypto. (A JWKS's keys carry
+ * their own kty/alg, which jose matches itself.)
+ */
+function algorithmsFor(key: KeyObject): string[] {
+  if (key.type === 'secret') return ['HS256', 'HS384', 'HS512'];
+  const { asymmetricKeyType, asymmetricKeyDetails } = key;
+  switch (asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec':
+      return [EC_ALGORITHMS[asymmetricKeyDetails?.namedCurve ?? ''] ?? 'unsupported-curve'];
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      throw new Error(`AUTH_JWT_PUBLIC_KEY: unsupported key type ${String(asymmetricKeyType)}`);
+  }
+}
+
+const EC_ALGORITHMS: Record<string, string> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 
 function viewerOf(payload: JWTPayload, config: AuthConfig): Viewer {
   const roles = payload[config.AUTH_ROLES_CLAIM];
