@@ -51,7 +51,8 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     enabled: true,
     viewerFor: async (authorization) => {
       if (authorization === undefined || authorization === null || authorization === '') return ok(ANONYMOUS);
-      const match = typeof authorization === 'string' && authorization.length <= MAX_TOKEN_LENGTH ? BEARER.exec(authorization) : null;
+      if (typeof authorization === 'string' && authorization.length > MAX_TOKEN_LENGTH) return fail(invalid('The token is too long.'));
+      const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
       if (!match) return fail(invalid('Authorization must be "Bearer <token>".'));
       try {
         const { payload } = await verify(match[1]!);

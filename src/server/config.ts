@@ -81,8 +81,13 @@ export const settings = {
     secret: true,
   },
   AUTH_JWT_PUBLIC_KEY: {
-    schema: z.string().refine(isPublicKeyPem, 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)').optional(),
-    help: 'Turns authentication on: PEM public key (RSA, EC or Ed25519) that verifies bearer tokens.',
+    schema: z
+      .string()
+      // Many deployment tools cannot put newlines in a variable and write "\n" instead.
+      .transform((pem) => pem.replaceAll('\\n', '\n'))
+      .refine(isPublicKeyPem, 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)')
+      .optional(),
+    help: 'Turns authentication on: PEM public key (RSA, EC or Ed25519) that verifies bearer tokens; newlines may be written as \\n.',
   },
   AUTH_JWKS_URL: {
     schema: z.url({ protocol: /^https?$/ }).optional(),

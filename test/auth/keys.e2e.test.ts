@@ -22,7 +22,8 @@ describe('AUTH_JWT_PUBLIC_KEY (RS256)', () => {
   beforeAll(async () => {
     keys = await generateKeyPair('RS256', { extractable: true });
     pem = await exportSPKI(keys.publicKey);
-    server = await startTestServer({ env: { AUTH_JWT_PUBLIC_KEY: pem } });
+    // Written with "\n" escapes, as deployment tools that cannot hold newlines pass it.
+    server = await startTestServer({ env: { AUTH_JWT_PUBLIC_KEY: pem.trim().replaceAll('\n', '\\n') } });
   });
   afterAll(() => server.stop());
 
