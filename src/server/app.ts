@@ -10,6 +10,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { Viewer } from '../graphql/viewer.js';
 import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
+import { assertNever } from '../kernel/messages.js';
 import { createRequestScope } from '../kernel/query-bus.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
@@ -90,7 +91,7 @@ export function createApp(options: AppOptions): App {
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const offered = request?.headers.get('x-request-id');
       const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID();
-      const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization')));
+      const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization'), logger));
       return {
         viewer,
         commandBus: system.commandBus,
@@ -111,16 +112,29 @@ export function createApp(options: AppOptions): App {
   });
 }
 
-/** A bad token fails the whole request with 401, whatever it asked for: it never downgrades to anonymous. */
-async function authenticate(authenticator: Authenticator, authorization: string | null | undefined): Promise<Viewer> {
+/**
+ * A bad token fails the whole request with 401, whatever it asked for: it
+ * never downgrades to anonymous. A JWKS outage is a 503: nobody can be told
+ * apart from anyone else until it is back.
+ */
+async function authenticate(authenticator: Authenticator, authorization: string | null | undefined, logger: Logger): Promise<Viewer> {
   const outcome = await authenticator.viewerFor(authorization);
   if (outcome.ok) return outcome.value;
-  throw createGraphQLError(outcome.error.message, {
-    extensions: {
-      code: 'UNAUTHENTICATED',
-      http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
-    },
-  });
+  const { error } = outcome;
+  switch (error.type) {
+    case 'InvalidToken':
+      throw createGraphQLError(error.message, {
+        extensions: {
+          code: 'UNAUTHENTICATED',
+          http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
+        },
+      });
+    case 'KeysUnavailable':
+      logger.error({ err: error.cause }, 'cannot fetch the JWKS to verify a token');
+      throw createGraphQLError(error.message, { extensions: { code: 'AUTH_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': '5' } } } });
+    default:
+      return assertNever(error, 'auth failure');
+  }
 }
 
 /**

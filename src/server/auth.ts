@@ -6,6 +6,9 @@ import type { Config } from './config.js';
 
 /** A token that does not prove who sent it: the client's mistake (or forgery), answered 401. */
 export type InvalidToken = Readonly<{ type: 'InvalidToken'; message: string }>;
+/** The JWKS endpoint could not be read: no one can be authenticated for now (503, not the client's fault). */
+export type KeysUnavailable = Readonly<{ type: 'KeysUnavailable'; message: string; cause: unknown }>;
+export type AuthFailure = InvalidToken | KeysUnavailable;
 
 export type Authenticator = Readonly<{
   enabled: boolean;
@@ -13,9 +16,8 @@ export type Authenticator = Readonly<{
    * The viewer behind an `Authorization` value ("Bearer <jwt>"; graphql-ws
    * clients send the same string as `connectionParams.authorization`).
    * No value: `anonymous` (or `everyone` when authentication is off).
-   * Throws only when the key set cannot be fetched: a server fault, not the client's.
    */
-  viewerFor: (authorization: unknown) => Promise<Result<Viewer, InvalidToken>>;
+  viewerFor: (authorization: unknown) => Promise<Result<Viewer, AuthFailure>>;
 }>;
 
 type AuthConfig = Pick<
@@ -60,6 +62,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       } catch (error) {
         const refused = refusal(error);
         if (refused) return fail(refused);
+        if (typeof key === 'function') return fail(keysUnavailable(error));
         throw error;
       }
     },
@@ -105,6 +108,12 @@ function viewerOf(payload: JWTPayload, config: AuthConfig): Viewer {
 }
 
 const invalid = (message: string): InvalidToken => ({ type: 'InvalidToken', message });
+/** Anything else the remote key set throws (timeout, connection refused, not a JWKS) is its outage. */
+const keysUnavailable = (cause: unknown): KeysUnavailable => ({
+  type: 'KeysUnavailable',
+  message: 'The keys that verify tokens cannot be fetched right now; try again later.',
+  cause,
+});
 
 /** jose's reasons a token is refused, in words for the client; anything else is not the token's fault. */
 function refusal(error: unknown): InvalidToken | undefined {

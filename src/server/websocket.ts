@@ -38,7 +38,14 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
       onConnect: async (ctx) => {
         const outcome = await options.authenticator.viewerFor(ctx.connectionParams?.['authorization']);
         if (!outcome.ok) {
-          options.logger.debug({ reason: outcome.error.message }, 'websocket connection refused: invalid token');
+          const { error } = outcome;
+          if (error.type === 'KeysUnavailable') {
+            options.logger.error({ err: error.cause }, 'cannot fetch the JWKS to verify a token');
+            // 1013 "Try Again Later" instead of graphql-ws's 4403: the client did nothing wrong.
+            ctx.extra.socket.close(1013, 'Try again later');
+          } else {
+            options.logger.debug({ reason: error.message }, 'websocket connection refused: invalid token');
+          }
           return false;
         }
         viewers.set(ctx, outcome.value);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/server/config.js';
 import { CreateUserDocument } from '../gql/graphql.js';
 import { execute, expectType } from '../support/graphql.js';
@@ -89,6 +90,45 @@ describe('AUTH_JWKS_URL (ES256)', () => {
     const { status, errors } = await createAs(server, token, 'mallory');
     expect(status).toBe(401);
     expect(errors?.[0]?.message).toMatch(/signature/);
+  });
+});
+
+describe('AUTH_JWKS_URL while the key set cannot be fetched', () => {
+  let server: TestServer;
+  let jwks: Awaited<ReturnType<typeof serveJwks>>;
+  let keys: Awaited<ReturnType<typeof generateKeyPair>>;
+  beforeAll(async () => {
+    keys = await generateKeyPair('ES256');
+    jwks = await serveJwks([{ ...(await exportJWK(keys.publicKey)), kid: 'key-1', alg: 'ES256' }]);
+    jwks.setDown(true);
+    server = await startTestServer({ env: { AUTH_JWKS_URL: jwks.url } });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await jwks.close();
+  });
+
+  it('answers 503 with Retry-After (not 401, not a masked 500), and recovers when it is back', async () => {
+    const token = await signToken(keys.privateKey, 'ec_user', { alg: 'ES256', kid: 'key-1' });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: bearer(token) },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('AUTH_UNAVAILABLE');
+
+    const closed = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(token) } })));
+      socket.on('close', (code) => resolve(code));
+    });
+    expect(closed).toBe(1013);
+
+    jwks.setDown(false);
+    const { data } = await createAs(server, token, 'ec_user');
+    expectType(data!.createUser, 'CreateUserSuccess');
   });
 });
 

@@ -42,10 +42,17 @@ export function unsignedToken(subject: string): string {
 }
 
 /** A tiny JWKS endpoint on loopback, as an identity provider publishes its keys. */
-export async function serveJwks(keys: readonly JWK[]): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+export async function serveJwks(
+  keys: readonly JWK[],
+): Promise<{ url: string; requests: () => number; setDown: (down: boolean) => void; close: () => Promise<void> }> {
   let requests = 0;
+  let down = false;
   const server: Server = createServer((_request, response) => {
     requests += 1;
+    if (down) {
+      response.writeHead(502).end();
+      return;
+    }
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ keys }));
   });
@@ -54,6 +61,7 @@ export async function serveJwks(keys: readonly JWK[]): Promise<{ url: string; re
   return {
     url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     requests: () => requests,
+    setDown: (value) => void (down = value),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
