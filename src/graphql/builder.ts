@@ -1,18 +1,29 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.js';
+import { actsFor } from './viewer.js';
 
 /** Creates the builder and the scalars; types live in one file each, next to their module. */
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
+  /** What a field may require of the viewer (src/graphql/viewer.ts); with authentication off every scope passes. */
+  AuthScopes: { signedIn: boolean; actsFor: string };
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
+  // scope-auth first, so its checks run before any other plugin's resolver wrapper.
+  plugins: [ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: ({ viewer }) => ({
+      signedIn: viewer.type !== 'anonymous',
+      actsFor: (userId) => actsFor(viewer, userId),
+    }),
+  },
   relay: {
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },

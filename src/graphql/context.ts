@@ -5,6 +5,7 @@ import type { QueryBus, RequestScope } from '../kernel/query-bus.js';
 import type { FollowOptions } from '../kernel/event-feed.js';
 import type { StoredEvent } from '../kernel/messages.js';
 import type { Position } from '../kernel/position.js';
+import type { Viewer } from './viewer.js';
 
 /** Everything a resolver may touch. Built once per operation (per subscription for streams). */
 export type GraphQLContext = Readonly<{
@@ -22,6 +23,8 @@ export type GraphQLContext = Readonly<{
    * event at `position`, false when the configured wait ran out.
    */
   projectionsReached: (position: Position) => Promise<boolean>;
+  /** Who sent the operation (from its bearer token); rules read it through scope-auth. */
+  viewer: Viewer;
   requestId: string;
   logger: Logger;
 }>;

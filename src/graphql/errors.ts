@@ -45,3 +45,21 @@ export function withInputFieldNames(rejection: ValidationRejection, names: Reado
 export function badUserInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
 }
+
+export type UnauthenticatedRejection = Readonly<{ type: 'Unauthenticated'; message: string }>;
+export type ForbiddenRejection = Readonly<{ type: 'Forbidden'; message: string }>;
+
+export const UnauthenticatedType = builder.objectRef<UnauthenticatedRejection>('Unauthenticated').implement({
+  description: 'The operation needs a bearer token and the request had none.',
+  interfaces: [ErrorInterface],
+});
+
+export const ForbiddenType = builder.objectRef<ForbiddenRejection>('Forbidden').implement({
+  description: 'The bearer token does not allow this operation.',
+  interfaces: [ErrorInterface],
+});
+
+export const unauthenticated = (): UnauthenticatedRejection => ({
+  type: 'Unauthenticated',
+  message: 'This operation needs a bearer token (Authorization: Bearer <token>).',
+});

@@ -1,15 +1,22 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphQLError } from 'graphql';
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context.js';
+import type { Viewer } from '../graphql/viewer.js';
 import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
+import { assertNever } from '../kernel/messages.js';
 import { createRequestScope } from '../kernel/query-bus.js';
 import type { System } from '../system.js';
+import type { Authenticator } from './auth.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
+import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -18,6 +25,7 @@ export type AppOptions = Readonly<{
   /** Subscriptions re-read the store this often when no append signal arrives. */
   pollIntervalMs: number;
   graphiql: boolean;
+  security: SecurityOptions;
   isReady: () => boolean;
   /** Aborted on shutdown: ends every live subscription with a clean completion. */
   shutdown: AbortSignal;
@@ -25,12 +33,32 @@ export type AppOptions = Readonly<{
   metrics?: Metrics;
 }>;
 
-export type App = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+export type SecurityOptions = Readonly<{
+  /** Off: `__schema`/`__type` are refused and error messages suggest no field names. */
+  introspection: boolean;
+  /** Origins given CORS headers; `*` for any; empty: no cross-origin access. */
+  corsOrigins: readonly string[];
+  /** Larger request bodies are answered 413 (by yoga, before they are read). */
+  maxBodyBytes: number;
+  limits: OperationLimits;
+  authenticator: Authenticator;
+}>;
+
+/**
+ * What the transports hand to yoga besides the request: graphql-ws
+ * authenticates once at connection time and passes the viewer along.
+ */
+export type ServerContext = Record<string, unknown> & { viewer?: Viewer };
+
+export type App = YogaServerInstance<ServerContext, GraphQLContext>;
+
+/** yoga's documented header: a browser can only send it after a CORS preflight. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
-  const { system, logger } = options;
-  return createYoga<Record<string, unknown>, GraphQLContext>({
+  const { system, logger, security } = options;
+  return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     // Yoga's own probe answers 200 regardless of state; ours at /health reports readiness and lag.
@@ -52,14 +80,22 @@ export function createApp(options: AppOptions): App {
         return boundOriginalError(masked);
       },
     },
+    maxRequestBodySize: security.maxBodyBytes,
+    cors: corsOptions(security.corsOrigins),
     plugins: [
       useRequestLogging(logger),
       useHealth({ projector: system.projector, isReady: options.isReady }),
       ...(options.metrics ? [useMetrics({ metrics: options.metrics })] : []),
+      // GETs and form posts (which browsers send cross-site without a preflight) need the header.
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      ...useOperationLimits(security.limits),
+      ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
     ],
-    context: ({ request }): GraphQLContext => {
+    context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);
+      const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization'), logger));
       return {
+        viewer,
         commandBus: system.commandBus,
         queryBus: system.queryBus,
         scope: createRequestScope(),
@@ -68,7 +104,7 @@ export function createApp(options: AppOptions): App {
           followEvents(system.store, system.appended, {
             ...feed,
             pollIntervalMs: options.pollIntervalMs,
-            signal: options.shutdown,
+            signal: untilExpiry(viewer, options.shutdown),
           }),
         projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
@@ -76,6 +112,61 @@ export function createApp(options: AppOptions): App {
       };
     },
   });
+}
+
+/**
+ * A bad token fails the whole request with 401, whatever it asked for: it
+ * never downgrades to anonymous. A JWKS outage is a 503: nobody can be told
+ * apart from anyone else until it is back.
+ */
+async function authenticate(authenticator: Authenticator, authorization: string | null | undefined, logger: Logger): Promise<Viewer> {
+  const outcome = await authenticator.viewerFor(authorization);
+  if (outcome.ok) return outcome.value;
+  const { error } = outcome;
+  switch (error.type) {
+    case 'InvalidToken':
+      throw createGraphQLError(error.message, {
+        extensions: {
+          code: 'UNAUTHENTICATED',
+          http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
+        },
+      });
+    case 'KeysUnavailable':
+      logger.error({ err: error.cause }, 'cannot fetch the JWKS to verify a token');
+      throw createGraphQLError(error.message, { extensions: { code: 'AUTH_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': '5' } } } });
+    default:
+      return assertNever(error, 'auth failure');
+  }
+}
+
+/**
+ * A feed ends (completes) when the token it was opened with expires: a
+ * subscription sees no more than its token may, and the client reconnects
+ * with a fresh token.
+ */
+function untilExpiry(viewer: Viewer, shutdown: AbortSignal): AbortSignal {
+  if (viewer.type !== 'user' || viewer.expiresAt === null) return shutdown;
+  const remainingMs = Math.max(0, viewer.expiresAt.getTime() - Date.now());
+  // Timers overflow past ~24.8 days; a token valid that long is left to the shutdown signal.
+  if (remainingMs > MAX_TIMER_MS) return shutdown;
+  return AbortSignal.any([shutdown, AbortSignal.timeout(remainingMs)]);
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * No origin is trusted unless configured; yoga's default would reflect any
+ * origin. Bearer tokens travel in a header, never in cookies, so credentials
+ * are never allowed.
+ */
+function corsOptions(origins: readonly string[]) {
+  if (origins.length === 0) return false;
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !(any || origins.includes(origin))) return false;
+    return { origin: [origin], credentials: false, allowedHeaders: ['content-type', 'accept', 'authorization', 'x-request-id', CSRF_HEADER] };
+  };
 }
 
 /**

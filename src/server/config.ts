@@ -1,10 +1,28 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import type { StorageOptions } from '../storage.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Every setting, its default and what it means: `--help` prints this table and README.md mirrors it. */
+const isPublicKeyPem = (pem: string) => {
+  try {
+    return createPublicKey(pem).type === 'public';
+  } catch {
+    return false;
+  }
+};
+
+/** Comma-separated origins such as `https://app.example.com`, or `*`. */
+const origins = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)])).min(1));
+
+/**
+ * Every setting, its default and what it means: `--help` prints this table and README.md mirrors it.
+ * `secret` settings are never echoed in error messages.
+ */
 export const settings = {
   HOST: { schema: z.string().min(1).default('127.0.0.1'), help: 'Interface to listen on.' },
   PORT: { schema: int(0, 65535).default(4000), help: 'TCP port; 0 picks a free one.' },
@@ -39,11 +57,61 @@ export const settings = {
     schema: int(0, 600_000).default(10_000),
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',
   },
-  GRAPHIQL: { schema: flag.default(true), help: 'Serve GraphiQL at /graphql to browsers.' },
+  NODE_ENV: {
+    schema: z.string().optional(),
+    help: '"production" turns GraphiQL and introspection off unless GRAPHIQL / INTROSPECTION turn them on.',
+  },
+  GRAPHIQL: { schema: flag.optional(), help: 'Serve GraphiQL at /graphql to browsers. Unset: on, except with NODE_ENV=production.' },
   METRICS: {
     schema: flag.default(true),
     help: 'Serve Prometheus metrics at /metrics (on the API port: keep it from the public at the proxy).',
   },
+  INTROSPECTION: {
+    schema: flag.optional(),
+    help: 'Answer introspection (__schema, __type) and suggest field names in errors. Unset: on, except with NODE_ENV=production.',
+  },
+  CORS_ORIGINS: {
+    schema: origins.optional(),
+    help: 'Browser origins allowed to call the API cross-origin, comma-separated (https://app.example.com), or * for any. Unset: none.',
+  },
+  MAX_BODY_BYTES: {
+    schema: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+    help: 'Largest HTTP request body and websocket message; a larger body is refused with 413 before it is read.',
+  },
+  MAX_DEPTH: { schema: int(1, 100).default(8), help: 'Deepest selection nesting an operation may have (introspection excepted).' },
+  MAX_ALIASES: { schema: int(0, 10_000).default(100), help: 'Most aliased fields in one operation.' },
+  MAX_COST: {
+    schema: int(1, 10_000_000).default(10_000),
+    help: 'Highest estimated cost of one operation (graphql-armor: objects 2, scalars 1, x1.5 per level, x first/last).',
+  },
+  MAX_TOKENS: { schema: int(1, 1_000_000).default(2000), help: 'Most lexical tokens in one GraphQL document.' },
+  MAX_DIRECTIVES: { schema: int(0, 10_000).default(20), help: 'Most directives in one operation.' },
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: {
+    schema: int(1, 10_000).default(100),
+    help: 'Most subscriptions one websocket connection may run at once; more are refused with an error.',
+  },
+  AUTH_JWT_SECRET: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    help: 'Turns authentication on: HMAC secret (HS256/384/512, at least 32 characters) that bearer tokens are signed with. Unset (and no key below): the API is open.',
+    secret: true,
+  },
+  AUTH_JWT_PUBLIC_KEY: {
+    schema: z
+      .string()
+      // Many deployment tools cannot put newlines in a variable and write "\n" instead.
+      .transform((pem) => pem.replaceAll('\\n', '\n'))
+      .refine(isPublicKeyPem, 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)')
+      .optional(),
+    help: 'Turns authentication on: PEM public key (RSA, EC or Ed25519) that verifies bearer tokens; newlines may be written as \\n.',
+  },
+  AUTH_JWKS_URL: {
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    help: 'Turns authentication on: URL of the JSON Web Key Set that verifies bearer tokens (fetched and cached).',
+  },
+  AUTH_JWT_ISSUER: { schema: z.string().min(1).optional(), help: 'When set, tokens must carry this "iss".' },
+  AUTH_JWT_AUDIENCE: { schema: z.string().min(1).optional(), help: 'When set, tokens must name this "aud".' },
+  AUTH_ROLES_CLAIM: { schema: z.string().min(1).default('roles'), help: 'Token claim holding the roles: a string or an array of strings.' },
+  AUTH_ADMIN_ROLE: { schema: z.string().min(1).default('admin'), help: 'Role (in AUTH_ROLES_CLAIM) that may update any user and see every email.' },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'Log level of the JSON logs on stdout.',
@@ -51,30 +119,49 @@ export const settings = {
 } as const;
 
 type Settings = typeof settings;
-export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+const AUTH_KEYS = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL'] as const;
 
-const configSchema = z.object(
-  Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.schema])) as { [K in keyof Settings]: Settings[K]['schema'] },
-);
+const configSchema = z
+  .object(Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.schema])) as { [K in keyof Settings]: Settings[K]['schema'] })
+  .refine((c) => AUTH_KEYS.filter((key) => c[key] !== undefined).length <= 1, {
+    path: ['AUTH_JWT_SECRET'],
+    message: `set at most one of ${AUTH_KEYS.join(', ')}`,
+  })
+  .refine((c) => AUTH_KEYS.some((key) => c[key] !== undefined) || (c.AUTH_JWT_ISSUER === undefined && c.AUTH_JWT_AUDIENCE === undefined), {
+    path: ['AUTH_JWT_ISSUER'],
+    message: `AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE need a key to verify tokens with (${AUTH_KEYS.join(', ')})`,
+  })
+  .transform((c) => {
+    const production = c.NODE_ENV === 'production';
+    return { ...c, GRAPHIQL: c.GRAPHIQL ?? !production, INTROSPECTION: c.INTROSPECTION ?? !production };
+  });
+
+export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {}
+
+const isSecret = (name: string) => (settings as Record<string, { secret?: boolean }>)[name]?.secret === true;
 
 /** Reads settings from the environment; empty values count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw = Object.fromEntries(Object.keys(settings).map((name) => [name, env[name] === '' ? undefined : env[name]]));
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}=${JSON.stringify(raw[String(issue.path[0])] ?? '')}: ${issue.message}`);
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const shown = isSecret(name) ? '(hidden)' : JSON.stringify(raw[name] ?? '');
+      return `  ${issue.path.join('.')}=${shown}: ${issue.message}`;
+    });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nRun with --help to list the settings.`);
   }
-  return parsed.data as Config;
+  return parsed.data;
 }
 
 export function configHelp(): string {
   const rows = Object.entries(settings).map(([name, s]) => {
     const fallback = s.schema.safeParse(undefined);
     const shown = fallback.success && fallback.data !== undefined ? String(fallback.data) : '(unset)';
-    return `  ${name.padEnd(30)} default ${shown.padEnd(10)} ${s.help}`;
+    return `  ${name.padEnd(34)} default ${shown.padEnd(10)} ${s.help}`;
   });
   return rows.join('\n');
 }

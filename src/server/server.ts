@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openSystem, type System } from '../system.js';
 import { createApp, type App } from './app.js';
+import { createAuthenticator } from './auth.js';
 import { storageOptions, type Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import { attachWebSocketServer } from './websocket.js';
@@ -29,6 +30,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ...(metrics ? { instrumentation: metrics } : {}),
   });
   metrics?.observeProjector(system.projector);
+  const authenticator = createAuthenticator(config);
+  if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
+  else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');
   const shutdown = new AbortController();
   let ready = false;
   const app = createApp({
@@ -37,12 +41,30 @@ export async function startServer(config: Config, options: StartOptions): Promis
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     graphiql: config.GRAPHIQL,
+    security: {
+      introspection: config.INTROSPECTION,
+      corsOrigins: config.CORS_ORIGINS ?? [],
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limits: {
+        maxDepth: config.MAX_DEPTH,
+        maxAliases: config.MAX_ALIASES,
+        maxCost: config.MAX_COST,
+        maxTokens: config.MAX_TOKENS,
+        maxDirectives: config.MAX_DIRECTIVES,
+      },
+      authenticator,
+    },
     isReady: () => ready,
     shutdown: shutdown.signal,
     ...(metrics ? { metrics } : {}),
   });
   const httpServer: Server = createServer(app);
-  const ws = attachWebSocketServer(httpServer, app);
+  const ws = attachWebSocketServer(httpServer, app, {
+    authenticator,
+    maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxMessageBytes: config.MAX_BODY_BYTES,
+    logger,
+  });
 
   await system.projector.start();
   const behind = (await system.projector.status()).filter((projection) => projection.lag > 0);

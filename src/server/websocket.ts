@@ -1,24 +1,56 @@
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Logger } from 'pino';
+import type { Viewer } from '../graphql/viewer.js';
 import type { App } from './app.js';
+import type { Authenticator } from './auth.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+export type WebSocketOptions = Readonly<{
+  authenticator: Authenticator;
+  /** Operations one connection may run at once; one more is answered with an error. */
+  maxSubscriptionsPerConnection: number;
+  /** Largest message a client may send; a larger one closes the socket with 1009. */
+  maxMessageBytes: number;
+  logger: Logger;
+}>;
 
 /**
  * graphql-ws on the same path as HTTP. Operations run through yoga's
  * envelop, so parsing, validation, context, masking and every plugin are the
  * same as over HTTP (the recipe from yoga's graphql-ws docs).
+ *
+ * Authentication happens once, at connection_init: `connectionParams.authorization`
+ * carries the same "Bearer <token>" as the HTTP header. A bad token closes the
+ * socket with 4403 (graphql-ws's Forbidden); no token means anonymous.
  */
-export function attachWebSocketServer(httpServer: Server, app: App) {
-  const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint });
+export function attachWebSocketServer(httpServer: Server, app: App, options: WebSocketOptions) {
+  const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint, maxPayload: options.maxMessageBytes });
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
+  const viewers = new WeakMap<Context, Viewer>();
   const disposable = useServer(
     {
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
+        const outcome = await options.authenticator.viewerFor(ctx.connectionParams?.['authorization']);
+        if (!outcome.ok) {
+          const { error } = outcome;
+          if (error.type === 'KeysUnavailable') {
+            options.logger.error({ err: error.cause }, 'cannot fetch the JWKS to verify a token');
+            // 1013 "Try Again Later" instead of graphql-ws's 4403: the client did nothing wrong.
+            ctx.extra.socket.close(1013, 'Try again later');
+          } else {
+            options.logger.debug({ reason: error.message }, 'websocket connection refused: invalid token');
+          }
+          return false;
+        }
+        viewers.set(ctx, outcome.value);
         connections.add(ctx);
+        return true;
       },
       onClose: (ctx) => {
         connections.delete(ctx);
@@ -26,11 +58,14 @@ export function attachWebSocketServer(httpServer: Server, app: App) {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
+        const refusal = refuse(ctx, viewers.get(ctx), options.maxSubscriptionsPerConnection);
+        if (refusal) return [refusal];
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          viewer: viewers.get(ctx),
         });
         let document;
         try {
@@ -65,4 +100,19 @@ export function attachWebSocketServer(httpServer: Server, app: App) {
       await disposable.dispose();
     },
   };
+}
+
+/** Why this connection may not start another operation, if it may not. */
+function refuse(ctx: Context, viewer: Viewer | undefined, maxOperations: number): GraphQLError | undefined {
+  // graphql-ws has registered the new operation already, so it counts itself.
+  const running = Object.keys(ctx.subscriptions).length;
+  if (running > maxOperations) {
+    return new GraphQLError(`At most ${maxOperations} subscriptions may run on one connection.`, {
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: maxOperations },
+    });
+  }
+  if (viewer?.type === 'user' && viewer.expiresAt !== null && viewer.expiresAt.getTime() <= Date.now()) {
+    return new GraphQLError('The token has expired; reconnect with a new one.', { extensions: { code: 'UNAUTHENTICATED' } });
+  }
+  return undefined;
 }

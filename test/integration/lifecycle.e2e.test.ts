@@ -189,7 +189,7 @@ describe('restart', () => {
     expect(sqliteSequence(next.position)).toBe(sqliteSequence(head) + 1);
     expect(next.user.version).toBe(3);
     const { createUser: again } = await executeOk(second.url, CreateUserDocument, {
-      input: { username: 'someone_else', email: users[0]!.user.email.toUpperCase() },
+      input: { username: 'someone_else', email: users[0]!.user.email!.toUpperCase() },
     });
     expect(again.__typename).toBe('EmailTaken');
   });

@@ -36,9 +36,18 @@ export type SubscriptionClient = Readonly<{
   dispose: () => Promise<void>;
 }>;
 
-/** A real client of `transport` against `server`, with retries off so every failure surfaces. */
-export function openClient(transport: Transport, server: Pick<TestServer, 'url' | 'wsUrl'>): SubscriptionClient {
+/**
+ * A real client of `transport` against `server`, with retries off so every failure surfaces.
+ * `authorization` ("Bearer <jwt>") goes where each transport carries it: graphql-ws
+ * `connectionParams`, an HTTP header for SSE.
+ */
+export function openClient(
+  transport: Transport,
+  server: Pick<TestServer, 'url' | 'wsUrl'>,
+  options: { authorization?: string } = {},
+): SubscriptionClient {
   const closeEvents: { code: number; reason: string }[] = [];
+  const { authorization } = options;
   const client =
     transport === 'graphql-ws'
       ? createWsClient({
@@ -46,9 +55,10 @@ export function openClient(transport: Transport, server: Pick<TestServer, 'url' 
           webSocketImpl: WebSocket,
           retryAttempts: 0,
           lazy: true,
+          ...(authorization ? { connectionParams: { authorization } } : {}),
           on: { closed: (event) => void closeEvents.push(event as { code: number; reason: string }) },
         })
-      : createSseClient({ url: server.url, retryAttempts: 0 });
+      : createSseClient({ url: server.url, retryAttempts: 0, ...(authorization ? { headers: { authorization } } : {}) });
 
   const subscribe = <T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V>, variables?: V): Subscription<T> => {
     const results: Result<T>[] = [];

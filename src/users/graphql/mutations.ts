@@ -1,7 +1,15 @@
 import type { CommandSuccess, ValidationRejection } from '../../kernel/command-bus.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { builder } from '../../graphql/builder.js';
-import { ErrorInterface, ValidationErrorType, VersionConflictType, withInputFieldNames } from '../../graphql/errors.js';
+import {
+  ErrorInterface,
+  ForbiddenType,
+  UnauthenticatedType,
+  ValidationErrorType,
+  VersionConflictType,
+  unauthenticated,
+  withInputFieldNames,
+} from '../../graphql/errors.js';
 import type { EmailTaken, UserAlreadyExists, UserNotFound, UserRejection } from '../decide.js';
 import { getUser } from '../read-model/queries.js';
 import { userViewFromStream, type UserView } from '../user-view.js';
@@ -39,11 +47,11 @@ const UpdateUserSuccessType = successType('UpdateUserSuccess');
 type Tagged = Readonly<{ type: string }>;
 
 const CreateUserResult = builder.unionType('CreateUserResult', {
-  types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType],
+  types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType, UnauthenticatedType],
   resolveType: (value: Tagged) => value.type,
 });
 const UpdateUserResult = builder.unionType('UpdateUserResult', {
-  types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType],
+  types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType, UnauthenticatedType, ForbiddenType],
   resolveType: (value: Tagged) => value.type,
 });
 
@@ -76,7 +84,10 @@ const definedOnly = <T extends object>(value: T) =>
 builder.mutationField('createUser', (t) =>
   t.field({
     type: CreateUserResult,
+    description: 'With authentication on: any valid bearer token.',
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    authScopes: { signedIn: true },
+    unauthorizedResolver: () => unauthenticated(),
     resolve: async (_root, { input }, ctx) => {
       const outcome = await ctx.commandBus.execute(
         { type: 'CreateUser', data: definedOnly({ userId: input.id, username: input.username, email: input.email }) },
@@ -91,7 +102,13 @@ builder.mutationField('createUser', (t) =>
 builder.mutationField('updateUser', (t) =>
   t.field({
     type: UpdateUserResult,
+    description: "With authentication on: a bearer token whose subject is the user's id, or an admin's.",
     args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    authScopes: (_root, { input }) => ({ actsFor: String(input.id) }),
+    unauthorizedResolver: (_root, _args, ctx) =>
+      ctx.viewer.type === 'anonymous'
+        ? unauthenticated()
+        : { type: 'Forbidden' as const, message: 'Only the user named in the token, or an admin, may update this user.' },
     resolve: async (_root, { input }, ctx) => {
       const outcome = await ctx.commandBus.execute(
         {

@@ -2,12 +2,21 @@ import { badUserInput } from '../../graphql/errors.js';
 import { builder } from '../../graphql/builder.js';
 import { countUsers, getUser, getUsers } from '../read-model/queries.js';
 import type { UserView } from '../user-view.js';
+import { actsFor } from '../../graphql/viewer.js';
+
+/** Emails are personal: with authentication on, only the user and admins see them. */
+export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
 
 export const UserType = builder.objectRef<UserView>('User').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     username: t.exposeString('username'),
-    email: t.exposeString('email'),
+    email: t.exposeString('email', {
+      nullable: true,
+      description: EMAIL_VISIBILITY,
+      authScopes: (user, _args, ctx) => actsFor(ctx.viewer, user.id),
+      unauthorizedResolver: () => null,
+    }),
     version: t.exposeInt('version', { description: 'Number of events in the user stream; pass it as `expectedVersion`.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),

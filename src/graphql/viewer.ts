@@ -1,0 +1,27 @@
+import { assertNever } from '../kernel/messages.js';
+
+/**
+ * Who sent an operation, as far as the API cares. Decided once per request
+ * (once per connection for graphql-ws) from a verified bearer token.
+ * - `everyone`: authentication is off; the API is open and every rule passes.
+ * - `anonymous`: authentication is on and no token came with the request.
+ * - `user`: a valid token; `subject` is the user id it names.
+ */
+export type Viewer =
+  | Readonly<{ type: 'everyone' }>
+  | Readonly<{ type: 'anonymous' }>
+  | Readonly<{ type: 'user'; subject: string; admin: boolean; expiresAt: Date | null }>;
+
+/** May this viewer act as (or see the private fields of) the user with this id? */
+export function actsFor(viewer: Viewer, userId: string): boolean {
+  switch (viewer.type) {
+    case 'everyone':
+      return true;
+    case 'anonymous':
+      return false;
+    case 'user':
+      return viewer.admin || viewer.subject === userId;
+    default:
+      return assertNever(viewer, 'viewer');
+  }
+}
