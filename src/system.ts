@@ -17,9 +17,13 @@ export type SystemOptions = Readonly<{
   dataDir: string;
   durability: Durability;
   pollIntervalMs: number;
+  /** Retries of a failing event before its projection halts (see ProjectorOptions.maxRetries). */
+  projectionMaxRetries?: number;
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
   onReadModelQuery?: () => void;
+  /** Test seam: projections run beside the modules' own (e.g. one that fails on a chosen event). */
+  extraProjections?: readonly SqliteProjection[];
 }>;
 
 export type System = Readonly<{
@@ -43,8 +47,9 @@ export function openSystem(options: SystemOptions): System {
   mkdirSync(options.dataDir, { recursive: true });
   const store = createSqliteEventStore({ path: join(options.dataDir, 'events.db'), durability: options.durability });
   const readDb = openSqlite(join(options.dataDir, 'read.db'), { durability: options.durability });
-  prepareReadDatabase(readDb, projections);
-  const sinks = projections.map((projection) => createSqliteProjectionSink(readDb, projection));
+  const running = [...projections, ...(options.extraProjections ?? [])];
+  prepareReadDatabase(readDb, running);
+  const sinks = running.map((projection) => createSqliteProjectionSink(readDb, projection));
 
   const commandBus = createCommandBus([commandLogging(options.logger), validation, idempotency(store)]);
   const queryBus = createQueryBus();
@@ -62,7 +67,13 @@ export function openSystem(options: SystemOptions): System {
     store,
     sinks,
     pollIntervalMs: options.pollIntervalMs,
+    ...(options.projectionMaxRetries !== undefined ? { maxRetries: options.projectionMaxRetries } : {}),
     onError: (projection, error) => options.logger.error({ err: error, projection }, 'projection failed; retrying'),
+    onHalt: (projection, position, error) =>
+      options.logger.error(
+        { err: error, projection, position: store.formatPosition(position) },
+        'projection halted on an event it keeps failing; fix the cause, then restart the server',
+      ),
   });
 
   return {

@@ -21,11 +21,21 @@ export interface ProjectionSink {
   reset(): Promise<void>;
 }
 
+/**
+ * `running`: applying or idle at the head. `retrying`: the last attempt
+ * failed and it is backing off. `halted`: an event kept failing; the
+ * projection stays at the event before it until `resume` or a restart.
+ */
+export type ProjectionState = 'running' | 'retrying' | 'halted';
+
 export type ProjectionStatus = Readonly<{
   name: string;
+  state: ProjectionState;
   checkpoint: number;
   /** Events in the store this projection has not applied yet. */
   lag: number;
+  /** Position of the event it halted on (the checkpoint is the one before); null unless halted. */
+  haltedAt: number | null;
   lastError: string | null;
 }>;
 
@@ -36,21 +46,39 @@ export type ProjectorOptions = Readonly<{
   batchSize?: number;
   /** Fallback wake-up when no append signal arrives (e.g. another process wrote). */
   pollIntervalMs?: number;
+  /**
+   * Retries of one failing event, with exponential backoff, before the
+   * projection halts on it. A halted projection never skips the event.
+   * @default 10
+   */
+  maxRetries?: number;
+  /** First backoff; it doubles per retry up to 30 s. @default 200 */
+  retryDelayMs?: number;
   onError?: (sink: string, error: unknown) => void;
+  onHalt?: (sink: string, position: number, error: unknown) => void;
 }>;
 
 export type Projector = Readonly<{
   start: () => Promise<void>;
   stop: () => Promise<void>;
-  /** Resolves true once every projection has passed `position`, false after `timeoutMs`. */
+  /**
+   * Resolves true once every projection has passed `position`, false after
+   * `timeoutMs`, and false at once when a halted projection stands before it.
+   */
   waitFor: (position: number, timeoutMs: number) => Promise<boolean>;
   status: () => Promise<readonly ProjectionStatus[]>;
+  /** Takes a halted projection up again at its checkpoint, with a fresh retry budget. False when it was not halted. */
+  resume: (name: string) => boolean;
 }>;
 
+type Health = { state: ProjectionState; haltedAt: number | null; lastError: string | null };
+
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, sinks, batchSize = 1000, pollIntervalMs = 1000, onError = () => {} } = options;
+  const { store, sinks, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
+  const { onError = () => {}, onHalt = () => {} } = options;
   const checkpoints = new Map<string, number>();
-  const errors = new Map<string, string>();
+  const health = new Map<string, Health>();
+  const resumed = new Map<string, () => void>();
   const waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
   const signal = createWakeSignal();
   let running = false;
@@ -59,40 +87,75 @@ export function createProjector(options: ProjectorOptions): Projector {
   let unsubscribe = () => {};
 
   const lowestCheckpoint = () => Math.min(...sinks.map((s) => checkpoints.get(s.name) ?? 0));
+  /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
+  const blockedAt = (position: number) =>
+    [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
 
   const settleWaiters = () => {
     const reached = lowestCheckpoint();
     for (const waiter of waiters) {
       if (waiter.position <= reached) waiter.resolve(true);
+      else if (blockedAt(waiter.position)) waiter.resolve(false);
     }
   };
 
   const runLoop = async (sink: ProjectionSink) => {
+    const state: Health = { state: 'running', haltedAt: null, lastError: null };
+    health.set(sink.name, state);
     let failures = 0;
+    // After a batch failed: apply one event per transaction up to the batch's end,
+    // so the checkpoint stops right before the event that fails.
+    let isolateUpTo: number | null = null;
     while (running) {
+      if (state.state === 'halted') {
+        await new Promise<void>((resolve) => {
+          resumed.set(sink.name, resolve);
+          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        resumed.delete(sink.name);
+        failures = 0;
+        continue;
+      }
       const seen = signal.version();
+      let events: readonly StoredEvent[] = [];
       try {
         const from = checkpoints.get(sink.name) ?? (await sink.checkpoint());
         checkpoints.set(sink.name, from);
-        const events = await store.readAll({ after: from, limit: batchSize });
+        events = await store.readAll({ after: from, limit: isolateUpTo === null ? batchSize : 1 });
         if (events.length === 0) {
           await signal.wait(seen, pollIntervalMs);
           continue;
         }
         const applied = await sink.apply(events, from);
-        checkpoints.set(sink.name, applied ? events[events.length - 1]!.position : await sink.checkpoint());
-        errors.delete(sink.name);
+        const last = events[events.length - 1]!.position;
+        checkpoints.set(sink.name, applied ? last : await sink.checkpoint());
+        if (isolateUpTo !== null && last >= isolateUpTo) isolateUpTo = null;
+        Object.assign(state, { state: 'running', lastError: null });
         failures = 0;
         settleWaiters();
       } catch (error) {
-        failures += 1;
-        errors.set(sink.name, error instanceof Error ? error.message : String(error));
+        state.lastError = error instanceof Error ? error.message : String(error);
         onError(sink.name, error);
         // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
         checkpoints.set(sink.name, await sink.checkpoint().catch(() => checkpoints.get(sink.name) ?? 0));
+        if (events.length > 1) {
+          // Which event failed is unknown yet; find it without spending the retry budget.
+          isolateUpTo = events[events.length - 1]!.position;
+          settleWaiters();
+          continue;
+        }
+        failures += 1;
+        if (events.length === 1 && failures > maxRetries) {
+          Object.assign(state, { state: 'halted', haltedAt: events[0]!.position });
+          onHalt(sink.name, events[0]!.position, error);
+          settleWaiters();
+          continue;
+        }
+        state.state = 'retrying';
         settleWaiters();
         // Appends must not cut the backoff short; only stop() may.
-        await delay(Math.min(30_000, 100 * 2 ** Math.min(failures, 9)), undefined, { signal: stopping.signal }).catch(() => {});
+        const backoff = Math.min(30_000, retryDelayMs * 2 ** Math.min(failures - 1, 20));
+        await delay(backoff, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
   };
@@ -117,6 +180,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     },
     waitFor: (position, timeoutMs) => {
       if (lowestCheckpoint() >= position) return Promise.resolve(true);
+      if (blockedAt(position)) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const waiter = {
           position,
@@ -134,8 +198,17 @@ export function createProjector(options: ProjectorOptions): Projector {
       const head = await store.headPosition();
       return sinks.map((sink) => {
         const checkpoint = checkpoints.get(sink.name) ?? 0;
-        return { name: sink.name, checkpoint, lag: Math.max(0, head - checkpoint), lastError: errors.get(sink.name) ?? null };
+        const { state, haltedAt, lastError } = health.get(sink.name) ?? { state: 'running', haltedAt: null, lastError: null };
+        return { name: sink.name, state, checkpoint, lag: Math.max(0, head - checkpoint), haltedAt, lastError };
       });
+    },
+    resume: (name) => {
+      const state = health.get(name);
+      if (state?.state !== 'halted') return false;
+      // Keeps lastError until an apply succeeds, so /health still says why it had stopped.
+      Object.assign(state, { state: 'running', haltedAt: null });
+      resumed.get(name)?.();
+      return true;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { openSystem, type System } from '../system.js';
+import { openSystem, type System, type SystemOptions } from '../system.js';
 import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { attachWebSocketServer } from './websocket.js';
@@ -15,7 +15,12 @@ export type RunningServer = Readonly<{
   close: () => Promise<void>;
 }>;
 
-export type StartOptions = Readonly<{ logger: Logger; onReadModelQuery?: () => void }>;
+export type StartOptions = Readonly<{
+  logger: Logger;
+  onReadModelQuery?: () => void;
+  /** Test seam: see SystemOptions.extraProjections. */
+  extraProjections?: SystemOptions['extraProjections'];
+}>;
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -23,8 +28,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     dataDir: config.DATA_DIR,
     durability: config.DURABILITY,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
+    ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
   });
   const shutdown = new AbortController();
   let ready = false;
