@@ -7,7 +7,7 @@ import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
-import { openSqlite, type Durability } from './stores/sqlite/database.js';
+import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { commandLogging } from './server/command-logging.js';
@@ -47,6 +47,11 @@ export function openSystem(options: SystemOptions): System {
   mkdirSync(options.dataDir, { recursive: true });
   const store = createSqliteEventStore({ path: join(options.dataDir, 'events.db'), durability: options.durability });
   const readDb = openSqlite(join(options.dataDir, 'read.db'), { durability: options.durability });
+  // Read back from the connections: what is logged is what commits really do.
+  options.logger.info(
+    { durability: options.durability, synchronous: { events: store.synchronous(), read: synchronousOf(readDb) } },
+    'storage opened',
+  );
   const running = [...projections, ...(options.extraProjections ?? [])];
   prepareReadDatabase(readDb, running);
   const sinks = running.map((projection) => createSqliteProjectionSink(readDb, projection));

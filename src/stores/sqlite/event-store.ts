@@ -1,7 +1,7 @@
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { fail, ok } from '../../kernel/result.js';
-import { migrate, openSqlite, type Durability, type Migration, type SqliteDatabase } from './database.js';
+import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
 
 const migrations: readonly Migration[] = [
   {
@@ -64,12 +64,18 @@ const POSITION_TEXT = /^(0|[1-9][0-9]{0,14})$/;
 
 export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
 
+export type SqliteEventStore = EventStore &
+  Readonly<{
+    /** The connection's `synchronous` setting, so the effective durability can be reported. */
+    synchronous: () => string;
+  }>;
+
 /**
  * The event log in one SQLite file. SQLite admits one writer at a time, so
  * positions are handed out in commit order and a reader tailing by position
  * can never miss an event that commits later with a lower position.
  */
-export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', migrations);
   const listeners = new Set<(head: number) => void>();
@@ -193,6 +199,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
     parsePosition: (text) => (POSITION_TEXT.test(text) ? Number(text) : null),
     formatPosition: (position) => String(position),
+    synchronous: () => synchronousOf(db),
     close: async () => {
       listeners.clear();
       db.close();
