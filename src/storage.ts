@@ -7,9 +7,9 @@ import { openPostgres } from './stores/postgres/database.js';
 import { createPostgresEventStore } from './stores/postgres/event-store.js';
 import { createPostgresLeases } from './stores/postgres/leases.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
-import { openSqlite, type Durability } from './stores/sqlite/database.js';
+import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
-import { createSqliteProjectionSink, prepareReadDatabase } from './stores/sqlite/projection-sink.js';
+import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import type { UsersReadModel } from './users/read-model/read-model.js';
 import { usersModule } from './users/module.js';
 
@@ -24,26 +24,42 @@ export type Storage = Readonly<{
   /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
   leases: Leases;
   readModels: Readonly<{ users: UsersReadModel }>;
+  /** What was opened, for the start-up log (never the connection URL: it may hold a password). */
+  description: Readonly<Record<string, unknown>>;
   close: () => Promise<void>;
 }>;
 
-/** Opens and migrates the store; `onReadModelQuery` lets tests count read-model queries. */
-export async function openStorage(options: StorageOptions, onReadModelQuery?: () => void): Promise<Storage> {
-  return options.kind === 'sqlite' ? openSqliteStorage(options, onReadModelQuery) : openPostgresStorage(options, onReadModelQuery);
+/**
+ * Opens and migrates the store; `onReadModelQuery` lets tests count read-model
+ * queries, and `extraSqliteProjections` run beside the modules' own (a test seam).
+ */
+export async function openStorage(
+  options: StorageOptions,
+  onReadModelQuery?: () => void,
+  extraSqliteProjections: readonly SqliteProjection[] = [],
+): Promise<Storage> {
+  return options.kind === 'sqlite'
+    ? openSqliteStorage(options, onReadModelQuery, extraSqliteProjections)
+    : openPostgresStorage(options, onReadModelQuery);
 }
 
-function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlite' }>, onQuery?: () => void): Storage {
+function openSqliteStorage(
+  options: Extract<StorageOptions, { kind: 'sqlite' }>,
+  onQuery: (() => void) | undefined,
+  extraProjections: readonly SqliteProjection[],
+): Storage {
   const { dataDir, durability } = options;
   mkdirSync(dataDir, { recursive: true });
   const store = createSqliteEventStore({ path: join(dataDir, 'events.db'), durability });
   const readDb = openSqlite(join(dataDir, 'read.db'), { durability });
-  const projections = usersModule.sqlite.projections;
+  const projections = [...usersModule.sqlite.projections, ...extraProjections];
   prepareReadDatabase(readDb, projections);
   return {
     store,
     sinks: projections.map((projection) => createSqliteProjectionSink(readDb, projection)),
     leases: localLeases,
     readModels: { users: usersModule.sqlite.readModel(readDb, onQuery) },
+    description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(readDb) } },
     close: async () => {
       await store.close();
       readDb.close();
@@ -70,6 +86,7 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
       sinks: sinks.sinks,
       leases: createPostgresLeases(pool),
       readModels: { users: usersModule.postgres.readModel(pool, onQuery) },
+      description: { store: 'postgres', poolSize },
       close,
     };
   } catch (error) {

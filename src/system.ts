@@ -5,6 +5,7 @@ import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
+import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { commandLogging } from './server/command-logging.js';
 import { openStorage, type StorageOptions } from './storage.js';
 import { usersModule } from './users/module.js';
@@ -12,11 +13,15 @@ import { usersModule } from './users/module.js';
 export type SystemOptions = Readonly<{
   storage: StorageOptions;
   pollIntervalMs: number;
+  /** Retries of a failing event before its projection halts (see ProjectorOptions.maxRetries). */
+  projectionMaxRetries?: number;
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
   onReadModelQuery?: () => void;
   /** Metrics hooks (src/server/metrics.ts): outermost bus steps and a store that counts appends. */
   instrumentation?: Instrumentation;
+  /** Test seam (SQLite): projections run beside the modules' own (e.g. one that fails on a chosen event). */
+  extraProjections?: readonly SqliteProjection[];
 }>;
 
 export type Instrumentation = Readonly<{
@@ -41,7 +46,9 @@ export type System = Readonly<{
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
-  const storage = await openStorage(options.storage, options.onReadModelQuery);
+  const storage = await openStorage(options.storage, options.onReadModelQuery, options.extraProjections);
+  // Read back from the connections: what is logged is what commits really do.
+  logger.info(storage.description, 'storage opened');
   const { sinks } = storage;
   const store = instrumentation ? instrumentation.countAppends(storage.store) : storage.store;
 
@@ -61,7 +68,13 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     sinks,
     leases: storage.leases,
     pollIntervalMs: options.pollIntervalMs,
+    ...(options.projectionMaxRetries !== undefined ? { maxRetries: options.projectionMaxRetries } : {}),
     onError: (projection, error) => logger.error({ err: error, projection }, 'projection failed; retrying'),
+    onHalt: (projection, position, error) =>
+      logger.error(
+        { err: error, projection, position: store.formatPosition(position) },
+        'projection halted on an event it keeps failing; fix the cause, then restart the server',
+      ),
     onLeadership: (projection, leader) =>
       logger.info({ projection }, leader ? 'running projection here' : 'no longer running projection here'),
   });

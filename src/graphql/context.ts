@@ -20,7 +20,8 @@ export type GraphQLContext = Readonly<{
   followEvents: (options: Pick<FollowOptions, 'after' | 'streamId' | 'types'>) => AsyncIterableIterator<StoredEvent>;
   /**
    * Read-your-writes: resolves true once every projection has processed the
-   * event at `position`, false when the configured wait ran out.
+   * event at `position`, false when the configured wait ran out, and false at
+   * once when a halted projection stands before it.
    */
   projectionsReached: (position: Position) => Promise<boolean>;
   /** Who sent the operation (from its bearer token); rules read it through scope-auth. */

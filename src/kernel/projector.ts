@@ -29,14 +29,24 @@ export interface ProjectionSink {
   onCheckpointMoved?(listener: () => void): () => void;
 }
 
+/**
+ * `running`: applying or idle at the head. `retrying`: the last attempt
+ * failed and it is backing off. `halted`: an event kept failing; the
+ * projection stays at the event before it until `resume` or a restart.
+ */
+export type ProjectionState = 'running' | 'retrying' | 'halted';
+
 export type ProjectionStatus = Readonly<{
   name: string;
+  state: ProjectionState;
   /** True when this process runs the projection; others only watch its checkpoint. */
   leader: boolean;
   /** The checkpoint as clients see positions. */
   position: string;
   /** Roughly how many events in the store this projection has not applied yet. */
   lag: number;
+  /** Position (as clients see it) of the event it halted on; the checkpoint is the one before. Null unless halted. */
+  haltedAt: string | null;
   lastError: string | null;
 }>;
 
@@ -49,23 +59,40 @@ export type ProjectorOptions = Readonly<{
   batchSize?: number;
   /** Fallback wake-up when no signal arrives, and how often a non-leader asks for the lease. */
   pollIntervalMs?: number;
+  /**
+   * Retries of one failing event, with exponential backoff, before the
+   * projection halts on it. A halted projection never skips the event.
+   * @default 10
+   */
+  maxRetries?: number;
+  /** First backoff; it doubles per retry up to 30 s. @default 200 */
+  retryDelayMs?: number;
   onError?: (sink: string, error: unknown) => void;
+  onHalt?: (sink: string, position: Position, error: unknown) => void;
   onLeadership?: (sink: string, leader: boolean) => void;
 }>;
 
 export type Projector = Readonly<{
   start: () => Promise<void>;
   stop: () => Promise<void>;
-  /** Resolves true once every projection has passed `position`, false after `timeoutMs`. */
+  /**
+   * Resolves true once every projection has passed `position`, false after
+   * `timeoutMs`, and false at once when a halted projection stands before it.
+   */
   waitFor: (position: Position, timeoutMs: number) => Promise<boolean>;
   status: () => Promise<readonly ProjectionStatus[]>;
+  /** Takes a halted projection up again at its checkpoint, with a fresh retry budget. False when it was not halted. */
+  resume: (name: string) => boolean;
 }>;
 
+type Health = { state: ProjectionState; haltedAt: Position | null; lastError: string | null };
+
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, sinks, leases = localLeases, batchSize = 1000, pollIntervalMs = 1000 } = options;
-  const { onError = () => {}, onLeadership = () => {} } = options;
+  const { store, sinks, leases = localLeases, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
+  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {} } = options;
   const checkpoints = new Map<string, Position>();
-  const errors = new Map<string, string>();
+  const health = new Map<string, Health>();
+  const resumed = new Map<string, () => void>();
   const leaders = new Set<string>();
   const waiters = new Set<{ position: Position; resolve: (reached: boolean) => void }>();
   const signal = createWakeSignal();
@@ -76,10 +103,15 @@ export function createProjector(options: ProjectorOptions): Projector {
 
   const lowestCheckpoint = () => earliestOf(sinks.map((s) => checkpoints.get(s.name) ?? LOG_START));
 
+  /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
+  const blockedAt = (position: Position) =>
+    [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
+
   const settleWaiters = () => {
     const reached = lowestCheckpoint();
     for (const waiter of waiters) {
       if (waiter.position <= reached) waiter.resolve(true);
+      else if (blockedAt(waiter.position)) waiter.resolve(false);
     }
   };
 
@@ -88,19 +120,14 @@ export function createProjector(options: ProjectorOptions): Projector {
     settleWaiters();
   };
 
-  /** Applies one batch; false when there was nothing to apply. */
-  const project = async (sink: ProjectionSink): Promise<boolean> => {
-    const from = checkpoints.get(sink.name) ?? LOG_START;
-    const events = await store.readAll({ after: from, limit: batchSize });
-    if (events.length === 0) return false;
-    const applied = await sink.apply(events, from);
-    checkpoints.set(sink.name, applied ? events[events.length - 1]!.position : await sink.checkpoint());
-    settleWaiters();
-    return true;
-  };
 
   const runLoop = async (sink: ProjectionSink) => {
+    const state: Health = { state: 'running', haltedAt: null, lastError: null };
+    health.set(sink.name, state);
     let failures = 0;
+    // After a batch failed: apply one event per transaction up to the batch's end,
+    // so the checkpoint stops right before the event that fails.
+    let isolateUpTo: Position | null = null;
     // Widened on purpose: setLease changes it, which control-flow narrowing cannot see.
     let lease = null as Lease | null;
     let lastBid = -Infinity;
@@ -112,7 +139,17 @@ export function createProjector(options: ProjectorOptions): Projector {
       onLeadership(sink.name, lease !== null);
     };
     while (running) {
+      if (state.state === 'halted') {
+        await new Promise<void>((resolve) => {
+          resumed.set(sink.name, resolve);
+          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        resumed.delete(sink.name);
+        failures = 0;
+        continue;
+      }
       const seen = signal.version();
+      let events: readonly StoredEvent[] = [];
       try {
         if (lease?.lost.aborted) {
           const lost = lease;
@@ -130,18 +167,42 @@ export function createProjector(options: ProjectorOptions): Projector {
           await signal.wait(seen, pollIntervalMs);
           continue;
         }
-        const worked = await project(sink);
-        errors.delete(sink.name);
+        const from = checkpoints.get(sink.name) ?? LOG_START;
+        events = await store.readAll({ after: from, limit: isolateUpTo === null ? batchSize : 1 });
+        if (events.length === 0) {
+          await signal.wait(seen, pollIntervalMs);
+          continue;
+        }
+        const applied = await sink.apply(events, from);
+        const last = events[events.length - 1]!.position;
+        checkpoints.set(sink.name, applied ? last : await sink.checkpoint());
+        if (isolateUpTo !== null && last >= isolateUpTo) isolateUpTo = null;
+        Object.assign(state, { state: 'running', lastError: null });
         failures = 0;
-        if (!worked) await signal.wait(seen, pollIntervalMs);
+        settleWaiters();
       } catch (error) {
-        failures += 1;
-        errors.set(sink.name, error instanceof Error ? error.message : String(error));
+        state.lastError = error instanceof Error ? error.message : String(error);
         onError(sink.name, error);
         // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
         await refreshCheckpoint(sink).catch(() => {});
+        if (events.length > 1) {
+          // Which event failed is unknown yet; find it without spending the retry budget.
+          isolateUpTo = events[events.length - 1]!.position;
+          settleWaiters();
+          continue;
+        }
+        failures += 1;
+        if (events.length === 1 && failures > maxRetries) {
+          Object.assign(state, { state: 'halted', haltedAt: events[0]!.position });
+          onHalt(sink.name, events[0]!.position, error);
+          settleWaiters();
+          continue;
+        }
+        state.state = 'retrying';
+        settleWaiters();
         // Appends must not cut the backoff short; only stop() may.
-        await delay(Math.min(30_000, 100 * 2 ** Math.min(failures, 9)), undefined, { signal: stopping.signal }).catch(() => {});
+        const backoff = Math.min(30_000, retryDelayMs * 2 ** Math.min(failures - 1, 20));
+        await delay(backoff, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
     const held = lease;
@@ -170,6 +231,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     },
     waitFor: (position, timeoutMs) => {
       if (lowestCheckpoint() >= position) return Promise.resolve(true);
+      if (blockedAt(position)) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const waiter = {
           position,
@@ -187,14 +249,25 @@ export function createProjector(options: ProjectorOptions): Projector {
       const head = await store.headPosition();
       return sinks.map((sink) => {
         const checkpoint = checkpoints.get(sink.name) ?? LOG_START;
+        const { state, haltedAt, lastError } = health.get(sink.name) ?? { state: 'running', haltedAt: null, lastError: null };
         return {
           name: sink.name,
+          state,
           leader: leaders.has(sink.name),
           position: store.formatPosition(checkpoint),
           lag: store.estimateEventsBetween(checkpoint, head),
-          lastError: errors.get(sink.name) ?? null,
+          haltedAt: haltedAt === null ? null : store.formatPosition(haltedAt),
+          lastError,
         };
       });
+    },
+    resume: (name) => {
+      const state = health.get(name);
+      if (state?.state !== 'halted') return false;
+      // Keeps lastError until an apply succeeds, so /health still says why it had stopped.
+      Object.assign(state, { state: 'running', haltedAt: null });
+      resumed.get(name)?.();
+      return true;
     },
   };
 }

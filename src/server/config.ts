@@ -53,6 +53,10 @@ export const settings = {
     schema: int(10, 60_000).default(1000),
     help: 'Fallback poll of the event store by projections and subscriptions when no append signal arrives.',
   },
+  PROJECTION_MAX_RETRIES: {
+    schema: int(0, 1000).default(10),
+    help: 'Retries of an event a projection fails on (backoff from 200 ms, doubling, at most 30 s apart) before the projection halts at it; 0 halts at the first failure.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0, 600_000).default(10_000),
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',

@@ -61,6 +61,11 @@ export function createMetrics(): Metrics {
         (status) => sequenceOf(status.position),
       ],
       [
+        'cqrs_projection_halted',
+        '1 while a projection is halted on an event it kept failing (see /health haltedAt), else 0.',
+        (status) => (status.state === 'halted' ? 1 : 0),
+      ],
+      [
         'cqrs_projection_leader',
         '1 on the instance that runs the projection, 0 on instances that only follow its checkpoint.',
         (status) => (status.leader ? 1 : 0),

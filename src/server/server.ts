@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { openSystem, type System } from '../system.js';
+import { openSystem, type System, type SystemOptions } from '../system.js';
 import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { storageOptions, type Config } from './config.js';
@@ -17,7 +17,12 @@ export type RunningServer = Readonly<{
   close: () => Promise<void>;
 }>;
 
-export type StartOptions = Readonly<{ logger: Logger; onReadModelQuery?: () => void }>;
+export type StartOptions = Readonly<{
+  logger: Logger;
+  onReadModelQuery?: () => void;
+  /** Test seam: see SystemOptions.extraProjections. */
+  extraProjections?: SystemOptions['extraProjections'];
+}>;
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -25,9 +30,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const system = await openSystem({
     storage: storageOptions(config),
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(metrics ? { instrumentation: metrics } : {}),
+    ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
   });
   metrics?.observeProjector(system.projector);
   const authenticator = createAuthenticator(config);

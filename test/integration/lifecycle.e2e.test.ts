@@ -52,19 +52,25 @@ const rename = async (url: string, id: string) =>
   expectType((await executeOk(url, UpdateUserDocument, { input: { id, username: `renamed_${++counter}` } })).updateUser, 'UpdateUserSuccess');
 const versions = (subscription: Subscription<UserEventsSubscription>) => subscription.data().map((d) => d.userEvents.version);
 
-type Health = { status: string; projections: { name: string; leader: boolean; position: string; lag: number; lastError: string | null }[] };
+type Health = {
+  status: string;
+  projections: { name: string; state: string; leader: boolean; position: string; lag: number; haltedAt: string | null; lastError: string | null }[];
+};
 async function health(server: TestServer) {
   const response = await fetch(new URL('/health', server.url));
   return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Health };
 }
 
 describe('/health', () => {
-  it('reports ready with the users projection, its checkpoint, lag and last error', async () => {
+  it('reports ready with the users projection, its state, checkpoint, lag and last error', async () => {
     const server = await start();
     const empty = await health(server);
     expect(empty.status).toBe(200);
     expect(empty.contentType).toMatch(/^application\/json/);
-    expect(empty.body).toEqual({ status: 'ready', projections: [{ name: 'users', leader: true, position: '0', lag: 0, lastError: null }] });
+    expect(empty.body).toEqual({
+      status: 'ready',
+      projections: [{ name: 'users', state: 'running', leader: true, position: '0', lag: 0, haltedAt: null, lastError: null }],
+    });
 
     const created = await createUser(server.url);
     const updated = await rename(server.url, created.user.id);
@@ -73,7 +79,7 @@ describe('/health', () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual({
       status: 'ready',
-      projections: [{ name: 'users', leader: true, position: updated.position, lag: 0, lastError: null }],
+      projections: [{ name: 'users', state: 'running', leader: true, position: updated.position, lag: 0, haltedAt: null, lastError: null }],
     });
   });
 });
@@ -179,7 +185,10 @@ describe('restart', () => {
     await first.close();
 
     const second = await start(dataDir);
-    expect((await health(second)).body).toEqual({ status: 'ready', projections: [{ name: 'users', leader: true, position: head, lag: 0, lastError: null }] });
+    expect((await health(second)).body).toEqual({
+      status: 'ready',
+      projections: [{ name: 'users', state: 'running', leader: true, position: head, lag: 0, haltedAt: null, lastError: null }],
+    });
     expect(await executeOk(second.url, UsersDocument, { first: 100 })).toEqual(before);
     expect(before.users.totalCount).toBe(5);
     expect((await executeOk(second.url, UserDocument, { id: users[2]!.user.id })).user).toEqual(updated.user);

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
-import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
+import { createProjector, type ProjectionSink, type Projector, type ProjectorOptions } from '../../src/kernel/projector.js';
 import { rebuildProjection, type RebuildProgress } from '../../src/kernel/rebuild.js';
 import { openSqlite, type SqliteDatabase } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { rowIdOf, sqlitePosition } from '../../src/stores/sqlite/position.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
 import { createSqliteUsersReadModel, usersProjection } from '../../src/users/read-model/sqlite.js';
+import { waitUntil } from '../support/wait.js';
 
 const occurredAt = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
 
@@ -46,7 +47,7 @@ describe('projector over SQLite', () => {
     readDbs.splice(readDbs.indexOf(db), 1);
     db.close();
   };
-  const projectorFor = (sinks: readonly ProjectionSink[], options: { batchSize?: number; pollIntervalMs?: number; onError?: (sink: string, error: unknown) => void } = {}) => {
+  const projectorFor = (sinks: readonly ProjectionSink[], options: Omit<ProjectorOptions, 'store' | 'sinks'> = {}) => {
     const projector = createProjector({ store, sinks, pollIntervalMs: 60_000, ...options });
     projectors.push(projector);
     return projector;
@@ -100,7 +101,7 @@ describe('projector over SQLite', () => {
     expect(byId.get('bob')).toMatchObject({ username: 'name-bob', version: 1, createdPosition: sqlitePosition(2) });
     expect(byId.get('carol')).toMatchObject({ username: 'name-carol', email: 'carol@new.example.com', version: 2, createdPosition: sqlitePosition(4) });
     expect(checkpointOf(db)).toBe(head);
-    expect(await projector.status()).toEqual([{ name: 'users', leader: true, position: store.formatPosition(head), lag: 0, lastError: null }]);
+    expect(await projector.status()).toEqual([{ name: 'users', state: 'running', leader: true, position: store.formatPosition(head), lag: 0, haltedAt: null, lastError: null }]);
   });
 
   it('is woken by appends rather than waiting for its poll interval', async () => {
@@ -213,7 +214,7 @@ describe('projector over SQLite', () => {
     expect(checkpointOf(db)).toBe(head);
   });
 
-  describe('a projection that fails', () => {
+  describe('a projection that fails on an event', () => {
     let poisoned: Set<string>;
     const failing: SqliteProjection = {
       ...usersProjection,
@@ -224,77 +225,189 @@ describe('projector over SQLite', () => {
         if (poisoned.has(userId)) throw new Error(`cannot project ${userId}`);
       },
     };
+    /** A second read model in the same read.db that never fails: it counts events. */
+    const counting: SqliteProjection = {
+      name: 'event_count',
+      migrations: [{ version: 1, description: 'count', up: (db) => db.exec('CREATE TABLE event_count (n INTEGER NOT NULL) STRICT; INSERT INTO event_count VALUES (0)') }],
+      apply: (db) => void db.prepare('UPDATE event_count SET n = n + 1').run(),
+      reset: (db) => void db.exec('UPDATE event_count SET n = 0'),
+    };
     beforeEach(() => {
       poisoned = new Set(['bad']);
     });
 
-    async function failOnce(): Promise<{ db: SqliteDatabase; projector: Projector; goodHead: Position; head: Position; error: Promise<unknown> }> {
+    type Failing = {
+      db: SqliteDatabase;
+      projector: Projector;
+      goodHead: Position;
+      /** Position of erin's creation, the event right before the poisoned one. */
+      beforeBad: Position;
+      bad: Position;
+      head: Position;
+      firstError: Promise<unknown>;
+      halted: Promise<{ position: Position; error: unknown }>;
+      errors: unknown[];
+    };
+
+    /** The users projection (failing on "bad") and, with `others`, a healthy one beside it. */
+    async function failOnce(options: { maxRetries?: number; retryDelayMs?: number; others?: SqliteProjection[] } = {}): Promise<Failing> {
+      const { others = [], ...retry } = options;
       const goodHead = await seed();
-      const db = openReadDb([failing]);
-      const warmUp = projectorFor([createSqliteProjectionSink(db, failing)]);
+      const db = openReadDb([failing, ...others]);
+      const sinks = () => [failing, ...others].map((p) => createSqliteProjectionSink(db, p));
+      const warmUp = projectorFor(sinks());
       await warmUp.start();
       expect(await warmUp.waitFor(goodHead, 5000)).toBe(true);
       await warmUp.stop();
       // Appended while stopped, so the restarted projector reads them as one batch:
       // a good user, the poisoned one, an update of a good user.
-      await append('erin', userCreated('erin', 10));
-      await append('bad', userCreated('bad', 11));
-      await append('bob', userUpdated('bob', { username: 'bobby' }, 12));
-      const head = await store.headPosition();
+      const beforeBad = await append('erin', userCreated('erin', 10));
+      const bad = await append('bad', userCreated('bad', 11));
+      const head = await append('bob', userUpdated('bob', { username: 'bobby' }, 12));
+      const errors: unknown[] = [];
       let reportError: (error: unknown) => void = () => {};
-      const error = new Promise<unknown>((resolve) => (reportError = resolve));
-      const projector = projectorFor([createSqliteProjectionSink(db, failing)], { onError: (_sink, e) => reportError(e) });
+      const firstError = new Promise<unknown>((resolve) => (reportError = resolve));
+      let reportHalt: (halt: { position: Position; error: unknown }) => void = () => {};
+      const halted = new Promise<{ position: Position; error: unknown }>((resolve) => (reportHalt = resolve));
+      const projector = projectorFor(sinks(), {
+        ...retry,
+        onError: (sink, e) => {
+          if (sink !== 'users') return;
+          errors.push(e);
+          reportError(e);
+        },
+        onHalt: (_sink, position, error) => reportHalt({ position, error }),
+      });
       await projector.start();
-      return { db, projector, goodHead, head, error };
+      return { db, projector, goodHead, beforeBad, bad, head, firstError, halted, errors };
     }
+    /** The rows once every event, the poisoned one included, is projected. */
+    const allProjected = [
+      ['alice', 'alice2'],
+      ['bob', 'bobby'],
+      ['carol', 'name-carol'],
+      ['erin', 'name-erin'],
+      ['bad', 'name-bad'],
+    ];
+    const statusOf = async (projector: Projector, name = 'users') => (await projector.status()).find((s) => s.name === name)!;
 
-    it('rolls back the whole batch, keeps the checkpoint and reports lastError', async () => {
-      const { db, projector, goodHead, error } = await failOnce();
-      expect(await error).toMatchObject({ message: 'cannot project bad' });
-      // Neither erin (before the poisoned event) nor bad (written, then thrown) nor bob's rename.
+    it('rolls back the failing batch, then applies event by event up to the poisoned one', async () => {
+      const { db, projector, goodHead, beforeBad, firstError } = await failOnce();
+      expect(await firstError).toMatchObject({ message: 'cannot project bad' });
+      expect(await projector.waitFor(beforeBad, 5000)).toBe(true);
+      // erin (before the poisoned event) is in; bad (written, then thrown) and bob's later rename are not.
       expect(rows(db).map((r) => [r.id, r.username])).toEqual([
         ['alice', 'alice2'],
         ['bob', 'name-bob'],
         ['carol', 'name-carol'],
+        ['erin', 'name-erin'],
       ]);
-      expect(await createSqliteUsersReadModel(db).count()).toBe(3);
-      expect(checkpointOf(db)).toBe(goodHead);
-      const [status] = await projector.status();
-      expect(status).toMatchObject({ name: 'users', lastError: 'cannot project bad' });
-      expect(await projector.waitFor(following(goodHead), 50)).toBe(false);
+      expect(await createSqliteUsersReadModel(db).count()).toBe(4);
+      expect(checkpointOf(db)).toBe(beforeBad);
+      expect(beforeBad > goodHead).toBe(true);
+      await waitUntil(async () => (await statusOf(projector)).state === 'retrying', 'the projection to retry');
+      expect(await statusOf(projector)).toMatchObject({ position: store.formatPosition(beforeBad), haltedAt: null, lastError: 'cannot project bad' });
     });
 
-    it('keeps reporting the stored checkpoint and the true lag while failing', async () => {
-      const { projector, goodHead, head, error } = await failOnce();
-      await error;
-      // ProjectionStatus.lag is documented as "events this projection has not applied yet".
-      expect(await projector.status()).toEqual([
-        { name: 'users', leader: true, position: store.formatPosition(goodHead), lag: rowIdOf(head) - rowIdOf(goodHead), lastError: 'cannot project bad' },
-      ]);
+    it('halts at the poisoned event after its retries, reporting where and why, and never skips it', async () => {
+      const { db, projector, beforeBad, bad, head, halted, errors } = await failOnce({ maxRetries: 2, retryDelayMs: 1, others: [counting] });
+      // Asked before the halt, answered by it: nothing will pass the poisoned event now.
+      const pending = projector.waitFor(head, 60_000);
+      const halt = await halted;
+      expect(halt.position).toBe(bad);
+      expect(halt.error).toMatchObject({ message: 'cannot project bad' });
+      expect(await pending).toBe(false);
+      // The batch, then the poisoned event alone: once plus two retries.
+      expect(errors).toHaveLength(4);
+      expect(await statusOf(projector)).toEqual({
+        name: 'users',
+        state: 'halted',
+        leader: true,
+        position: store.formatPosition(beforeBad),
+        lag: rowIdOf(head) - rowIdOf(beforeBad),
+        haltedAt: store.formatPosition(bad),
+        lastError: 'cannot project bad',
+      });
+
+      // More events: the healthy projection takes them, the halted one stays where it is.
+      const later = await append('frank', userCreated('frank', 13));
+      await waitUntil(async () => (await statusOf(projector, 'event_count')).position === store.formatPosition(later), 'the healthy projection to reach the head');
+      expect(db.prepare('SELECT n FROM event_count').get()).toEqual({ n: rowIdOf(later) });
+      expect(await statusOf(projector, 'event_count')).toMatchObject({ state: 'running', lag: 0, lastError: null });
+      expect(await statusOf(projector)).toMatchObject({ state: 'halted', position: store.formatPosition(beforeBad), haltedAt: store.formatPosition(bad) });
+      expect(checkpointOf(db)).toBe(beforeBad);
+      expect(rows(db).map((r) => r.id)).toEqual(['alice', 'bob', 'carol', 'erin']);
+      expect(errors).toHaveLength(4);
+      // Positions before the halt are still answered; those at or past it at once, not after the timeout.
+      expect(await projector.waitFor(beforeBad, 60_000)).toBe(true);
+      expect(await projector.waitFor(bad, 60_000)).toBe(false);
+      expect(await projector.waitFor(later, 60_000)).toBe(false);
     });
 
-    it('still answers waitFor for positions it has already passed while failing', async () => {
-      const { projector, goodHead, error } = await failOnce();
-      await error;
-      // Every event up to goodHead is in the read model (see above); a reader
-      // waiting for its own earlier write must not be told otherwise.
-      expect(await projector.waitFor(goodHead, 1000)).toBe(true);
+    it('after a fix, resume() takes it up at the poisoned event', async () => {
+      const { db, projector, head, halted } = await failOnce({ maxRetries: 0 });
+      await halted;
+      expect(projector.resume('event_count')).toBe(false); // no such projection halted
+      poisoned.clear();
+      expect(projector.resume('users')).toBe(true);
+      expect(await projector.waitFor(head, 5000)).toBe(true);
+      expect(rows(db).map((r) => [r.id, r.username])).toEqual(allProjected);
+      expect(await statusOf(projector)).toEqual({ name: 'users', state: 'running', leader: true, position: store.formatPosition(head), lag: 0, haltedAt: null, lastError: null });
+      expect(projector.resume('users')).toBe(false);
     });
 
-    it('retries and catches up once the handler works again, clearing lastError', async () => {
-      const { db, projector, head, error } = await failOnce();
-      await error;
+    it('after a fix, a restart takes it up at the poisoned event: the checkpoint it halted at is durable', async () => {
+      const { db, projector, beforeBad, head, halted } = await failOnce({ maxRetries: 0 });
+      await halted;
+      await projector.stop();
+      expect(checkpointOf(db)).toBe(beforeBad);
+      poisoned.clear();
+      const restarted = projectorFor([createSqliteProjectionSink(db, failing)]);
+      await restarted.start();
+      expect(await restarted.waitFor(head, 5000)).toBe(true);
+      expect(rows(db).map((r) => r.id)).toEqual(['alice', 'bob', 'carol', 'erin', 'bad']);
+      expect(await createSqliteUsersReadModel(db).count()).toBe(5);
+    });
+
+    it('retries and catches up by itself when the failure goes away before the retries run out', async () => {
+      const { db, projector, head, firstError } = await failOnce();
+      await firstError;
       poisoned.clear();
       expect(await projector.waitFor(head, 5000)).toBe(true);
-      expect(rows(db).map((r) => [r.id, r.username])).toEqual([
-        ['alice', 'alice2'],
-        ['bob', 'bobby'],
-        ['carol', 'name-carol'],
-        ['erin', 'name-erin'],
-        ['bad', 'name-bad'],
-      ]);
+      expect(rows(db).map((r) => [r.id, r.username])).toEqual(allProjected);
       expect(await createSqliteUsersReadModel(db).count()).toBe(5);
-      expect(await projector.status()).toEqual([{ name: 'users', leader: true, position: store.formatPosition(head), lag: 0, lastError: null }]);
+      expect(await projector.status()).toEqual([{ name: 'users', state: 'running', leader: true, position: store.formatPosition(head), lag: 0, haltedAt: null, lastError: null }]);
+    });
+
+    it('does not halt when the store fails: no event is to blame, so it retries until the store is back', async () => {
+      const head = await seed();
+      let failingReads = 5;
+      const flaky: EventStore = {
+        ...store,
+        readAll: async (options) => {
+          if (failingReads > 0) {
+            failingReads -= 1;
+            throw new Error('disk I/O error');
+          }
+          return store.readAll(options);
+        },
+      };
+      const db = openReadDb();
+      const halts: Position[] = [];
+      const projector = createProjector({
+        store: flaky,
+        sinks: [createSqliteProjectionSink(db, usersProjection)],
+        pollIntervalMs: 60_000,
+        maxRetries: 1,
+        retryDelayMs: 1,
+        onHalt: (_sink, position) => halts.push(position),
+      });
+      projectors.push(projector);
+      await projector.start();
+      expect(await projector.waitFor(head, 5000)).toBe(true);
+      expect(failingReads).toBe(0);
+      expect(halts).toEqual([]);
+      expect(await projector.status()).toEqual([{ name: 'users', state: 'running', leader: true, position: store.formatPosition(head), lag: 0, haltedAt: null, lastError: null }]);
     });
   });
 

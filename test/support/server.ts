@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
 
 export type TestServer = RunningServer &
   Readonly<{
@@ -21,15 +21,20 @@ export type TestServer = RunningServer &
 /**
  * A real server on an ephemeral loopback port with its own SQLite files in a
  * temporary directory. `env` overrides settings (same names as the README's
- * configuration table); pass `dataDir` to reopen an existing store.
+ * configuration table); pass `dataDir` to reopen an existing store, and
+ * `extraProjections` to run test-only read models beside the real ones.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; dataDir?: string } = {},
+  options: { env?: Record<string, string>; dataDir?: string; extraProjections?: StartOptions['extraProjections'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cqrs-graphql-test-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env });
   let queries = 0;
-  const server = await startServer(config, { logger: createLogger(config.LOG_LEVEL), onReadModelQuery: () => (queries += 1) });
+  const server = await startServer(config, {
+    logger: createLogger(config.LOG_LEVEL),
+    onReadModelQuery: () => (queries += 1),
+    ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
+  });
   return {
     ...server,
     wsUrl: server.url.replace(/^http/, 'ws'),

@@ -23,6 +23,14 @@ export function openSqlite(path: string, options: OpenOptions = {}): SqliteDatab
   return db;
 }
 
+const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+
+/** The flush setting this connection really runs with (it is per connection, not stored in the file). */
+export function synchronousOf(db: SqliteDatabase): string {
+  const level = db.pragma('synchronous', { simple: true }) as number;
+  return SYNCHRONOUS[level] ?? String(level);
+}
+
 export type Migration = Readonly<{ version: number; description: string; up: (db: SqliteDatabase) => void }>;
 
 /**

@@ -4,7 +4,7 @@ import { LOG_START } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
-import { migrate, openSqlite, type Durability, type Migration, type SqliteDatabase } from './database.js';
+import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
 
 const migrations: readonly Migration[] = [
   {
@@ -76,12 +76,18 @@ class Rollback {
 
 export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
 
+export type SqliteEventStore = EventStore &
+  Readonly<{
+    /** The connection's `synchronous` setting, so the effective durability can be reported. */
+    synchronous: () => string;
+  }>;
+
 /**
  * The event log in one SQLite file. SQLite admits one writer at a time, so
  * positions are handed out in commit order and a reader tailing by position
  * can never miss an event that commits later with a lower position.
  */
-export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', migrations);
   const listeners = new Set<() => void>();
@@ -218,6 +224,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
     formatPosition: (position) => (position === LOG_START ? START_TEXT : tagPosition('sqlite', String(rowIdOf(position)))),
     estimateEventsBetween: (from, to) => Math.max(0, rowIdOf(to) - rowIdOf(from)),
+    synchronous: () => synchronousOf(db),
     close: async () => {
       listeners.clear();
       db.close();
