@@ -69,9 +69,9 @@ describe('SIGTERM under concurrent mutations and live subscriptions', () => {
 
     const restarted = await spawnServer(dataDir);
     running.push(restarted);
-    await checkStore(restarted.url, dataDir, outcomes);
+    await checkStore(restarted.url, { kind: 'sqlite', dataDir }, outcomes);
     // Each subscriber saw a gap-free, duplicate-free prefix of the log, in log order.
-    const log = readEventLog(dataDir).events.map((e) => `${e.streamId}@${e.streamVersion}`);
+    const log = (await readEventLog({ kind: 'sqlite', dataDir })).events.map((e) => `${e.streamId}@${e.streamVersion}`);
     for (const { received } of subscribers) expect(received).toEqual(log.slice(0, received.length));
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import { gql } from '../support/server.js';
@@ -15,23 +16,38 @@ export type LoggedEvent = Readonly<{
 
 export type Snapshot = Readonly<{ events: readonly LoggedEvent[]; idempotencyKeys: ReadonlySet<string> }>;
 
-/** The event log and the idempotency records as they are on disk, read through a separate read-only connection. */
-export function readEventLog(dataDir: string): Snapshot {
-  const db = openSqlite(join(dataDir, 'events.db'), { readonly: true });
+/** Where the server under test keeps its log: a SQLite DATA_DIR or a PostgreSQL database. */
+export type LogSource = Readonly<{ kind: 'sqlite'; dataDir: string }> | Readonly<{ kind: 'postgres'; url: string }>;
+
+type Row = { stream_id: string; stream_version: number; type: string; data: string | object; metadata: string | object };
+const json = <T>(value: string | object) => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+const toSnapshot = (rows: readonly Row[], keys: readonly { key: string }[]): Snapshot => ({
+  events: rows.map((row) => ({
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    data: json<LoggedEvent['data']>(row.data),
+    key: json<{ idempotencyKey?: string }>(row.metadata).idempotencyKey,
+  })),
+  idempotencyKeys: new Set(keys.map((k) => k.key)),
+});
+
+/** The event log and the idempotency records as they are on disk, read through a separate connection. */
+export async function readEventLog(source: LogSource): Promise<Snapshot> {
+  if (source.kind === 'postgres') {
+    const client = new pg.Client({ connectionString: source.url });
+    await client.connect();
+    try {
+      const rows = (await client.query<Row>('SELECT stream_id, stream_version, type, data, metadata FROM events ORDER BY transaction_id, position')).rows;
+      return toSnapshot(rows, (await client.query<{ key: string }>('SELECT key FROM idempotency_records')).rows);
+    } finally {
+      await client.end();
+    }
+  }
+  const db = openSqlite(join(source.dataDir, 'events.db'), { readonly: true });
   try {
-    type Row = { stream_id: string; stream_version: number; type: string; data: string; metadata: string };
     const rows = db.prepare<[], Row>('SELECT stream_id, stream_version, type, data, metadata FROM events ORDER BY position').all();
-    const keys = db.prepare<[], { key: string }>('SELECT key FROM idempotency_records').all();
-    return {
-      events: rows.map((row) => ({
-        streamId: row.stream_id,
-        streamVersion: row.stream_version,
-        type: row.type,
-        data: JSON.parse(row.data) as LoggedEvent['data'],
-        key: (JSON.parse(row.metadata) as { idempotencyKey?: string }).idempotencyKey,
-      })),
-      idempotencyKeys: new Set(keys.map((k) => k.key)),
-    };
+    return toSnapshot(rows, db.prepare<[], { key: string }>('SELECT key FROM idempotency_records').all());
   } finally {
     db.close();
   }
@@ -109,9 +125,9 @@ function expectEventOf(mutation: Mutation, event: LoggedEvent | undefined): void
  * - an unanswered one is wholly there (its event and its idempotency record) or wholly absent;
  * - the read model (after catch-up) is exactly the fold of the log: each user once, at its last version.
  */
-export async function checkStore(url: string, dataDir: string, outcomes: readonly Outcome[]): Promise<{ unansweredButStored: number }> {
+export async function checkStore(url: string, source: LogSource, outcomes: readonly Outcome[]): Promise<{ unansweredButStored: number }> {
   await waitForCatchUp(url);
-  const { events, idempotencyKeys } = readEventLog(dataDir);
+  const { events, idempotencyKeys } = await readEventLog(source);
 
   const byKey = new Map<string, LoggedEvent[]>();
   for (const event of events) {
