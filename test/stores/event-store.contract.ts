@@ -8,6 +8,7 @@ import type { AppendConflict, AppendRequest, Appended, EventStore, NewEvent, Uni
 import type { StoredEvent } from '../../src/kernel/messages.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import type { Result } from '../../src/kernel/result.js';
+import { waitUntil } from '../support/wait.js';
 
 export type StoreFactory = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
 
@@ -74,8 +75,20 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
       await cleanup();
     });
 
-    const append = (request: Partial<AppendRequest> & Pick<AppendRequest, 'streamId'>) =>
-      store.append({ expectedVersion: 0, events: [event('Happened')], ...request });
+    /**
+     * Appends, then waits until readers can see it. An event is visible once
+     * no transaction that began before it is still running: at once on SQLite
+     * (one writer), on PostgreSQL when concurrent transactions anywhere in the
+     * cluster (other suites' databases too) have ended.
+     */
+    const append = async (request: Partial<AppendRequest> & Pick<AppendRequest, 'streamId'>) => {
+      const result = await store.append({ expectedVersion: 0, events: [event('Happened')], ...request });
+      if (result.ok) {
+        const { position } = result.value;
+        await waitUntil(async () => (await store.headPosition()) >= position, `${position} to become visible`);
+      }
+      return result;
+    };
 
     describe('empty store', () => {
       it('has its head at the start, no events and empty streams', async () => {

@@ -3,6 +3,7 @@ import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRe
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
+import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { inTransaction, migrate, type PgClient, type PgMigration, type PgPool } from './database.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
@@ -92,16 +93,8 @@ export type PostgresEventStoreOptions = Readonly<{ pool: PgPool; connectionStrin
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
   await migrate(pool, 'event-store', migrations);
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A wake-up listener's failure is its own; the append has committed and other listeners still run.
-      }
-    }
-  };
+  const listeners = createAppendListeners();
+  const notify = listeners.notify;
   // Appends by any instance (including this one) arrive here after their commit.
   const channel: NotificationListener = await createNotificationListener(options.connectionString, [EVENTS_CHANNEL], notify);
 
@@ -269,11 +262,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       ]);
       return (await readRecord(record.key))!;
     },
-    onAppended: (listener) => {
-      const own = () => listener();
-      listeners.add(own);
-      return () => listeners.delete(own);
-    },
+    onAppended: listeners.subscribe,
     parsePosition: (text) => {
       if (text === START_TEXT) return ok(LOG_START);
       const body = untagPosition('pg', text);

@@ -2,6 +2,7 @@ import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRe
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
+import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
@@ -90,16 +91,8 @@ export type SqliteEventStore = EventStore &
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', migrations);
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const listener of listeners) {
-      try {
-        listener();
-      } catch {
-        // A wake-up listener's failure is its own; the append has committed and other listeners still run.
-      }
-    }
-  };
+  const listeners = createAppendListeners();
+  const notify = listeners.notify;
 
   const statements = {
     streamVersion: db.prepare<[string], { version: number | null }>(
@@ -211,11 +204,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       statements.insertRecord.run(record.key, record.requestHash, JSON.stringify(record.outcome), new Date().toISOString());
       return readRecord(record.key)!;
     },
-    onAppended: (listener) => {
-      const own = () => listener();
-      listeners.add(own);
-      return () => listeners.delete(own);
-    },
+    onAppended: listeners.subscribe,
     parsePosition: (text) => {
       if (text === START_TEXT) return ok(LOG_START);
       const body = untagPosition('sqlite', text);

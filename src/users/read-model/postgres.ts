@@ -3,28 +3,9 @@ import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PostgresProjection } from '../../stores/postgres/projection-sink.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
-
-type UserRow = {
-  id: string;
-  username: string;
-  email: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  created_position: Position;
-};
+import { toUserView, type UserRow } from './user-row.js';
 
 const COLUMNS = 'id, username, email, version, created_at, updated_at, created_position';
-
-const toView = (row: UserRow): UserView => ({
-  id: row.id,
-  username: row.username,
-  email: row.email,
-  version: row.version,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  createdPosition: row.created_position,
-});
 
 export const usersPostgresProjection: PostgresProjection = {
   name: 'users',
@@ -52,7 +33,7 @@ export const usersPostgresProjection: PostgresProjection = {
   apply: async (client: PgClient, events) => {
     const ids = [...new Set(events.map((event) => event.streamId))];
     const { rows } = await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
-    const views = new Map<string, UserView | null>(rows.map((row) => [row.id, toView(row)]));
+    const views = new Map<string, UserView | null>(rows.map((row) => [row.id, toUserView(row)]));
     const existed = new Set(views.keys());
     for (const event of events) views.set(event.streamId, evolveUserView(views.get(event.streamId) ?? null, event));
     const changed = [...views.values()].filter((view): view is UserView => view !== null);
@@ -87,7 +68,7 @@ export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void =
     byIds: async (ids) => {
       onQuery();
       const { rows } = await pool.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
-      return rows.map(toView);
+      return rows.map(toUserView);
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
       onQuery();
@@ -100,7 +81,7 @@ export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void =
       );
       const ordered = forward ? rows : rows.reverse();
       const more = ordered.length > limit;
-      const items = (forward ? ordered.slice(0, limit) : ordered.slice(ordered.length - limit)).map(toView);
+      const items = (forward ? ordered.slice(0, limit) : ordered.slice(ordered.length - limit)).map(toUserView);
       return {
         items,
         hasPreviousPage: (!forward && more) || (after !== undefined && (await exists('<=', after))),

@@ -4,26 +4,7 @@ import { positionTextOf } from '../../stores/sqlite/position.js';
 import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
-
-type UserRow = {
-  id: string;
-  username: string;
-  email: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  created_position: Position;
-};
-
-const toView = (row: UserRow): UserView => ({
-  id: row.id,
-  username: row.username,
-  email: row.email,
-  version: row.version,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  createdPosition: row.created_position,
-});
+import { toUserView, type UserRow } from './user-row.js';
 
 export const usersProjection: SqliteProjection = {
   name: 'users',
@@ -74,7 +55,7 @@ export const usersProjection: SqliteProjection = {
   apply: (db, event) => {
     const statements = prepared(db);
     const before = event.type === 'UserCreated' ? null : (statements.byId.get(event.streamId) ?? null);
-    const after = evolveUserView(before && toView(before), event);
+    const after = evolveUserView(before && toUserView(before), event);
     if (after === null) return;
     statements.upsert.run(after);
     if (before === null) statements.increment.run();
@@ -120,7 +101,7 @@ export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => vo
   return {
     byIds: async (ids) => {
       onQuery();
-      return statements.byIds.all(JSON.stringify(ids)).map(toView);
+      return statements.byIds.all(JSON.stringify(ids)).map(toUserView);
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
       onQuery();
@@ -131,7 +112,7 @@ export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => vo
           ? statements.forward.all(lower, upper, limit + 1)
           : statements.backward.all(lower, upper, limit + 1).reverse();
       const more = rows.length > limit;
-      const items = (direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)).map(toView);
+      const items = (direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)).map(toUserView);
       const trimmedFront = direction === 'backward' && more;
       const trimmedBack = direction === 'forward' && more;
       return {
