@@ -1,0 +1,50 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
+import { openStorage } from '../../src/storage.js';
+import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+
+describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: PgPool;
+  beforeEach(async () => {
+    database = await createTestDatabase('migrations');
+    pool = openPostgres(database.url);
+  });
+  afterEach(async () => {
+    await pool.end();
+    await database.drop();
+  });
+
+  it('migrates once when several instances start at the same moment', async () => {
+    const opened = await Promise.all(Array.from({ length: 6 }, () => openStorage({ kind: 'postgres', url: database.url, poolSize: 3 })));
+    for (const storage of opened) await storage.close();
+    const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
+    expect(rows).toEqual([
+      { component: 'event-store', version: 1 },
+      { component: 'projection-checkpoints', version: 1 },
+      { component: 'projection:users', version: 1 },
+    ]);
+  });
+
+  it('refuses a database migrated by a newer build instead of misreading it', async () => {
+    await migrate(pool, 'component', [{ version: 1, description: 'one', sql: 'CREATE TABLE one (x int)' }]);
+    await pool.query("UPDATE schema_versions SET version = 7 WHERE component = 'component'");
+    await expect(migrate(pool, 'component', [{ version: 1, description: 'one', sql: 'CREATE TABLE one (x int)' }])).rejects.toThrow(
+      /schema version 7; this build knows up to 1/,
+    );
+  });
+
+  it('applies only the migrations newer than the recorded version, all or nothing', async () => {
+    await migrate(pool, 'component', [{ version: 1, description: 'one', sql: 'CREATE TABLE one (x int)' }]);
+    const broken = [
+      { version: 1, description: 'one', sql: 'CREATE TABLE one (x int)' },
+      { version: 2, description: 'two', sql: 'CREATE TABLE two (x int)' },
+      { version: 3, description: 'broken', sql: 'CREATE TABLE one (x int)' },
+    ];
+    await expect(migrate(pool, 'component', broken)).rejects.toThrow(/already exists/);
+    const tables = await pool.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'two'");
+    expect(tables.rowCount).toBe(0);
+    const { rows } = await pool.query<{ version: number }>("SELECT version FROM schema_versions WHERE component = 'component'");
+    expect(rows).toEqual([{ version: 1 }]);
+  });
+});
