@@ -3,6 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
+const POSTGRES_API_SUITES = [
+  'test/integration/api.e2e.test.ts',
+  'test/integration/subscriptions.e2e.test.ts',
+  'test/integration/read-your-writes.e2e.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // One copy of graphql for everything: vite would otherwise load graphql's ESM build for our
@@ -11,11 +17,18 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/postgres-server.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration suites start real servers and SQLite files; keep the 2-core CI machine from thrashing.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      // The API, subscription and read-your-writes suites again, each server on its own PostgreSQL database.
+      {
+        extends: true,
+        test: { name: 'postgres', include: POSTGRES_API_SUITES, env: { TEST_STORE: 'postgres' } },
+      },
+    ],
   },
 });

@@ -11,7 +11,8 @@ import {
 import { executeOk, expectType, MASKED_HINT } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { activeTimers, openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
-import { parsed, sqliteSequence } from '../support/positions.js';
+import { laterOf, type Position } from '../../src/kernel/position.js';
+import { parsed } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
 
 type UserEvent = UserEventsSubscription['userEvents'];
@@ -38,13 +39,17 @@ async function updateUser(input: UpdateUserInput) {
 const rename = (id: string) => updateUser({ id, username: `renamed_${++counter}` });
 
 const events = (subscription: Subscription<UserEventsSubscription>): UserEvent[] => subscription.data().map((d) => d.userEvents);
-const positions = (list: readonly { position: string }[]) => list.map((e) => sqliteSequence(e.position));
+/** This file runs on both stores (the `postgres` vitest project sets TEST_STORE). */
+const ON_POSTGRES = process.env['TEST_STORE'] === 'postgres';
+
+/** Positions in the store's own form, which the store's log order sorts as text. */
+const positions = (list: readonly { position: string }[]) => list.map((e) => parsed(server.system.store, e.position));
 
 /** Every event the store holds after `after`, optionally of one user: the ground truth a feed must match. */
 async function storedAfter(after: string, userId?: string) {
   const { store } = server.system;
   const stored = await store.readAll({ after: parsed(store, after), limit: 100_000, ...(userId ? { streamId: userId } : {}) });
-  return stored.map((e) => sqliteSequence(store.formatPosition(e.position)));
+  return stored.map((e) => e.position);
 }
 
 /**
@@ -157,7 +162,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
     expect(events(onlyA).every((e) => e.userId === a.user.id)).toBe(true);
     expect(events(onlyA).map((e) => e.version)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(positions(events(onlyA))).toEqual(await storedAfter(b.position, a.user.id));
-    expect(positions(events(everyone))).toEqual([...positions(appended), sqliteSequence(last.position)]);
+    expect(positions(events(everyone))).toEqual([...positions(appended), parsed(server.system.store, last.position)]);
   });
 
   it('resumes after a position: the stored events in order, then live ones, with no gap or duplicate', { timeout: 120_000 }, async () => {
@@ -173,10 +178,10 @@ describe.each(transports)('userEvents over %s', (transport) => {
 
     // Writers keep appending while the replay runs and after it has switched to live.
     let writing = true;
-    const written: number[] = [];
+    const written: Position[] = [];
     const writer = (id: string) =>
       (async () => {
-        while (writing) written.push(sqliteSequence((await rename(id)).position));
+        while (writing) written.push(parsed(server.system.store, (await rename(id)).position));
       })();
     const writers = [writer(a.user.id), writer(b.user.id)];
     const everyone = subscribe({ after: P });
@@ -187,7 +192,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
       writing = false;
       await Promise.all(writers);
     }
-    const lastWritten = Math.max(...written);
+    const lastWritten = written.reduce(laterOf);
     await waitUntil(() => positions(events(everyone)).includes(lastWritten), 'the last written event', 30_000);
     // One more event after everything: it must arrive right after the others, in both feeds.
     const sentinel = await rename(a.user.id);
@@ -196,7 +201,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
 
     const expectedAll = await storedAfter(P);
     const expectedA = await storedAfter(P, a.user.id);
-    expect(expectedAll.at(-1)).toBe(sqliteSequence(sentinel.position));
+    expect(expectedAll.at(-1)).toBe(parsed(server.system.store, sentinel.position));
     expect(positions(events(everyone))).toEqual(expectedAll);
     expect(positions(events(onlyA))).toEqual(expectedA);
     expect(expectedAll).toEqual(expect.arrayContaining(written));
@@ -211,20 +216,30 @@ describe.each(transports)('userEvents over %s', (transport) => {
     for (let i = 0; i < 5; i++) updates.push(await rename(created.user.id));
     const subscription = subscribe({ userId: created.user.id, after: '0' });
     await subscription.waitForResults(6);
-    expect(positions(events(subscription))).toEqual([created.position, ...updates.map((u) => u.position)].map(sqliteSequence));
+    expect(positions(events(subscription))).toEqual([created.position, ...updates.map((u) => u.position)].map((p) => parsed(server.system.store, p)));
     expect(events(subscription).map((e) => e.__typename)).toEqual(['UserCreated', ...Array<string>(5).fill('UserUpdated')]);
   });
 
-  it.each([
+  it.each<[string, RegExp]>([
     ['garbage', /"after" is not a position/],
     ['-1', /"after" is not a position/],
     ['01', /"after" is not a position/],
     ['1.5', /"after" is not a position/],
     ['', /"after" is not a position/],
-    ['sqlite:01', /"after" is not a position/],
-    ['sqlite:-1', /"after" is not a position/],
-    ['pg:00000000000000000742.0000000000000000001', /"after" is a position of a PostgreSQL event store; this server uses SQLite/],
-    ['sqlite:999999999', /"after" is not the position of an event in this event log/],
+    ...(ON_POSTGRES
+      ? ([
+          ['pg:01.1', /"after" is not a position/],
+          ['pg:1.-1', /"after" is not a position/],
+          ['pg:1.2.3', /"after" is not a position/],
+          ['sqlite:5', /"after" is a position of a SQLite event store; this server uses PostgreSQL/],
+          ['pg:999999999.999999999', /"after" is not the position of an event in this event log/],
+        ] satisfies [string, RegExp][])
+      : ([
+          ['sqlite:01', /"after" is not a position/],
+          ['sqlite:-1', /"after" is not a position/],
+          ['pg:742.1', /"after" is a position of a PostgreSQL event store; this server uses SQLite/],
+          ['sqlite:999999999', /"after" is not the position of an event in this event log/],
+        ] satisfies [string, RegExp][])),
   ])('refuses after: %j with an error and keeps serving', async (after, expected) => {
     const bad = subscribe({ after });
     await waitUntil(() => bad.ended() || bad.results.length > 0, 'an error');

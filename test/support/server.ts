@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
+import { createTestDatabase } from './postgres.js';
 
 export type TestServer = RunningServer &
   Readonly<{
@@ -20,7 +21,8 @@ export type TestServer = RunningServer &
 
 /**
  * A real server on an ephemeral loopback port with its own SQLite files in a
- * temporary directory. `env` overrides settings (same names as the README's
+ * temporary directory, or (in the `postgres` test project, TEST_STORE=postgres)
+ * its own PostgreSQL database. `env` overrides settings (same names as the README's
  * configuration table); pass `dataDir` to reopen an existing store, and
  * `extraProjections` to run test-only read models beside the real ones.
  */
@@ -28,7 +30,15 @@ export async function startTestServer(
   options: { env?: Record<string, string>; dataDir?: string; extraProjections?: StartOptions['extraProjections'] } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cqrs-graphql-test-'));
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env });
+  const database = process.env['TEST_STORE'] === 'postgres' && !options.env?.['DATABASE_URL'] ? await createTestDatabase('api') : null;
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...options.env,
+  });
   let queries = 0;
   const server = await startServer(config, {
     logger: createLogger(config.LOG_LEVEL),
@@ -42,6 +52,7 @@ export async function startTestServer(
     readModelQueries: () => queries,
     stop: async () => {
       await server.close();
+      await database?.drop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
