@@ -1,5 +1,5 @@
-import type { EventStore } from './event-store.js';
 import type { StoredEvent } from './messages.js';
+import type { EventReader } from './shared-reads.js';
 import type { WakeSignal } from './wake-signal.js';
 
 export type FollowOptions = Readonly<{
@@ -22,7 +22,7 @@ export type FollowOptions = Readonly<{
  * `return()` aborts a pending wait at once. A plain async generator would
  * only notice it at its next `yield`, which for a quiet stream may be never.
  */
-export function followEvents(store: EventStore, wake: WakeSignal, options: FollowOptions): AsyncIterableIterator<StoredEvent> {
+export function followEvents(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncIterableIterator<StoredEvent> {
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -47,7 +47,7 @@ export function followEvents(store: EventStore, wake: WakeSignal, options: Follo
   };
 }
 
-async function* tail(store: EventStore, wake: WakeSignal, options: FollowOptions): AsyncGenerator<StoredEvent, void, undefined> {
+async function* tail(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncGenerator<StoredEvent, void, undefined> {
   const { streamId, types, pageSize = 100, pollIntervalMs = 1000, signal } = options;
   let cursor = options.after;
   while (!signal?.aborted) {

@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
 import { createRequestScope } from '../kernel/query-bus.js';
+import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import { useHealth } from './health.js';
 
@@ -29,6 +30,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
   const { system, logger } = options;
+  // Every live subscription re-reads the log after each append; they share one read per wake-up.
+  const feedReader = shareReads(system.store);
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -61,7 +64,7 @@ export function createApp(options: AppOptions): App {
         scope: createRequestScope(),
         store: system.store,
         followEvents: (feed) =>
-          followEvents(system.store, system.appended, {
+          followEvents(feedReader, system.appended, {
             ...feed,
             pollIntervalMs: options.pollIntervalMs,
             signal: options.shutdown,
