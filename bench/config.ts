@@ -13,6 +13,8 @@ export type BenchConfig = Readonly<{
   subscriptionDurationMs: number;
   /** Write V8 CPU profiles of our server into this directory. */
   cpuProfDir: string | undefined;
+  /** `--only 1,5`: run just these scenarios (7, memory, comes with every server started). */
+  only: ReadonlySet<number> | undefined;
 }>;
 
 /** `--quick`: every scenario at small sizes, a smoke run in well under a minute; its speeds mean nothing. */
@@ -20,6 +22,8 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
   const quick = argv.includes('--quick');
   const profIndex = argv.indexOf('--cpu-prof');
   const cpuProfDir = profIndex >= 0 ? (argv[profIndex + 1] ?? 'profiles') : undefined;
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',').map(Number)) : undefined;
   return quick
     ? {
         quick,
@@ -35,6 +39,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         eventRate: 50,
         subscriptionDurationMs: 400,
         cpuProfDir,
+        only,
       }
     : {
         quick,
@@ -50,5 +55,6 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         eventRate: 200,
         subscriptionDurationMs: 10_000,
         cpuProfDir,
+        only,
       };
 }

@@ -47,8 +47,10 @@ export async function writeReport(config: BenchConfig, results: Results): Promis
   const machine = describeMachine();
   process.stdout.write(`\n${consoleTable(rows)}\n`);
 
-  const outDir = config.quick ? join(tmpdir(), 'cqrs-bench-quick') : ROOT;
-  const chartDir = config.quick ? outDir : join(ROOT, 'docs', 'benchmarks');
+  // Smoke runs and partial runs (--only) never overwrite the published report.
+  const scratch = config.quick || config.only !== undefined;
+  const outDir = scratch ? join(tmpdir(), config.quick ? 'cqrs-bench-quick' : 'cqrs-bench-partial') : ROOT;
+  const chartDir = scratch ? outDir : join(ROOT, 'docs', 'benchmarks');
   mkdirSync(chartDir, { recursive: true });
   const svg = headlineSvg(rows, `cqrs-graphql vs bare graphql-yoga — ${machine.cpus} cores, Node ${machine.node}`);
   writeFileSync(join(chartDir, 'headline.svg'), svg);
@@ -65,7 +67,7 @@ export async function writeReport(config: BenchConfig, results: Results): Promis
     '',
     markdownTable(rows),
     '',
-    `![Headline figures as ratios of the baseline](${config.quick ? 'headline' : 'docs/benchmarks/headline'}.${png ? 'png' : 'svg'})`,
+    `![Headline figures as ratios of the baseline](${scratch ? 'headline' : 'docs/benchmarks/headline'}.${png ? 'png' : 'svg'})`,
     END,
   ].join('\n');
   const file = join(outDir, 'BENCHMARKS.md');

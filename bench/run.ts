@@ -67,34 +67,26 @@ async function queries(dir: string, users: number) {
   return measured;
 }
 
+const wanted = (scenario: number) => !config.only || config.only.has(scenario);
+
 async function main() {
   log(`bench (${config.quick ? 'quick' : 'full'}) in ${work}`);
   const small = await seeded('small', config.smallUsers);
   await rebuild(small);
 
   log('scenario 2/3: queries, small');
-  const smallQueries = await queries(small, config.smallUsers);
-  const fifty = await withServers('50 aliases', small, config.smallUsers, (ours, baseline) =>
-    throughput(config, load, [ours, baseline], 'user50', config.smallUsers, results),
-  );
-  results.rows.push(speedRow('3 batching', 'request with 50 user(id:) aliases', fifty));
-  results.rows.push(await readModelQueriesPerRequest(small));
-
-  log('scenario 1: mutations');
-  await withServers('mutations', small, config.smallUsers, async (ours, baseline) => {
-    const target = { text: '≥ 0.5× baseline', ratio: 0.5 };
-    const create = await throughput(config, load, [ours, baseline], 'createUser', config.smallUsers, results);
-    results.rows.push(speedRow('1 mutations', 'createUser', create, target));
-    const update = await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results);
-    results.rows.push(speedRow('1 mutations', 'updateUser', update, target));
-  });
-
-  log('scenario 4: read-your-writes');
-  results.rows.push(...(await readYourWrites(config, load, small, results)));
-
-  log('scenario 5: subscriptions');
-  results.rows.push(...(await subscriptions(config, load, small, results)));
-
+  const smallQueries = wanted(2) ? await queries(small, config.smallUsers) : undefined;
+  if (wanted(3)) await batching(small);
+  if (wanted(1)) await mutations(small);
+  if (wanted(4)) {
+    log('scenario 4: read-your-writes');
+    results.rows.push(...(await readYourWrites(config, load, small, results)));
+  }
+  if (wanted(5)) {
+    log('scenario 5: subscriptions');
+    results.rows.push(...(await subscriptions(config, load, small, results)));
+  }
+  if (!wanted(2) && !wanted(6)) return;
   log('scenario 6: rebuild');
   const large = await seeded('large', config.largeUsers);
   const rates: number[] = [];
@@ -108,7 +100,29 @@ async function main() {
     target: { text: '≥ 100,000 events/s', met: rebuildRate.median >= 100_000 },
     errors: 0,
   });
+  if (smallQueries) await largeQueries(large, smallQueries);
+}
 
+async function batching(small: string) {
+  const fifty = await withServers('50 aliases', small, config.smallUsers, (ours, baseline) =>
+    throughput(config, load, [ours, baseline], 'user50', config.smallUsers, results),
+  );
+  results.rows.push(speedRow('3 batching', 'request with 50 user(id:) aliases', fifty));
+  results.rows.push(await readModelQueriesPerRequest(small));
+}
+
+async function mutations(small: string) {
+  log('scenario 1: mutations');
+  await withServers('mutations', small, config.smallUsers, async (ours, baseline) => {
+    const target = { text: '≥ 0.5× baseline', ratio: 0.5 };
+    const create = await throughput(config, load, [ours, baseline], 'createUser', config.smallUsers, results);
+    results.rows.push(speedRow('1 mutations', 'createUser', create, target));
+    const update = await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results);
+    results.rows.push(speedRow('1 mutations', 'updateUser', update, target));
+  });
+}
+
+async function largeQueries(large: string, smallQueries: Awaited<ReturnType<typeof queries>>) {
   log('scenario 2: queries, large');
   const largeQueries = await queries(large, config.largeUsers);
   for (const op of ['user', 'users'] as const) {

@@ -129,6 +129,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
     for (let run = 0; run < config.runs; run++) {
       const after = await appendOne(server.url);
       await listeners.run({ type: 'subscribe', url: server.url, count: config.subscribers, after });
+      process.stderr.write(`  run ${run + 1}: ${config.subscribers} subscribers connected\n`);
       const rss = sampleRss(server);
       const driver = await load.run({
         type: 'rate',
@@ -142,6 +143,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       const last = driver.positions.reduce((max, p) => (BigInt(p) > BigInt(max) ? p : max), after);
       const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 10_000 });
       const samples = await rss.stop();
+      process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
       memory.push({ start: samples[0]!, end: samples.at(-1)!, peak: Math.max(...samples) });
       errors += driver.errors + received.errors + received.outOfOrder;
       results.problems.push(...driver.problems, ...received.problems);
