@@ -85,6 +85,8 @@ export function openSystem(options: SystemOptions): System {
 export function openForRebuild(dataDir: string) {
   const store = createSqliteEventStore({ path: join(dataDir, 'events.db') });
   const readDb = openSqlite(join(dataDir, 'read.db'));
+  // A replay inserts in id order nowhere near key order: keep the index pages in memory (256 MB at most).
+  readDb.pragma('cache_size = -262144');
   prepareReadDatabase(readDb, projections);
   const sinks = projections.map((projection) => createSqliteProjectionSink(readDb, projection));
   return {
