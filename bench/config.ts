@@ -53,7 +53,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         rywDurationMs: 5_000,
         subscribers: 1_000,
         eventRate: 200,
-        subscriptionDurationMs: 10_000,
+        subscriptionDurationMs: 5_000,
         cpuProfDir,
         only,
       };

@@ -78,11 +78,16 @@ export async function readYourWrites(config: BenchConfig, load: LoadGenerator, d
       errors += result.errors;
       results.problems.push(...result.problems.map((p) => `ours rate updateUser: ${p}`));
       rates.push(result.ok / result.seconds);
-      await delay(200); // the last log lines may still be in the pipe
-      const waits = server.logs.slice(from).filter((entry) => entry['msg'] === 'read-your-writes wait');
+      const logged = () => server.logs.slice(from).filter((entry) => entry['msg'] === 'read-your-writes wait');
+      // The last log lines may still be in the pipe.
+      for (let tries = 0; logged().length < result.ok && tries < 50; tries++) await delay(100);
+      const waits = logged();
       fallbacks += waits.filter((entry) => entry['reached'] !== true).length;
       const ms = waits.map((entry) => Number(entry['waitedMs']));
-      if (ms.length < result.ok) errors += 1;
+      if (ms.length < result.ok) {
+        errors += 1;
+        results.problems.push(`read-your-writes: ${ms.length} wait lines logged for ${result.ok} mutations`);
+      }
       p50.push(percentile(ms, 50));
       p99.push(percentile(ms, 99));
     }
@@ -141,7 +146,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
         seededUsers: 1,
       });
       const last = driver.positions.reduce((max, p) => (BigInt(p) > BigInt(max) ? p : max), after);
-      const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 10_000 });
+      const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 30_000 });
       const samples = await rss.stop();
       process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
       memory.push({ start: samples[0]!, end: samples.at(-1)!, peak: Math.max(...samples) });
