@@ -9,7 +9,7 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
  * with its target marked. Plain SVG, no library.
  */
 export function headlineSvg(rows: readonly Row[], title: string): string {
-  const bars = rows.filter((row) => ratioOf(row) !== undefined);
+  const bars = rows.filter((row) => row.unit === 'req/s' && ratioOf(row) !== undefined);
   const width = 900;
   const labelWidth = 330;
   const barArea = width - labelWidth - 90;
