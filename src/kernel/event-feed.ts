@@ -1,6 +1,6 @@
-import type { EventStore } from './event-store.js';
 import type { StoredEvent } from './messages.js';
 import type { Position } from './position.js';
+import type { EventReader } from './shared-reads.js';
 import type { WakeSignal } from './wake-signal.js';
 
 export type FollowOptions = Readonly<{
@@ -23,7 +23,7 @@ export type FollowOptions = Readonly<{
  * `return()` aborts a pending wait at once. A plain async generator would
  * only notice it at its next `yield`, which for a quiet stream may be never.
  */
-export function followEvents(store: EventStore, wake: WakeSignal, options: FollowOptions): AsyncIterableIterator<StoredEvent> {
+export function followEvents(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncIterableIterator<StoredEvent> {
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -48,7 +48,7 @@ export function followEvents(store: EventStore, wake: WakeSignal, options: Follo
   };
 }
 
-async function* tail(store: EventStore, wake: WakeSignal, options: FollowOptions): AsyncGenerator<StoredEvent, void, undefined> {
+async function* tail(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncGenerator<StoredEvent, void, undefined> {
   const { streamId, types, pageSize = 100, pollIntervalMs = 1000, signal } = options;
   let cursor = options.after;
   while (!signal?.aborted) {

@@ -11,6 +11,7 @@ import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
 import { assertNever } from '../kernel/messages.js';
 import { createRequestScope } from '../kernel/query-bus.js';
+import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
 import { useHealth } from './health.js';
@@ -58,6 +59,8 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
   const { system, logger, security } = options;
+  // Every live subscription re-reads the log after each append; they share one read per wake-up.
+  const feedReader = shareReads(system.store);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -101,7 +104,7 @@ export function createApp(options: AppOptions): App {
         scope: createRequestScope(),
         store: system.store,
         followEvents: (feed) =>
-          followEvents(system.store, system.appended, {
+          followEvents(feedReader, system.appended, {
             ...feed,
             pollIntervalMs: options.pollIntervalMs,
             signal: untilExpiry(viewer, options.shutdown),

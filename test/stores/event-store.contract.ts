@@ -228,6 +228,28 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
           expect(slice.events.map((e) => (e.data as { v: number }).v)).toEqual([0, 1, 2, 3]);
         }
       });
+      it('gives each of many concurrent appends its own outcome: conflicts undo only their own writes', async () => {
+        expectOk(await append({ streamId: 'taken', expectedVersion: 0, events: [event('Created')], claims: [{ scope: 's', value: 'held' }] }));
+        // Issued together, so a store that groups commits puts them in one transaction.
+        const outcomes = await Promise.all([
+          append({ streamId: 'a', expectedVersion: 0, events: events(2) }),
+          append({ streamId: 'taken', expectedVersion: 0, events: [event('Again')] }),
+          append({ streamId: 'b', expectedVersion: 0, events: [event('B')], claims: [{ scope: 's', value: 'held' }] }),
+          append({ streamId: 'c', expectedVersion: 0, events: [event('C')], claims: [{ scope: 's', value: 'free' }] }),
+          append({ streamId: 'a', expectedVersion: 0, events: [event('Twice')] }),
+        ]);
+        expect(expectOk(outcomes[0]!).version).toBe(2);
+        expect(expectConflict(outcomes[1]!, 'StreamVersionConflict').actualVersion).toBe(1);
+        expect(expectConflict(outcomes[2]!, 'UniqueValueTaken').ownerStreamId).toBe('taken');
+        expect(expectOk(outcomes[3]!).version).toBe(1);
+        expect(expectConflict(outcomes[4]!, 'StreamVersionConflict').actualVersion).toBe(2);
+        const all = await readEverything(store);
+        expect(all.map((e) => `${e.streamId}:${e.type}`)).toEqual(['taken:Created', 'a:Happened1', 'a:Happened2', 'c:C']);
+        expectStrictlyIncreasing(all.map((e) => e.position));
+        expect((await store.readStream('b')).version).toBe(0);
+        // The free value was claimed by c and nothing else.
+        expectConflict(await append({ streamId: 'd', expectedVersion: 0, events: [event('D')], claims: [{ scope: 's', value: 'free' }] }), 'UniqueValueTaken');
+      });
     });
 
     describe('readAll', () => {

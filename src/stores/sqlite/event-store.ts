@@ -1,7 +1,7 @@
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
-import { fail, ok } from '../../kernel/result.js';
+import { fail, ok, type Result } from '../../kernel/result.js';
 import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
@@ -169,19 +169,47 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     return result;
   });
 
-  return {
-    append: async (request) => {
-      if (request.events.length === 0) throw new Error('append needs at least one event');
-      let result: Appended;
+  /**
+   * Group commit: appends that arrive in the same turn of the event loop are
+   * written in one transaction, each inside its own SAVEPOINT (better-sqlite3
+   * nests a transaction function as a savepoint), so a conflict undoes only
+   * its own append. Nobody hears back before the shared COMMIT returns, so an
+   * acknowledged append is as durable as before; only the commit is shared.
+   */
+  type Outcome = Result<Appended, AppendConflict> | { thrown: unknown };
+  const commitGroup = db.transaction((requests: readonly AppendRequest[]): Outcome[] =>
+    requests.map((request) => {
       try {
-        result = appendInTransaction.immediate(request);
+        return ok(appendInTransaction(request));
       } catch (error) {
-        if (error instanceof Rollback) return fail(error.conflict);
-        throw error;
+        return error instanceof Rollback ? fail(error.conflict) : { thrown: error };
       }
-      // Committed: from here on nothing may turn this into a failure the caller would retry.
-      notify();
-      return ok(result);
+    }),
+  );
+  let queued: { request: AppendRequest; settle: (outcome: Outcome) => void }[] = [];
+  const flush = () => {
+    const group = queued;
+    queued = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = commitGroup.immediate(group.map((entry) => entry.request));
+    } catch (error) {
+      // The COMMIT itself failed: nothing in the group was written.
+      for (const entry of group) entry.settle({ thrown: error });
+      return;
+    }
+    // Committed: from here on nothing may turn these into failures a caller would retry.
+    if (outcomes.some((outcome) => 'ok' in outcome && outcome.ok)) notify();
+    group.forEach((entry, i) => entry.settle(outcomes[i]!));
+  };
+
+  return {
+    append: (request) => {
+      if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+      return new Promise((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flush);
+        queued.push({ request, settle: (outcome) => ('thrown' in outcome ? reject(outcome.thrown) : resolve(outcome)) });
+      });
     },
     readStream: async (streamId) => {
       const events = statements.readStream.all(streamId).map(toStoredEvent);

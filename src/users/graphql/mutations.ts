@@ -146,7 +146,10 @@ function rejection<T extends Declared['type']>(error: Tagged & { message: string
  * the state after this write, just not served from the read model.
  */
 async function afterWrite(success: CommandSuccess, ctx: GraphQLContext) {
+  const waitStarted = performance.now();
   const reached = await ctx.projectionsReached(success.position);
+  // The commit-to-checkpoint wait, one line per write at debug: `npm run bench` reads its percentiles from here.
+  ctx.logger.debug({ waitedMs: performance.now() - waitStarted, reached }, 'read-your-writes wait');
   ctx.scope.clear();
   let user = reached ? await ctx.queryBus.execute(getUser(success.streamId), ctx.scope) : null;
   // The payload is the user exactly as this command left it: a later write (or, for an

@@ -1,0 +1,60 @@
+export type BenchConfig = Readonly<{
+  quick: boolean;
+  runs: number;
+  warmupMs: number;
+  durationMs: number;
+  connections: number;
+  smallUsers: number;
+  largeUsers: number;
+  rywRate: number;
+  rywDurationMs: number;
+  subscribers: number;
+  eventRate: number;
+  subscriptionDurationMs: number;
+  /** Write V8 CPU profiles of our server into this directory. */
+  cpuProfDir: string | undefined;
+  /** `--only 1,5`: run just these scenarios (7, memory, comes with every server started). */
+  only: ReadonlySet<number> | undefined;
+}>;
+
+/** `--quick`: every scenario at small sizes, a smoke run in well under a minute; its speeds mean nothing. */
+export function benchConfig(argv: readonly string[]): BenchConfig {
+  const quick = argv.includes('--quick');
+  const profIndex = argv.indexOf('--cpu-prof');
+  const cpuProfDir = profIndex >= 0 ? (argv[profIndex + 1] ?? 'profiles') : undefined;
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',').map(Number)) : undefined;
+  return quick
+    ? {
+        quick,
+        runs: 3,
+        warmupMs: 100,
+        durationMs: 250,
+        connections: 32,
+        smallUsers: 1_000,
+        largeUsers: 10_000,
+        rywRate: 200,
+        rywDurationMs: 500,
+        subscribers: 50,
+        eventRate: 50,
+        subscriptionDurationMs: 400,
+        cpuProfDir,
+        only,
+      }
+    : {
+        quick,
+        runs: 3,
+        warmupMs: 1_000,
+        durationMs: 5_000,
+        connections: 32,
+        smallUsers: 10_000,
+        largeUsers: 1_000_000,
+        rywRate: 1_000,
+        rywDurationMs: 5_000,
+        subscribers: 1_000,
+        eventRate: 200,
+        subscriptionDurationMs: 5_000,
+        cpuProfDir,
+        only,
+      };
+}

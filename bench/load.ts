@@ -1,0 +1,75 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { OperationName } from './operations.js';
+import type { LatencySummary } from './stats.js';
+
+export type HttpJob = Readonly<{
+  type: 'http';
+  url: string;
+  op: OperationName;
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  seededUsers: number;
+}>;
+export type RateJob = Readonly<{
+  type: 'rate';
+  url: string;
+  op: OperationName;
+  rate: number;
+  connections: number;
+  durationMs: number;
+  seededUsers: number;
+}>;
+export type SubscribeJob = Readonly<{ type: 'subscribe'; url: string; count: number; after: string }>;
+export type FinishJob = Readonly<{ type: 'finish'; expected: number; lastPosition: string; graceMs: number }>;
+export type Job = HttpJob | RateJob | SubscribeJob | FinishJob;
+
+export type HttpResult = Readonly<{ ok: number; errors: number; problems: string[]; seconds: number; latencies: number[] }>;
+export type SubscriberResult = Readonly<{
+  subscribers: number;
+  expectedEach: number;
+  lost: number;
+  outOfOrder: number;
+  errors: number;
+  problems: string[];
+  latency: LatencySummary;
+}>;
+
+type Reply<J extends Job> = J extends HttpJob
+  ? HttpResult
+  : J extends RateJob
+    ? HttpResult & { positions: string[] }
+    : J extends SubscribeJob
+      ? { connected: number }
+      : SubscriberResult;
+
+export type LoadGenerator = Readonly<{ run: <J extends Job>(job: J) => Promise<Reply<J>>; close: () => void }>;
+
+/** Forks a load-generator process; jobs run one after another in it. */
+export function forkLoadGenerator(): LoadGenerator {
+  const child: ChildProcess = fork(new URL('./load-worker.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let next = 0;
+  const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error !== undefined) waiter?.reject(new Error(`load generator: ${message.error}`));
+    else waiter?.resolve(message.result as never);
+  });
+  child.on('exit', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`load generator exited (${code})`));
+    pending.clear();
+  });
+  return {
+    run: (job) =>
+      new Promise((resolve, reject) => {
+        const id = ++next;
+        pending.set(id, { resolve: resolve as (value: never) => void, reject });
+        child.send({ id, job });
+      }),
+    close: () => child.kill(),
+  };
+}

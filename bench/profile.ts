@@ -1,0 +1,81 @@
+/**
+ * `npm run bench:profile -- OP [SECONDS]`: runs one operation against our
+ * server started with `node --cpu-prof`, then prints where the server's CPU
+ * time went, by package and by function (self time). The .cpuprofile is
+ * kept in profiles/ for a flame graph (Chrome DevTools, speedscope).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forkLoadGenerator } from './load.js';
+import type { OperationName } from './operations.js';
+import { rebuild } from './scenarios.js';
+import { seedUsers } from './seed.js';
+import { startServer } from './servers.js';
+
+type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
+type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+
+const [op = 'createUser', seconds = '5'] = process.argv.slice(2);
+const ROOT = new URL('..', import.meta.url).pathname;
+const profDir = join(ROOT, 'profiles');
+mkdirSync(profDir, { recursive: true });
+const before = new Set(readdirSync(profDir));
+
+let file: string;
+if (op.endsWith('.cpuprofile')) {
+  // Summarise an existing profile (e.g. one written by `npm run bench -- --cpu-prof DIR`).
+  file = op;
+} else {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-profile-'));
+  await seedUsers(join(dataDir, 'events.db'), 1, 10_000);
+  await rebuild(dataDir);
+  const server = await startServer('ours', { dataDir, cpuProfDir: profDir });
+  const load = forkLoadGenerator();
+  const result = await load.run({
+    type: 'http',
+    url: server.url,
+    op: op as OperationName,
+    connections: 32,
+    warmupMs: 1000,
+    durationMs: Number(seconds) * 1000,
+    seededUsers: 10_000,
+  });
+  load.close();
+  await server.stop();
+  process.stdout.write(`${op}: ${Math.round(result.ok / result.seconds)} req/s, ${result.errors} errors\n`);
+
+  file = join(profDir, readdirSync(profDir).find((name) => !before.has(name) && name.endsWith('.cpuprofile'))!);
+}
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+
+const where = (url: string) => {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg) return pkg;
+  if (url.includes('/src/')) return `src/${url.split('/src/')[1]!.split('/')[0]}`;
+  if (url.startsWith('node:')) return 'node core';
+  return url === '' ? '(native / gc / idle)' : url;
+};
+const tally = (key: (node: Node) => string) => {
+  const sums = new Map<string, number>();
+  for (const [id, time] of self) {
+    const k = key(byId.get(id)!);
+    sums.set(k, (sums.get(k) ?? 0) + time);
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]);
+};
+const print = (title: string, rows: [string, number][], limit: number) => {
+  process.stdout.write(`\n${title}\n`);
+  for (const [name, time] of rows.slice(0, limit)) process.stdout.write(`${((100 * time) / total).toFixed(1).padStart(5)}%  ${name}\n`);
+};
+print('self time by package', tally((node) => where(node.callFrame.url)), 15);
+print(
+  'self time by function',
+  tally((n) => `${n.callFrame.functionName || '(anonymous)'}  ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`),
+  25,
+);
+process.stdout.write(`\nprofile: ${file}\n`);

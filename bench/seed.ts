@@ -1,0 +1,35 @@
+/**
+ * Seeds users u1..uN straight through the store adapter: the API would take
+ * far too long for 10⁶ users. Appends are issued in concurrent chunks, so a
+ * store with group commit writes each chunk in few transactions. The read
+ * model is then built by the real rebuild command (scenario 6).
+ */
+import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
+
+export async function seedUsers(eventsDbPath: string, from: number, to: number, onProgress?: (done: number) => void) {
+  const store = createSqliteEventStore({ path: eventsDbPath });
+  try {
+    const occurredAt = new Date().toISOString();
+    const chunk = 1000;
+    for (let start = from; start <= to; start += chunk) {
+      const appends = [];
+      for (let i = start; i < Math.min(to + 1, start + chunk); i++) {
+        const email = `user${i}@example.com`;
+        appends.push(
+          store.append({
+            streamId: `u${i}`,
+            expectedVersion: 0,
+            events: [{ type: 'UserCreated', data: { userId: `u${i}`, username: `user${i}`, email }, metadata: { occurredAt } }],
+            claims: [{ scope: 'user-email', value: email }],
+          }),
+        );
+      }
+      for (const result of await Promise.all(appends)) {
+        if (!result.ok) throw new Error(`seeding failed: ${JSON.stringify(result.error)}`);
+      }
+      onProgress?.(Math.min(to, start + chunk - 1));
+    }
+  } finally {
+    await store.close();
+  }
+}

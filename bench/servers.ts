@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export type ServerKind = 'ours' | 'baseline';
+
+export type BenchServer = Readonly<{
+  kind: ServerKind;
+  url: string;
+  pid: number;
+  /** Every stdout line that parsed as JSON (our server's pino logs). */
+  logs: Record<string, unknown>[];
+  rssMb: () => number;
+  /** The kernel's high-water mark of the process's resident set (VmHWM). */
+  peakRssMb: () => number;
+  stop: () => Promise<void>;
+}>;
+
+export type SpawnOptions = Readonly<{
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Writes a V8 CPU profile of the server into this directory on exit. */
+  cpuProfDir?: string;
+  /** Keep every JSON log line (for the read-your-writes histogram). */
+  keepLogs?: boolean;
+}>;
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/** Starts our real server (`src/main.ts serve`) or the baseline as a child process on loopback. */
+export async function startServer(kind: ServerKind, options: SpawnOptions = {}): Promise<BenchServer> {
+  const script = kind === 'ours' ? ['src/main.ts', 'serve'] : ['bench/baseline-server.ts'];
+  const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...script], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      GRAPHIQL: 'false',
+      ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let found = false;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (!found && typeof entry['url'] === 'string') {
+        found = true;
+        resolve(entry['url']);
+      } else if (options.keepLogs) logs.push(entry);
+    });
+    void exited.then(() => reject(new Error(`${kind} server exited before listening: ${stderr}`)));
+  });
+  return {
+    kind,
+    url,
+    pid: child.pid!,
+    logs,
+    rssMb: () => statusKb(child, 'VmRSS') / 1024,
+    peakRssMb: () => statusKb(child, 'VmHWM') / 1024,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function statusKb(child: ChildProcess, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
