@@ -28,8 +28,9 @@ function create(id: string, username: string, email: string): User {
 const seeded = Number(process.env['SEED_USERS'] ?? 0);
 for (let i = 1; i <= seeded; i++) create(`u${i}`, `user${i}`, `user${i}@example.com`);
 
-const cursorOf = (user: User) => Buffer.from(`user:${user.seq}`).toString('base64url');
-const seqOf = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString().slice('user:'.length));
+// The same cursor format as the real server on SQLite, so the bench can seek either one.
+const cursorOf = (user: User) => Buffer.from(`user:sqlite:${user.seq}`).toString('base64url');
+const seqOf = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString().slice('user:sqlite:'.length));
 
 const schema = createSchema({
   typeDefs: /* GraphQL */ `

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { operation } from './operations.js';
 import { summarize } from './stats.js';
 import type { HttpJob, HttpResult, Job, RateJob, SubscribeJob, SubscriberResult } from './load.js';
+import { orderKey } from './positions.js';
 
 const prefix = Math.random().toString(36).slice(2, 5);
 let jobs = 0;
@@ -101,7 +102,7 @@ async function openLoop(job: RateJob): Promise<HttpResult & { positions: string[
 
 const SUBSCRIPTION = `subscription Events($after: String) { userEvents(after: $after) { __typename position userId version occurredAt } }`;
 
-type Subscriber = { received: number; lastPosition: bigint; disorder: number; errors: number };
+type Subscriber = { received: number; lastPosition: string; disorder: number; errors: number };
 
 let subscribers: { clients: Client[]; state: Subscriber[]; latencies: number[]; problems: string[] } | undefined;
 
@@ -115,7 +116,7 @@ async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
   for (let batch = 0; batch < job.count; batch += 100) {
     const opened: Promise<void>[] = [];
     for (let i = batch; i < Math.min(job.count, batch + 100); i++) {
-      const own: Subscriber = { received: 0, lastPosition: BigInt(job.after), disorder: 0, errors: 0 };
+      const own: Subscriber = { received: 0, lastPosition: orderKey(job.after), disorder: 0, errors: 0 };
       state.push(own);
       const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
       clients.push(client);
@@ -129,7 +130,7 @@ async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
               return;
             }
             latencies.push(Date.now() - Date.parse(data.userEvents.occurredAt));
-            const position = BigInt(data.userEvents.position);
+            const position = orderKey(data.userEvents.position);
             if (position <= own.lastPosition) own.disorder += 1;
             own.lastPosition = position;
             own.received += 1;
@@ -151,7 +152,7 @@ async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
 /** Waits until every subscriber has the events the driver appended (or `graceMs` passes), then reports. */
 async function finish(expected: number, lastPosition: string, graceMs: number): Promise<SubscriberResult> {
   const subs = subscribers!;
-  const last = BigInt(lastPosition);
+  const last = orderKey(lastPosition);
   const deadline = performance.now() + graceMs;
   while (subs.state.some((s) => s.lastPosition < last) && performance.now() < deadline) await delay(20);
   const received = subs.state.reduce((sum, s) => sum + s.received, 0);

@@ -42,8 +42,12 @@ function range(n: number) {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-/** Keyset cursor of the user created n-th; both servers use this format. */
-export const cursorOf = (n: number): string => Buffer.from(`user:${n}`).toString('base64url');
+/**
+ * Keyset cursor of the user created n-th, to seek a random page without walking to it. Cursors are
+ * opaque to clients; the bench knows that the server on SQLite wraps `sqlite:N` (the seeded store
+ * holds one event per user) and the baseline copies that format.
+ */
+export const cursorOf = (n: number): string => Buffer.from(`user:sqlite:${n}`).toString('base64url');
 
 const randomUser = (seeded: number) => 1 + Math.floor(Math.random() * seeded);
 

@@ -9,6 +9,7 @@ import type { Results, Row } from './results.js';
 import { fmt, sampleRss } from './scenarios.js';
 import { startServer } from './servers.js';
 import { figure, percentile } from './stats.js';
+import { laterPosition } from './positions.js';
 
 /**
  * Scenario 3's count: read-model queries for one request with 50 `user(id:)`
@@ -145,7 +146,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
         durationMs: config.subscriptionDurationMs,
         seededUsers: 1,
       });
-      const last = driver.positions.reduce((max, p) => (BigInt(p) > BigInt(max) ? p : max), after);
+      const last = driver.positions.reduce(laterPosition, after);
       const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 30_000 });
       const samples = await rss.stop();
       process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
