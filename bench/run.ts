@@ -12,7 +12,10 @@ import { writeReport } from './report.js';
 import type { Results } from './results.js';
 import { oursOf, rebuild, speedRow, throughput } from './scenarios.js';
 import { readYourWrites, readModelQueriesPerRequest, subscriptions } from './scenarios-live.js';
-import { seedUsers } from './seed.js';
+import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
+import { openPostgres } from '../src/stores/postgres/database.js';
+import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
+import { seedUsers, seedUsersInto } from './seed.js';
 import { startServer, type BenchServer } from './servers.js';
 import { figure } from './stats.js';
 
@@ -86,6 +89,7 @@ async function main() {
     log('scenario 5: subscriptions');
     results.rows.push(...(await subscriptions(config, load, small, results)));
   }
+  if (wanted(8)) await postgres();
   if (!wanted(2) && !wanted(6)) return;
   log('scenario 6: rebuild');
   const large = await seeded('large', config.largeUsers);
@@ -120,6 +124,51 @@ async function mutations(small: string) {
     const update = await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results);
     results.rows.push(speedRow('1 mutations', 'updateUser', update, target));
   });
+}
+
+/**
+ * Scenario 8: the same mutations and lookups with the server on PostgreSQL
+ * (a throwaway server with its default, durable settings), against the same
+ * in-memory baseline in the same run. Skipped when PostgreSQL is not installed.
+ */
+async function postgres() {
+  log('scenario 8: PostgreSQL');
+  const server = await startThrowawayPostgres();
+  if (!server) {
+    log('  skipped: no PostgreSQL binaries (initdb, pg_ctl) on this machine');
+    return;
+  }
+  try {
+    const pool = openPostgres(server.url);
+    const store = await createPostgresEventStore({ pool, connectionString: server.url });
+    await seedUsersInto(store, 1, config.smallUsers, (done) => process.stderr.write(`\rseeding PostgreSQL: ${done} users`));
+    log('');
+    await store.close();
+    await pool.end();
+    const ours = await startServer('ours', { env: { DATABASE_URL: server.url } });
+    const baseline = await startServer('baseline', { env: { SEED_USERS: String(config.smallUsers) } });
+    try {
+      for (const [op, metric, target] of [
+        ['createUser', 'createUser', { text: '≥ 0.5× baseline', ratio: 0.5 }],
+        ['updateUser', 'updateUser', { text: '≥ 0.5× baseline', ratio: 0.5 }],
+        ['user', `user(id:), ${n(config.smallUsers)} users`, { text: '≥ 0.8× baseline', ratio: 0.8 }],
+      ] as const) {
+        results.rows.push(speedRow('8 PostgreSQL', metric, await throughput(config, load, [ours, baseline], op, config.smallUsers, results), target));
+      }
+    } finally {
+      results.rows.push({
+        scenario: '8 PostgreSQL',
+        metric: 'server RSS',
+        unit: 'MB',
+        ours: figure([ours.peakRssMb()]),
+        baseline: figure([baseline.peakRssMb()]),
+        errors: 0,
+      });
+      await Promise.all([ours.stop(), baseline.stop()]);
+    }
+  } finally {
+    server.stop();
+  }
 }
 
 async function largeQueries(large: string, smallQueries: Awaited<ReturnType<typeof queries>>) {

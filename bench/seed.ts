@@ -4,32 +4,38 @@
  * store with group commit writes each chunk in few transactions. The read
  * model is then built by the real rebuild command (scenario 6).
  */
+import type { EventStore } from '../src/kernel/event-store.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
 
 export async function seedUsers(eventsDbPath: string, from: number, to: number, onProgress?: (done: number) => void) {
   const store = createSqliteEventStore({ path: eventsDbPath });
   try {
-    const occurredAt = new Date().toISOString();
-    const chunk = 1000;
-    for (let start = from; start <= to; start += chunk) {
-      const appends = [];
-      for (let i = start; i < Math.min(to + 1, start + chunk); i++) {
-        const email = `user${i}@example.com`;
-        appends.push(
-          store.append({
-            streamId: `u${i}`,
-            expectedVersion: 0,
-            events: [{ type: 'UserCreated', data: { userId: `u${i}`, username: `user${i}`, email }, metadata: { occurredAt } }],
-            claims: [{ scope: 'user-email', value: email }],
-          }),
-        );
-      }
-      for (const result of await Promise.all(appends)) {
-        if (!result.ok) throw new Error(`seeding failed: ${JSON.stringify(result.error)}`);
-      }
-      onProgress?.(Math.min(to, start + chunk - 1));
-    }
+    await seedUsersInto(store, from, to, onProgress);
   } finally {
     await store.close();
+  }
+}
+
+/** The same users through any store adapter (the PostgreSQL scenario seeds its database with it). */
+export async function seedUsersInto(store: EventStore, from: number, to: number, onProgress?: (done: number) => void) {
+  const occurredAt = new Date().toISOString();
+  const chunk = 1000;
+  for (let start = from; start <= to; start += chunk) {
+    const appends = [];
+    for (let i = start; i < Math.min(to + 1, start + chunk); i++) {
+      const email = `user${i}@example.com`;
+      appends.push(
+        store.append({
+          streamId: `u${i}`,
+          expectedVersion: 0,
+          events: [{ type: 'UserCreated', data: { userId: `u${i}`, username: `user${i}`, email }, metadata: { occurredAt } }],
+          claims: [{ scope: 'user-email', value: email }],
+        }),
+      );
+    }
+    for (const result of await Promise.all(appends)) {
+      if (!result.ok) throw new Error(`seeding failed: ${JSON.stringify(result.error)}`);
+    }
+    onProgress?.(Math.min(to, start + chunk - 1));
   }
 }
