@@ -1,6 +1,9 @@
 import type { Row } from './results.js';
 import { ratioOf } from './results.js';
 
+/** Scenario 8 repeats scenario 1's operations on PostgreSQL: say so on its bars. */
+const labelOf = (row: Row) => (row.scenario.includes('PostgreSQL') ? `PostgreSQL: ${row.metric}` : row.metric);
+
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
@@ -31,7 +34,7 @@ export function headlineSvg(rows: readonly Row[], title: string): string {
     const low = row.ours.min / row.baseline!.median;
     const high = row.ours.max / row.baseline!.median;
     parts.push(
-      `<text x="${labelWidth - 10}" y="${y + 19}" text-anchor="end">${escape(row.metric)}</text>`,
+      `<text x="${labelWidth - 10}" y="${y + 19}" text-anchor="end">${escape(labelOf(row))}</text>`,
       `<rect x="${labelWidth}" y="${y + 6}" width="${Math.max(1, x(ratio) - labelWidth)}" height="20" fill="${met ? '#2e7d32' : '#c62828'}"/>`,
       `<line x1="${x(low)}" x2="${x(high)}" y1="${y + 16}" y2="${y + 16}" stroke="#000" stroke-width="1.5"/>`,
       `<text x="${x(Math.max(ratio, high)) + 6}" y="${y + 21}">${ratio.toFixed(2)}×</text>`,
