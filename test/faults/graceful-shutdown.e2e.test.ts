@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 import { waitUntil } from '../support/wait.js';
 import { startLoad } from './mutation-load.js';
-import { checkStore, readEventLog } from './store-check.js';
+import { checkStore, readEventLog, type LogSource } from './store-check.js';
 
 /** A websocket client following the whole log, recording what it received and how it ended, in order. */
 function follow(url: string) {
@@ -34,16 +35,32 @@ function follow(url: string) {
   return { received, ending };
 }
 
-describe('SIGTERM under concurrent mutations and live subscriptions', () => {
+describe.each([
+  { store: 'SQLite', postgres: false },
+  { store: 'PostgreSQL', postgres: true },
+])('SIGTERM under concurrent mutations and live subscriptions ($store)', ({ postgres }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-graphql-sigterm-load-'));
   const running: ServerProcess[] = [];
+  let source: LogSource = { kind: 'sqlite', dataDir };
+  let env: Record<string, string> = {};
+  let dropDatabase = async () => {};
+  beforeEach(async () => {
+    if (!postgres || postgresUnavailable) return;
+    const database = await createTestDatabase('sigterm');
+    source = { kind: 'postgres', url: database.url };
+    env = { DATABASE_URL: database.url };
+    dropDatabase = database.drop;
+  });
+  afterEach(async () => {
+    for (const server of running.splice(0)) server.child.kill('SIGKILL');
+    await dropDatabase();
+  });
   afterAll(() => {
-    for (const server of running) server.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('exits 0, completes every subscription before closing it with 1001, and loses no acknowledged mutation', { timeout: 120_000 }, async () => {
-    const server = await spawnServer(dataDir);
+  it.skipIf(postgres && postgresUnavailable !== null)('exits 0, completes every subscription before closing it with 1001, and loses no acknowledged mutation', { timeout: 120_000 }, async () => {
+    const server = await spawnServer(dataDir, env);
     running.push(server);
     const subscribers = Array.from({ length: 4 }, () => follow(server.url));
     const load = startLoad(server.url, { clients: 16, prefix: 'term' });
@@ -67,11 +84,11 @@ describe('SIGTERM under concurrent mutations and live subscriptions', () => {
       expect(subscriber.ending).toEqual(['complete', 'closed 1001']);
     }
 
-    const restarted = await spawnServer(dataDir);
+    const restarted = await spawnServer(dataDir, env);
     running.push(restarted);
-    await checkStore(restarted.url, { kind: 'sqlite', dataDir }, outcomes);
+    await checkStore(restarted.url, source, outcomes);
     // Each subscriber saw a gap-free, duplicate-free prefix of the log, in log order.
-    const log = (await readEventLog({ kind: 'sqlite', dataDir })).events.map((e) => `${e.streamId}@${e.streamVersion}`);
+    const log = (await readEventLog(source)).events.map((e) => `${e.streamId}@${e.streamVersion}`);
     for (const { received } of subscribers) expect(received).toEqual(log.slice(0, received.length));
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
