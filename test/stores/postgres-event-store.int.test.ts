@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
@@ -17,5 +17,34 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
         await database.drop();
       },
     };
+  });
+
+  it('wakes the listeners of another instance on the same database (LISTEN/NOTIFY), and not for a rejected append', async () => {
+    const database = await createTestDatabase('notify');
+    const pools = [openPostgres(database.url), openPostgres(database.url)];
+    const [writer, reader] = await Promise.all(pools.map((pool) => createPostgresEventStore({ pool, connectionString: database.url })));
+    try {
+      let wakes = 0;
+      const woken = new Promise<void>((resolve) => reader!.onAppended(() => ((wakes += 1), resolve())));
+      const event = { type: 'Happened', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00.000Z' } };
+      const appended = await writer!.append({ streamId: 's', expectedVersion: 0, events: [event] });
+      expect(appended.ok).toBe(true);
+      // The reader has no poll of its own: only the writer's NOTIFY can wake it.
+      await woken;
+      expect(await reader!.headPosition()).toBe(appended.ok && appended.value.position);
+      const before = wakes;
+      const rejected = await writer!.append({ streamId: 's', expectedVersion: 0, events: [event] });
+      expect(rejected.ok).toBe(false);
+      // A marker append after the rejected one: when its wake-up arrives, a wake-up for the rejected one would have too.
+      const marker = new Promise<void>((resolve) => reader!.onAppended(() => resolve()));
+      await writer!.append({ streamId: 'marker', expectedVersion: 0, events: [event] });
+      await marker;
+      expect(wakes - before).toBe(1);
+    } finally {
+      await writer!.close();
+      await reader!.close();
+      await Promise.all(pools.map((pool) => pool.end()));
+      await database.drop();
+    }
   });
 });
