@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
-import { spawnServer, type ServerProcess } from '../support/process.js';
+import { describe, expect, it } from 'vitest';
 import { send, startLoad, type Outcome } from './mutation-load.js';
-import { checkStore, readEventLog, type LogSource } from './store-check.js';
+import { checkStore, readEventLog } from './store-check.js';
+import { STORES, storeUnderTest } from './store-under-test.js';
 
 /**
  * Crash safety on each store (SQLite with the default DURABILITY=process, and
@@ -15,40 +11,14 @@ import { checkStore, readEventLog, type LogSource } from './store-check.js';
  * restart on the same store, and check the store and the read model against
  * everything the clients were told.
  */
-describe.each([
-  { store: 'SQLite', postgres: false },
-  { store: 'PostgreSQL', postgres: true },
-])('SIGKILL under concurrent mutations ($store)', ({ postgres }) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-graphql-crash-'));
-  const running: ServerProcess[] = [];
-  let source: LogSource = { kind: 'sqlite', dataDir };
-  let env: Record<string, string> = {};
-  let dropDatabase = async () => {};
-  beforeEach(async () => {
-    if (!postgres) return;
-    const database = await createTestDatabase('crash');
-    source = { kind: 'postgres', url: database.url };
-    env = { DATABASE_URL: database.url };
-    dropDatabase = database.drop;
-  });
-  afterEach(async () => {
-    for (const server of running.splice(0)) server.child.kill('SIGKILL');
-    await dropDatabase();
-  });
-  afterAll(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const spawn = async () => {
-    const server = await spawnServer(dataDir, env);
-    running.push(server);
-    return server;
-  };
+describe.each(STORES)('SIGKILL under concurrent mutations ($store)', ({ postgres }) => {
+  const store = storeUnderTest('crash', postgres);
 
-  it.skipIf(postgres && postgresUnavailable !== null)('keeps every acknowledged mutation, exactly once in the log and the read model, at every kill point', { timeout: 240_000 }, async () => {
+  it.skipIf(store.skip)('keeps every acknowledged mutation, exactly once in the log and the read model, at every kill point', { timeout: 240_000 }, async () => {
     const killPoints = [1, 40, 150, 400];
     const outcomes: Outcome[] = [];
     let unanswered = 0;
-    let server = await spawn();
+    let server = await store.spawn();
 
     for (const [round, killAfter] of killPoints.entries()) {
       const victim = server;
@@ -61,19 +31,18 @@ describe.each([
       });
       const sent = await load.done;
       expect(await victim.exited).toBe('SIGKILL');
-      running.splice(running.indexOf(victim), 1);
       expect(load.acknowledged()).toBeGreaterThanOrEqual(killAfter);
       // Every client ended on a mutation the server did not answer.
       expect(sent.filter((o) => o.status === 'unanswered')).toHaveLength(16);
       unanswered += 16;
       outcomes.push(...sent);
 
-      server = await spawn();
-      await checkStore(server.url, source, outcomes);
+      server = await store.spawn();
+      await checkStore(server.url, store.source(), outcomes);
 
       // Retrying an unanswered mutation with its key gives its one outcome: the first one if it
       // had committed before the kill, a fresh one otherwise; either way it is then in the log once.
-      const before = (await readEventLog(source)).events;
+      const before = (await readEventLog(store.source())).events;
       for (const [index, outcome] of outcomes.entries()) {
         if (outcome.status !== 'unanswered') continue;
         const retried = await send(server.url, outcome.mutation);
@@ -82,7 +51,7 @@ describe.each([
         if (committed && retried.status === 'acknowledged') expect(retried.version).toBe(committed.streamVersion);
         outcomes[index] = retried;
       }
-      await checkStore(server.url, source, outcomes);
+      await checkStore(server.url, store.source(), outcomes);
     }
     expect(unanswered).toBe(16 * killPoints.length);
     server.child.kill('SIGTERM');

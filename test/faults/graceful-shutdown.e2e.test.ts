@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
-import { spawnServer, type ServerProcess } from '../support/process.js';
 import { waitUntil } from '../support/wait.js';
 import { startLoad } from './mutation-load.js';
-import { checkStore, readEventLog, type LogSource } from './store-check.js';
+import { checkStore, readEventLog } from './store-check.js';
+import { STORES, storeUnderTest } from './store-under-test.js';
 
 /** A websocket client following the whole log, recording what it received and how it ended, in order. */
 function follow(url: string) {
@@ -35,33 +31,11 @@ function follow(url: string) {
   return { received, ending };
 }
 
-describe.each([
-  { store: 'SQLite', postgres: false },
-  { store: 'PostgreSQL', postgres: true },
-])('SIGTERM under concurrent mutations and live subscriptions ($store)', ({ postgres }) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-graphql-sigterm-load-'));
-  const running: ServerProcess[] = [];
-  let source: LogSource = { kind: 'sqlite', dataDir };
-  let env: Record<string, string> = {};
-  let dropDatabase = async () => {};
-  beforeEach(async () => {
-    if (!postgres || postgresUnavailable) return;
-    const database = await createTestDatabase('sigterm');
-    source = { kind: 'postgres', url: database.url };
-    env = { DATABASE_URL: database.url };
-    dropDatabase = database.drop;
-  });
-  afterEach(async () => {
-    for (const server of running.splice(0)) server.child.kill('SIGKILL');
-    await dropDatabase();
-  });
-  afterAll(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+describe.each(STORES)('SIGTERM under concurrent mutations and live subscriptions ($store)', ({ postgres }) => {
+  const store = storeUnderTest('sigterm', postgres);
 
-  it.skipIf(postgres && postgresUnavailable !== null)('exits 0, completes every subscription before closing it with 1001, and loses no acknowledged mutation', { timeout: 120_000 }, async () => {
-    const server = await spawnServer(dataDir, env);
-    running.push(server);
+  it.skipIf(store.skip)('exits 0, completes every subscription before closing it with 1001, and loses no acknowledged mutation', { timeout: 120_000 }, async () => {
+    const server = await store.spawn();
     const subscribers = Array.from({ length: 4 }, () => follow(server.url));
     const load = startLoad(server.url, { clients: 16, prefix: 'term' });
     // Signal mid-stream: mutations are flowing and every subscriber is receiving them live.
@@ -73,7 +47,6 @@ describe.each([
     server.child.kill('SIGTERM');
     const outcomes = await load.done;
     expect(await server.exited).toBe(0);
-    running.splice(running.indexOf(server), 1);
     expect(server.logs.some((line) => line.msg === 'stopped')).toBe(true);
 
     // What the server answered during shutdown it answered properly (checkStore fails on anything
@@ -84,11 +57,10 @@ describe.each([
       expect(subscriber.ending).toEqual(['complete', 'closed 1001']);
     }
 
-    const restarted = await spawnServer(dataDir, env);
-    running.push(restarted);
-    await checkStore(restarted.url, source, outcomes);
+    const restarted = await store.spawn();
+    await checkStore(restarted.url, store.source(), outcomes);
     // Each subscriber saw a gap-free, duplicate-free prefix of the log, in log order.
-    const log = (await readEventLog(source)).events.map((e) => `${e.streamId}@${e.streamVersion}`);
+    const log = (await readEventLog(store.source())).events.map((e) => `${e.streamId}@${e.streamVersion}`);
     for (const { received } of subscribers) expect(received).toEqual(log.slice(0, received.length));
     restarted.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
