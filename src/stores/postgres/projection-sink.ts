@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../kernel/messages.js';
-import type { Position } from '../../kernel/position.js';
+import { LOG_START, type Position } from '../../kernel/position.js';
 import type { ProjectionSink } from '../../kernel/projector.js';
 import { inTransaction, migrate, type PgClient, type PgMigration, type PgPool } from './database.js';
 import { createNotificationListener } from './notifications.js';
@@ -58,7 +58,8 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
       [name],
     );
     const row = rows[0];
-    return row ? pgPosition(row.transaction_id, row.position) : pgPosition('0', '0');
+    // A checkpoint never written and one at (0, 0) (after a reset) are both the start of the log.
+    return !row || (row.transaction_id === '0' && row.position === '0') ? LOG_START : pgPosition(row.transaction_id, row.position);
   };
   const write = async (client: PgClient, position: Position) => {
     const { transactionId, sequence } = pgPositionParts(position);
@@ -70,12 +71,10 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     // Delivered at commit: instances that do not run this projection learn it moved.
     await client.query('SELECT pg_notify($1, $2)', [CHECKPOINTS_CHANNEL, name]);
   };
-  // The start of the log and a never-written checkpoint read the same way.
-  const normalise = (position: Position) => (position === pgPosition('0', '0') ? ('' as Position) : position);
 
   return {
     name,
-    checkpoint: async () => normalise(await read(pool, false)),
+    checkpoint: () => read(pool, false),
     apply: async (events, from) => {
       if (events.length === 0) return true;
       return inTransaction(pool, async (client) => {
@@ -83,7 +82,7 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
           name,
         ]);
         // The row lock serialises runners, so a batch is applied once even if two instances believe they lead.
-        if (normalise(await read(client, true)) !== from) return false;
+        if ((await read(client, true)) !== from) return false;
         await projection.apply(client, events);
         await write(client, events[events.length - 1]!.position);
         return true;
@@ -92,7 +91,7 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     reset: async () => {
       await inTransaction(pool, async (client) => {
         await projection.reset(client);
-        await write(client, '' as Position);
+        await write(client, LOG_START);
       });
     },
     onCheckpointMoved: (listener) => {
