@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 export type ThrowawayPostgres = Readonly<{ url: string; stop: () => void }>;
 
-export function findPostgresBinDir(): string | null {
+function findPostgresBinDir(): string | null {
   const candidates = [
     ...(process.env['PG_BIN_DIR'] ? [process.env['PG_BIN_DIR']] : []),
     ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : []),

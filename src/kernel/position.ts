@@ -11,7 +11,5 @@ export type Position = string & { readonly __brand: 'Position' };
 /** Before the first event: every position is greater. */
 export const LOG_START = '' as Position;
 
-export const laterOf = (a: Position, b: Position): Position => (a > b ? a : b);
-
 export const earliestOf = (positions: readonly Position[]): Position =>
   positions.reduce((lowest, position) => (position < lowest ? position : lowest));

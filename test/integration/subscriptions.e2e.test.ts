@@ -11,7 +11,7 @@ import {
 import { executeOk, expectType, MASKED_HINT } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { activeTimers, openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
-import { laterOf, type Position } from '../../src/kernel/position.js';
+import type { Position } from '../../src/kernel/position.js';
 import { parsed } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -192,7 +192,7 @@ describe.each(transports)('userEvents over %s', (transport) => {
       writing = false;
       await Promise.all(writers);
     }
-    const lastWritten = written.reduce(laterOf);
+    const lastWritten = written.reduce((a, b) => (b > a ? b : a));
     await waitUntil(() => positions(events(everyone)).includes(lastWritten), 'the last written event', 30_000);
     // One more event after everything: it must arrive right after the others, in both feeds.
     const sentinel = await rename(a.user.id);

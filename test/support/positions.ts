@@ -13,8 +13,6 @@ export function sqliteSequence(text: string): number {
   return Number(match[1]);
 }
 
-export const sqlitePositionText = (sequence: number): string => `sqlite:${sequence}`;
-
 /** A client-facing position read back into the store's own form; throws on text the store refuses. */
 export function parsed(store: EventStore, text: string): Position {
   const result = store.parsePosition(text);
