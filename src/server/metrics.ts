@@ -76,6 +76,12 @@ export function createMetrics(): Metrics {
         (status) => (status.lastError === null ? 0 : 1),
       ],
     ];
+    // The registry collects every gauge at once: they share one status read (and its head query) per scrape.
+    let reading: Promise<readonly ProjectionStatus[]> | undefined;
+    const statusOfScrape = () =>
+      (reading ??= projector.status().finally(() => {
+        reading = undefined;
+      }));
     for (const [name, help, pick] of gauges) {
       new Gauge({
         name,
@@ -84,7 +90,7 @@ export function createMetrics(): Metrics {
         registers,
         async collect() {
           this.reset();
-          for (const status of await projector.status()) {
+          for (const status of await statusOfScrape()) {
             const value = pick(status);
             if (value !== undefined) this.set({ projection: status.name }, value);
           }
