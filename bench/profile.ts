@@ -11,7 +11,7 @@ import { forkLoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
 import { rebuild } from './scenarios.js';
 import { seedUsers } from './seed.js';
-import { startServer } from './servers.js';
+import { buildServers, startServer } from './servers.js';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
 type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
@@ -30,6 +30,7 @@ if (op.endsWith('.cpuprofile')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-profile-'));
   await seedUsers(join(dataDir, 'events.db'), 1, 10_000);
   await rebuild(dataDir);
+  await buildServers();
   const server = await startServer('ours', { dataDir, cpuProfDir: profDir });
   const load = forkLoadGenerator();
   const result = await load.run({
@@ -56,6 +57,7 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 const where = (url: string) => {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
+  if (url.endsWith('/dist/main.js')) return 'src (bundled in dist/main.js)';
   if (url.includes('/src/')) return `src/${url.split('/src/')[1]!.split('/')[0]}`;
   if (url.startsWith('node:')) return 'node core';
   return url === '' ? '(native / gc / idle)' : url;

@@ -16,7 +16,7 @@ import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
 import { seedUsers, seedUsersInto } from './seed.js';
-import { startServer, type BenchServer } from './servers.js';
+import { buildServers, startServer, type BenchServer } from './servers.js';
 import { figure } from './stats.js';
 
 const config = benchConfig(process.argv.slice(2));
@@ -74,6 +74,7 @@ const wanted = (scenario: number) => !config.only || config.only.has(scenario);
 
 async function main() {
   log(`bench (${config.quick ? 'quick' : 'full'}) in ${work}`);
+  await buildServers();
   const small = await seeded('small', config.smallUsers);
   await rebuild(small);
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
 
 export type ServerKind = 'ours' | 'baseline';
 
@@ -23,15 +24,43 @@ export type SpawnOptions = Readonly<{
   cpuProfDir?: string;
   /** Keep every JSON log line (for the read-your-writes histogram). */
   keepLogs?: boolean;
+  /** Extra `node` flags, for trying a V8 setting against the default. */
+  nodeArgs?: readonly string[];
 }>;
 
 const ROOT = new URL('..', import.meta.url).pathname;
+const ENTRY_POINTS = { ours: 'src/main.ts', baseline: 'bench/baseline-server.ts' } as const;
+const BUNDLES = { ours: 'dist/main.js', baseline: 'dist/bench/baseline-server.js' } as const;
 
-/** Starts our real server (`src/main.ts serve`) or the baseline as a child process on loopback. */
+/**
+ * Bundles both servers the way `npm start` runs ours (`npm run build`): compiled
+ * ahead of time, so neither pays tsx's loader in memory and the two differ only
+ * in what they do per request.
+ */
+export async function buildServers(): Promise<void> {
+  await Promise.all(
+    (['ours', 'baseline'] as const).map((kind) =>
+      build({
+        absWorkingDir: ROOT,
+        entryPoints: [ENTRY_POINTS[kind]],
+        outfile: BUNDLES[kind],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        sourcemap: true,
+        logLevel: 'warning',
+      }),
+    ),
+  );
+}
+
+/** Starts our real server (`dist/main.js serve`, built by `buildServers`) or the baseline as a child process on loopback. */
 export async function startServer(kind: ServerKind, options: SpawnOptions = {}): Promise<BenchServer> {
-  const script = kind === 'ours' ? ['src/main.ts', 'serve'] : ['bench/baseline-server.ts'];
+  const script = kind === 'ours' ? [BUNDLES.ours, 'serve'] : [BUNDLES.baseline];
   const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...script], {
+  const child = spawn(process.execPath, [...prof, '--enable-source-maps', ...(options.nodeArgs ?? []), ...script], {
     cwd: ROOT,
     env: {
       ...process.env,

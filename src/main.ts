@@ -8,7 +8,7 @@ import { openStorage } from './storage.js';
 const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
 Usage:
-  npm start                      serve the API (node --import tsx src/main.ts serve)
+  npm start                      bundle src/ into dist/main.js (npm run build), then serve the API
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
                                  stop the servers on this store first
   npm run migrate                create or upgrade the store's tables, then exit

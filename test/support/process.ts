@@ -12,9 +12,12 @@ export type ServerProcess = Readonly<{
   exited: Promise<number | string>;
 }>;
 
-/** Starts `src/main.ts serve` as a real child process on an ephemeral port and waits until it listens. */
-export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+/** How the server is run from source; `['dist/main.js']` runs the bundle `npm start` builds. */
+const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
+
+/** Starts `src/main.ts serve` (or `entry`) as a real child process on an ephemeral port and waits until it listens. */
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}, entry: readonly string[] = FROM_SOURCE): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
