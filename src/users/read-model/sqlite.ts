@@ -101,6 +101,11 @@ export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => vo
   return {
     byIds: async (ids) => {
       onQuery();
+      // Most requests ask for one user; a primary-key get skips json_each's parse and join.
+      if (ids.length === 1) {
+        const row = statements.byId.get(ids[0]!);
+        return row ? [toUserView(row)] : [];
+      }
       return statements.byIds.all(JSON.stringify(ids)).map(toUserView);
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
