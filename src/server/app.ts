@@ -97,6 +97,8 @@ export function createApp(options: AppOptions): App {
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);
       const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization'), logger));
+      // Most requests never log from a resolver; the child logger is built on first use.
+      let requestLogger: Logger | undefined;
       return {
         viewer,
         commandBus: system.commandBus,
@@ -111,7 +113,9 @@ export function createApp(options: AppOptions): App {
           }),
         projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
-        logger: logger.child({ requestId }),
+        get logger() {
+          return (requestLogger ??= logger.child({ requestId }));
+        },
       };
     },
   });

@@ -39,11 +39,23 @@ export function useRequestLogging(logger: Logger): Plugin {
       const known = requests.get(request);
       if (!known) return;
       response.headers.set('x-request-id', known.id);
-      const { pathname } = new URL(request.url);
+      const pathname = pathOf(request.url);
       const ms = Math.round((performance.now() - known.started) * 100) / 100;
       const line = { requestId: known.id, method: request.method, path: pathname, status: response.status, ms };
       if (QUIET_PATHS.has(pathname)) logger.debug(line, 'request done');
       else logger.info(line, 'request done');
     },
   };
+}
+
+/**
+ * The path of an absolute request URL, without parsing all of it: a full
+ * `new URL()` per request was a visible share of a small query's CPU time.
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const path = url.slice(start);
+  const end = path.search(/[?#]/);
+  return end < 0 ? path : path.slice(0, end);
 }
