@@ -25,3 +25,20 @@ export function actsFor(viewer: Viewer, userId: string): boolean {
       return assertNever(viewer, 'viewer');
   }
 }
+
+/**
+ * Viewers with equal keys see exactly the same fields: everything `actsFor`
+ * and the scope rules read is in the key (a token's expiry changes when a
+ * viewer is cut off, not what it sees).
+ */
+export function visibilityKey(viewer: Viewer): string {
+  switch (viewer.type) {
+    case 'everyone':
+    case 'anonymous':
+      return viewer.type;
+    case 'user':
+      return `user:${viewer.subject}:${viewer.admin ? 'admin' : 'member'}`;
+    default:
+      return assertNever(viewer, 'viewer');
+  }
+}

@@ -6,7 +6,7 @@ import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { Viewer } from '../graphql/viewer.js';
+import { visibilityKey, type Viewer } from '../graphql/viewer.js';
 import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
 import { assertNever } from '../kernel/messages.js';
@@ -18,6 +18,7 @@ import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
+import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -93,6 +94,7 @@ export function createApp(options: AppOptions): App {
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...useOperationLimits(security.limits),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
+      useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
     ],
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);

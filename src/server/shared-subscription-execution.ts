@@ -1,0 +1,95 @@
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export type SharedSubscriptionOptions<Context> = Readonly<{
+  /**
+   * What, besides the event and the operation, a subscription's result may
+   * depend on — for this API, who the viewer is. Subscribers with equal keys
+   * get one shared execution per event; `null` opts a subscriber out.
+   */
+  sharingKey: (context: Context) => string | null;
+}>;
+
+/**
+ * One execution per event per distinct subscription, not per subscriber.
+ *
+ * A thousand clients on the same `userEvents` selection used to run the same
+ * selection set on the same event a thousand times — the largest share of the
+ * server's CPU at 200 events/s (see BENCHMARKS.md). Subscribers that read an
+ * event in the same turn receive the very same event object (`shareReads`), so
+ * the result is memoised on that object, per operation, variables and sharing
+ * key. Subscribers that read it at another time simply execute again: sharing
+ * can only ever skip work, never hand one subscriber another's event.
+ *
+ * The contract this relies on: executing a subscription's selection set on an
+ * event reads nothing per request but the viewer (no request ids, no per-request
+ * loaders). Events are immutable, and results are only read after this point
+ * (masking and serialisation copy them), so sharing them is safe.
+ */
+export function useSharedSubscriptionExecution<Context>(options: SharedSubscriptionOptions<Context>): Plugin {
+  const executions = new WeakMap<object, Map<string, ReturnType<typeof execute>>>();
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let nextDocumentId = 0;
+  const documentId = (document: DocumentNode) => {
+    let id = documentIds.get(document);
+    if (id === undefined) documentIds.set(document, (id = nextDocumentId++));
+    return id;
+  };
+
+  const subscribe = async (args: ExecutionArgs) => {
+    const source = await createSourceEventStream(args);
+    if (!isAsyncIterable(source)) return source;
+    const viewerKey = options.sharingKey(args.contextValue as Context);
+    const key =
+      viewerKey === null ? null : `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerKey}`;
+    return mapResults(source[Symbol.asyncIterator](), (event) => {
+      const run = () => execute({ ...args, rootValue: event });
+      if (key === null || typeof event !== 'object' || event === null) return run();
+      let byKey = executions.get(event);
+      if (!byKey) executions.set(event, (byKey = new Map()));
+      let result = byKey.get(key);
+      if (!result) byKey.set(key, (result = run()));
+      return result;
+    });
+  };
+
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribe as never);
+    },
+  };
+}
+
+/**
+ * `return()` goes straight to the source, so a client leaving ends the feed
+ * at once rather than at its next event (graphql-js maps the same way).
+ */
+function mapResults<T>(
+  source: AsyncIterator<T>,
+  toResult: (event: T) => ExecutionResult | Promise<ExecutionResult>,
+): AsyncIterableIterator<ExecutionResult> {
+  return {
+    next: async () => {
+      const step = await source.next();
+      return step.done ? { done: true, value: undefined } : { done: false, value: await toResult(step.value) };
+    },
+    return: async () => {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    throw: async (error: unknown) => {
+      if (source.throw) {
+        await source.throw(error);
+        return { done: true, value: undefined };
+      }
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
