@@ -1,5 +1,5 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 
 export type SharedSubscriptionOptions<Context> = Readonly<{
   /**
@@ -42,7 +42,9 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
     const viewerKey = options.sharingKey(args.contextValue as Context);
     const key =
       viewerKey === null ? null : `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerKey}`;
-    return mapResults(source[Symbol.asyncIterator](), (event) => {
+    // envelop's mapper: its `return()` goes straight to the source, so a client
+    // leaving ends the feed at once rather than at its next event.
+    return mapAsyncIterator(source, (event: unknown) => {
       const run = () => execute({ ...args, rootValue: event });
       if (key === null || typeof event !== 'object' || event === null) return run();
       let byKey = executions.get(event);
@@ -58,38 +60,4 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
       setSubscribeFn(subscribe as never);
     },
   };
-}
-
-/**
- * `return()` goes straight to the source, so a client leaving ends the feed
- * at once rather than at its next event (graphql-js maps the same way).
- */
-function mapResults<T>(
-  source: AsyncIterator<T>,
-  toResult: (event: T) => ExecutionResult | Promise<ExecutionResult>,
-): AsyncIterableIterator<ExecutionResult> {
-  return {
-    next: async () => {
-      const step = await source.next();
-      return step.done ? { done: true, value: undefined } : { done: false, value: await toResult(step.value) };
-    },
-    return: async () => {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    throw: async (error: unknown) => {
-      if (source.throw) {
-        await source.throw(error);
-        return { done: true, value: undefined };
-      }
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
