@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
+import { bundle } from '../scripts/build.js';
 
 export type ServerKind = 'ours' | 'baseline';
 
@@ -38,22 +38,7 @@ const BUNDLES = { ours: 'dist/main.js', baseline: 'dist/bench/baseline-server.js
  * in what they do per request.
  */
 export async function buildServers(): Promise<void> {
-  await Promise.all(
-    (['ours', 'baseline'] as const).map((kind) =>
-      build({
-        absWorkingDir: ROOT,
-        entryPoints: [ENTRY_POINTS[kind]],
-        outfile: BUNDLES[kind],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        packages: 'external',
-        sourcemap: true,
-        logLevel: 'warning',
-      }),
-    ),
-  );
+  await Promise.all((['ours', 'baseline'] as const).map((kind) => bundle(ENTRY_POINTS[kind], BUNDLES[kind])));
 }
 
 /** Starts our real server (`dist/main.js serve`, built by `buildServers`) or the baseline as a child process on loopback. */
