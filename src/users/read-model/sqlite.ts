@@ -4,7 +4,6 @@ import { positionTextOf } from '../../stores/sqlite/position.js';
 import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
-import { toUserView, type UserRow } from './user-row.js';
 
 export const usersProjection: SqliteProjection = {
   name: 'users',
@@ -54,8 +53,9 @@ export const usersProjection: SqliteProjection = {
   ],
   apply: (db, event) => {
     const statements = prepared(db);
-    const before = event.type === 'UserCreated' ? null : (statements.byId.get(event.streamId) ?? null);
-    const after = evolveUserView(before && toUserView(before), event);
+    const row = event.type === 'UserCreated' ? undefined : statements.viewById.get(event.streamId);
+    const before = row ? fromColumns(row) : null;
+    const after = evolveUserView(before, event);
     if (after === null) return;
     statements.upsert.run(after);
     if (before === null) statements.increment.run();
@@ -86,7 +86,6 @@ function prepared(db: SqliteDatabase) {
 }
 function prepare(db: SqliteDatabase) {
   return {
-    byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
     upsert: db.prepare<[UserView]>(`
       INSERT INTO users (id, username, email, version, created_at, updated_at, created_position)
       VALUES (@id, @username, @email, @version, @createdAt, @updatedAt, @createdPosition)
