@@ -24,8 +24,6 @@ export type SpawnOptions = Readonly<{
   cpuProfDir?: string;
   /** Keep every JSON log line (for the read-your-writes histogram). */
   keepLogs?: boolean;
-  /** Extra `node` flags, for trying a V8 setting against the default. */
-  nodeArgs?: readonly string[];
 }>;
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -45,7 +43,7 @@ export async function buildServers(): Promise<void> {
 export async function startServer(kind: ServerKind, options: SpawnOptions = {}): Promise<BenchServer> {
   const script = kind === 'ours' ? [BUNDLES.ours, 'serve'] : [BUNDLES.baseline];
   const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...prof, '--enable-source-maps', ...(options.nodeArgs ?? []), ...script], {
+  const child = spawn(process.execPath, [...prof, '--enable-source-maps', ...script], {
     cwd: ROOT,
     env: {
       ...process.env,
