@@ -20,7 +20,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 1 },
+      { component: 'event-store', version: 2 },
       { component: 'projection-checkpoints', version: 1 },
       { component: 'projection:users', version: 1 },
     ]);
@@ -46,5 +46,26 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     expect(tables.rowCount).toBe(0);
     const { rows } = await pool.query<{ version: number }>("SELECT version FROM schema_versions WHERE component = 'component'");
     expect(rows).toEqual([{ version: 1 }]);
+  });
+
+  it('upgrades an event store written by a build before the one-statement append, keeping its events', async () => {
+    const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
+    const before = await first.store.append({ streamId: 's-1', expectedVersion: 0, events: [{ type: 'Happened', data: { n: 1 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
+    await first.close();
+    // What version 1 left behind: the tables, no append function.
+    await pool.query('DROP FUNCTION cqrs_append_events');
+    await pool.query("UPDATE schema_versions SET version = 1 WHERE component = 'event-store'");
+
+    const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
+    try {
+      const after = await upgraded.store.append({ streamId: 's-1', expectedVersion: 1, events: [{ type: 'Happened', data: { n: 2 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
+      expect(before.ok && after.ok).toBe(true);
+      const stream = await upgraded.store.readStream('s-1');
+      expect(stream.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await upgraded.close();
+    }
+    const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
+    expect(rows).toEqual([{ version: 2 }]);
   });
 });

@@ -11,6 +11,11 @@ import { pgPosition, pgPositionParts } from './position.js';
 
 export const EVENTS_CHANNEL = 'cqrs_events';
 
+// SQLSTATEs raised by cqrs_append_events for the conflicts an append can meet (class CQ is ours).
+const STREAM_VERSION_CONFLICT = 'CQ001';
+const UNIQUE_VALUE_TAKEN = 'CQ002';
+const IDEMPOTENCY_KEY_TAKEN = 'CQ003';
+
 const migrations: readonly PgMigration[] = [
   {
     version: 1,
@@ -40,6 +45,54 @@ const migrations: readonly PgMigration[] = [
         outcome      jsonb       NOT NULL,
         recorded_at  timestamptz NOT NULL DEFAULT now()
       );`,
+  },
+  {
+    version: 2,
+    description: 'append in one statement: version check, unique values and events server-side',
+    // Every statement of an append used to be a round trip (nine per command); on loopback the
+    // socket writes and wake-ups of those round trips cost more than the statements themselves.
+    // A volatile function takes a fresh snapshot per statement, so a claim still sees a
+    // concurrent claimant's outcome after waiting on it, as the separate statements did.
+    sql: `
+      CREATE FUNCTION cqrs_append_events(
+        append_stream_id text, expected_version integer,
+        event_types text[], schema_versions integer[], event_data jsonb[], event_metadata jsonb[],
+        release_scopes text[], release_values text[], claim_scopes text[], claim_values text[],
+        idempotency_key text
+      ) RETURNS TABLE (appended_transaction_id text, appended_position text)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        actual_version integer;
+        owner text;
+      BEGIN
+        SELECT coalesce(max(stream_version), 0) INTO actual_version FROM events WHERE stream_id = append_stream_id;
+        IF actual_version <> expected_version THEN
+          RAISE EXCEPTION USING ERRCODE = '${STREAM_VERSION_CONFLICT}', MESSAGE = 'stream version conflict', DETAIL = actual_version::text;
+        END IF;
+        IF idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_records WHERE key = idempotency_key) THEN
+          RAISE EXCEPTION USING ERRCODE = '${IDEMPOTENCY_KEY_TAKEN}', MESSAGE = 'idempotency key taken';
+        END IF;
+        DELETE FROM unique_values u USING unnest(release_scopes, release_values) AS r(scope, value)
+         WHERE u.scope = r.scope AND u.value = r.value AND u.stream_id = append_stream_id;
+        FOR i IN 1 .. coalesce(array_length(claim_scopes, 1), 0) LOOP
+          -- Waits for a concurrent claimant to commit or roll back, then sees its outcome.
+          INSERT INTO unique_values (scope, value, stream_id) VALUES (claim_scopes[i], claim_values[i], append_stream_id)
+            ON CONFLICT DO NOTHING;
+          SELECT u.stream_id INTO owner FROM unique_values u WHERE u.scope = claim_scopes[i] AND u.value = claim_values[i];
+          IF owner IS NOT NULL AND owner <> append_stream_id THEN
+            RAISE EXCEPTION USING ERRCODE = '${UNIQUE_VALUE_TAKEN}', MESSAGE = 'unique value taken',
+              DETAIL = json_build_array(claim_scopes[i], claim_values[i], owner)::text;
+          END IF;
+        END LOOP;
+        RETURN QUERY
+          INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
+          SELECT append_stream_id, expected_version + e.ordinality::integer, e.type, e.schema_version, e.data, e.metadata
+            FROM unnest(event_types, schema_versions, event_data, event_metadata) WITH ORDINALITY AS e(type, schema_version, data, metadata)
+           ORDER BY e.ordinality
+          RETURNING events.transaction_id::text, events.position::text;
+        PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+      END
+      $fn$;`,
   },
 ];
 
@@ -125,73 +178,64 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     (await client.query<{ version: number | null }>('SELECT max(stream_version) AS version FROM events WHERE stream_id = $1', [streamId]))
       .rows[0]?.version ?? 0;
 
-  const appendInTransaction = async (client: PgClient, request: AppendRequest): Promise<Appended> => {
+  /** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
+  const appendEvents = async (client: PgClient | PgPool, request: AppendRequest): Promise<Appended> => {
     const { streamId, expectedVersion } = request;
-    const actualVersion = await streamVersion(client, streamId);
-    if (actualVersion !== expectedVersion) {
-      throw new Rollback({ type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion });
-    }
-    if (request.idempotency) {
-      const taken = await client.query('SELECT 1 FROM idempotency_records WHERE key = $1', [request.idempotency.key]);
-      if (taken.rowCount) throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
-    }
-    for (const { scope, value } of request.releases ?? []) {
-      await client.query('DELETE FROM unique_values WHERE scope = $1 AND value = $2 AND stream_id = $3', [scope, value, streamId]);
-    }
-    for (const { scope, value } of request.claims ?? []) {
-      // Waits for a concurrent claimant to commit or roll back, then sees its outcome.
-      await client.query('INSERT INTO unique_values (scope, value, stream_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-        scope,
-        value,
-        streamId,
-      ]);
-      const { rows } = await client.query<{ stream_id: string }>('SELECT stream_id FROM unique_values WHERE scope = $1 AND value = $2', [
-        scope,
-        value,
-      ]);
-      const owner = rows[0]?.stream_id;
-      if (owner !== undefined && owner !== streamId) throw new Rollback({ type: 'UniqueValueTaken', scope, value, ownerStreamId: owner });
-    }
-    const { rows } = await client.query<{ transaction_id: string; position: string }>(
-      `INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-       SELECT $1, $2::integer + ordinality::integer, type, schema_version, data, metadata
-         FROM unnest($3::text[], $4::integer[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(type, schema_version, data, metadata)
-        ORDER BY ordinality
-       RETURNING transaction_id::text, position::text`,
-      [
+    const { rows } = await client.query<{ appended_transaction_id: string; appended_position: string }>({
+      name: 'cqrs_append_events',
+      text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+      values: [
         streamId,
         expectedVersion,
         request.events.map((e) => e.type),
         request.events.map((e) => e.schemaVersion ?? 1),
         request.events.map((e) => JSON.stringify(e.data)),
         request.events.map((e) => JSON.stringify(e.metadata)),
+        (request.releases ?? []).map((u) => u.scope),
+        (request.releases ?? []).map((u) => u.value),
+        (request.claims ?? []).map((u) => u.scope),
+        (request.claims ?? []).map((u) => u.value),
+        request.idempotency?.key ?? null,
       ],
-    );
-    const sorted = [...rows].sort((a, b) => Number(BigInt(a.position) - BigInt(b.position)));
+    });
+    const sorted = [...rows].sort((a, b) => Number(BigInt(a.appended_position) - BigInt(b.appended_position)));
     const events: StoredEvent[] = request.events.map((event, index) => ({
       ...event,
-      position: pgPosition(sorted[index]!.transaction_id, sorted[index]!.position),
+      position: pgPosition(sorted[index]!.appended_transaction_id, sorted[index]!.appended_position),
       streamId,
       streamVersion: expectedVersion + index + 1,
       schemaVersion: event.schemaVersion ?? 1,
     }));
-    const result: Appended = { streamId, version: expectedVersion + events.length, position: events.at(-1)!.position, events };
-    if (request.idempotency) {
+    return { streamId, version: expectedVersion + events.length, position: events.at(-1)!.position, events };
+  };
+
+  // The idempotency record holds the append's outcome, positions included, so it is written
+  // after the events in the same transaction: three more round trips, only for keyed commands.
+  const appendWithIdempotency = (request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> }) =>
+    inTransaction(pool, async (client) => {
+      const result = await appendEvents(client, request);
       const { key, requestHash, outcome } = request.idempotency;
       const stored = await client.query(
         'INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
         [key, requestHash, JSON.stringify(outcome(result))],
       );
       if (!stored.rowCount) throw new Rollback({ type: 'IdempotencyKeyTaken', key });
-    }
-    await client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, '']);
-    return result;
-  };
+      return result;
+    });
 
   const conflictAfterRollback = async (error: unknown, request: AppendRequest): Promise<AppendConflict | null> => {
     if (error instanceof Rollback) return error.conflict;
-    const code = (error as { code?: string }).code;
-    const constraint = (error as { constraint?: string }).constraint;
+    const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
+    switch (code) {
+      case STREAM_VERSION_CONFLICT:
+        return { type: 'StreamVersionConflict', streamId: request.streamId, expectedVersion: request.expectedVersion, actualVersion: Number(detail) };
+      case UNIQUE_VALUE_TAKEN: {
+        const [scope, value, ownerStreamId] = JSON.parse(detail!) as [string, string, string];
+        return { type: 'UniqueValueTaken', scope, value, ownerStreamId };
+      }
+      case IDEMPOTENCY_KEY_TAKEN:
+        return { type: 'IdempotencyKeyTaken', key: request.idempotency!.key };
+    }
     // A concurrent append took the same stream version first; a deadlock between two
     // appends is resolved by PostgreSQL aborting one, which may simply try again.
     if ((code === UNIQUE_VIOLATION && constraint === 'events_stream_version_unique') || code === DEADLOCK) {
@@ -212,7 +256,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         ORDER BY events.transaction_id, events.position LIMIT $3`,
       params,
     );
-    if (rows.length < limit) await recheckSoonIfHeldBack();
+    // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
+    if (rows.length < limit) recheckSoonIfHeldBack().catch(() => {});
     return rows.map(toStoredEvent);
   };
 
@@ -221,7 +266,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       if (request.events.length === 0) throw new Error('append needs at least one event');
       let result: Result<Appended, AppendConflict>;
       try {
-        result = ok(await inTransaction(pool, (client) => appendInTransaction(client, request)));
+        const { idempotency } = request;
+        result = ok(await (idempotency ? appendWithIdempotency({ ...request, idempotency }) : appendEvents(pool, request)));
       } catch (error) {
         const conflict = await conflictAfterRollback(error, request);
         if (!conflict) throw error;
