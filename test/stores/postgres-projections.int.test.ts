@@ -82,6 +82,20 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     expect(await readModel.count()).toBe(0);
   });
 
+  it('applies a batch once when two instances apply it at the same moment, first batch or later', async () => {
+    for (let i = 0; i < 6; i++) await append(`u${i}`, 0, userCreated(`u${i}`));
+    const [a, b] = [await instance('racer-a'), await instance('racer-b')];
+    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    // The first batch races on a checkpoint row that does not exist yet; the second on one that does.
+    const first = await Promise.all([a.sink.apply(events.slice(0, 3), LOG_START), b.sink.apply(events.slice(0, 3), LOG_START)]);
+    const second = await Promise.all([a.sink.apply(events.slice(3), events[2]!.position), b.sink.apply(events.slice(3), events[2]!.position)]);
+    expect(first.filter(Boolean)).toHaveLength(1);
+    expect(second.filter(Boolean)).toHaveLength(1);
+    expect(await a.sink.checkpoint()).toBe(events[5]!.position);
+    // Counted once: the loser's upsert and count were rolled back with its checkpoint move.
+    expect(await createPostgresUsersReadModel(a.pool).count()).toBe(6);
+  });
+
   it('runs each projection on one instance; the other answers waits from the shared checkpoint; a lost lease is re-elected', async () => {
     const first = await instance('first');
     await first.projector.start();

@@ -7,6 +7,9 @@ import { pgPosition, pgPositionParts } from './position.js';
 
 export const CHECKPOINTS_CHANNEL = 'cqrs_checkpoints';
 
+/** Thrown inside a batch's transaction to roll it back when another runner moved the checkpoint. */
+const CHECKPOINT_MOVED = Symbol('checkpoint moved');
+
 /**
  * A projection into PostgreSQL. `apply` gets a whole batch inside the
  * transaction that also moves the checkpoint, so it can read and write rows
@@ -52,46 +55,58 @@ export async function createPostgresProjectionSinks(
 
 function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<() => void>): ProjectionSink {
   const { name } = projection;
-  const read = async (client: PgClient | PgPool, lock: boolean): Promise<Position> => {
-    const { rows } = await client.query<{ transaction_id: string; position: string }>(
-      `SELECT transaction_id::text, position::text FROM projection_checkpoints WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
+  const read = async (): Promise<Position> => {
+    const { rows } = await pool.query<{ transaction_id: string; position: string }>(
+      'SELECT transaction_id::text, position::text FROM projection_checkpoints WHERE name = $1',
       [name],
     );
     const row = rows[0];
     // A checkpoint never written and one at (0, 0) (after a reset) are both the start of the log.
     return !row || (row.transaction_id === '0' && row.position === '0') ? LOG_START : pgPosition(row.transaction_id, row.position);
   };
-  const write = async (client: PgClient, position: Position) => {
-    const { transactionId, sequence } = pgPositionParts(position);
-    await client.query(
-      `INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3::bigint)
-       ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position`,
-      [name, transactionId, sequence],
+  /**
+   * Moves the checkpoint to `to` if it still stands at `from` (when given), in one round trip.
+   * The notification is delivered at commit, so instances that do not run this projection
+   * learn it moved.
+   */
+  const move = async (client: PgClient, to: Position, from?: Position): Promise<boolean> => {
+    const target = pgPositionParts(to);
+    const expected = from === undefined ? null : pgPositionParts(from);
+    const { rowCount } = await client.query(
+      `WITH moved AS (
+         INSERT INTO projection_checkpoints AS c (name, transaction_id, position) VALUES ($1, $2::xid8, $3::bigint)
+         ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position
+          WHERE $5::xid8 IS NULL OR (c.transaction_id, c.position) = ($5::xid8, $6::bigint)
+         RETURNING 1)
+       SELECT pg_notify($4, $1) FROM moved`,
+      [name, target.transactionId, target.sequence, CHECKPOINTS_CHANNEL, expected?.transactionId ?? null, expected?.sequence ?? null],
     );
-    // Delivered at commit: instances that do not run this projection learn it moved.
-    await client.query('SELECT pg_notify($1, $2)', [CHECKPOINTS_CHANNEL, name]);
+    return rowCount === 1;
   };
 
   return {
     name,
-    checkpoint: () => read(pool, false),
+    checkpoint: read,
     apply: async (events, from) => {
       if (events.length === 0) return true;
-      return inTransaction(pool, async (client) => {
-        await client.query("INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING", [
-          name,
-        ]);
-        // The row lock serialises runners, so a batch is applied once even if two instances believe they lead.
-        if ((await read(client, true)) !== from) return false;
-        await projection.apply(client, events);
-        await write(client, events[events.length - 1]!.position);
-        return true;
-      });
+      try {
+        return await inTransaction(pool, async (client) => {
+          await projection.apply(client, events);
+          // The guard comes last and waits on the checkpoint's row lock: of two instances that both
+          // believe they lead, the second finds the checkpoint moved and rolls its batch back, so a
+          // batch is applied once. (Checking first would cost a round trip per batch.)
+          if (!(await move(client, events[events.length - 1]!.position, from))) throw CHECKPOINT_MOVED;
+          return true;
+        });
+      } catch (error) {
+        if (error === CHECKPOINT_MOVED) return false;
+        throw error;
+      }
     },
     reset: async () => {
       await inTransaction(pool, async (client) => {
         await projection.reset(client);
-        await write(client, LOG_START);
+        await move(client, LOG_START);
       });
     },
     onCheckpointMoved: (listener) => {
