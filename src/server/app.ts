@@ -16,6 +16,7 @@ import type { Authenticator } from './auth.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
+import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
 
@@ -85,7 +86,8 @@ export function createApp(options: AppOptions): App {
         return boundOriginalError(masked);
       },
     },
-    maxRequestBodySize: security.maxBodyBytes,
+    // Enforced by useRequestBodyLimit instead, without a stream pipeline per request.
+    maxRequestBodySize: false,
     cors: corsOptions(security.corsOrigins),
     plugins: [
       useRequestLogging(logger),
@@ -96,6 +98,8 @@ export function createApp(options: AppOptions): App {
       ...useOperationLimits(security.limits),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
+      // Last, so it wraps whichever request parser the plugins before it selected.
+      useRequestBodyLimit(security.maxBodyBytes),
     ],
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);
