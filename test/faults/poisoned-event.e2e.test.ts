@@ -29,9 +29,11 @@ function auditProjection(poisoned: ReadonlySet<string>): SqliteProjection {
         up: (db) => db.exec('CREATE TABLE audit (position TEXT PRIMARY KEY, stream_id TEXT NOT NULL, version INTEGER NOT NULL) STRICT'),
       },
     ],
-    apply: (db, event) => {
-      if (poisoned.has(event.streamId)) throw new Error(`audit cannot take the events of ${event.streamId}`);
-      db.prepare('INSERT INTO audit (position, stream_id, version) VALUES (?, ?, ?)').run(String(event.position), event.streamId, event.streamVersion);
+    apply: (db, events) => {
+      for (const event of events) {
+        if (poisoned.has(event.streamId)) throw new Error(`audit cannot take the events of ${event.streamId}`);
+        db.prepare('INSERT INTO audit (position, stream_id, version) VALUES (?, ?, ?)').run(String(event.position), event.streamId, event.streamVersion);
+      }
     },
     reset: (db) => void db.exec('DELETE FROM audit'),
   };

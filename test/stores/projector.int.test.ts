@@ -218,18 +218,20 @@ describe('projector over SQLite', () => {
     let poisoned: Set<string>;
     const failing: SqliteProjection = {
       ...usersProjection,
-      apply: (db, event) => {
-        const userId = (event.data as { userId?: string }).userId ?? '';
-        usersProjection.apply(db, event);
-        // Throws after writing this event's row, so a partial batch would be visible if not rolled back.
-        if (poisoned.has(userId)) throw new Error(`cannot project ${userId}`);
+      apply: (db, events) => {
+        for (const event of events) {
+          const userId = (event.data as { userId?: string }).userId ?? '';
+          usersProjection.apply(db, [event]);
+          // Throws after writing this event's row, so a partial batch would be visible if not rolled back.
+          if (poisoned.has(userId)) throw new Error(`cannot project ${userId}`);
+        }
       },
     };
     /** A second read model in the same read.db that never fails: it counts events. */
     const counting: SqliteProjection = {
       name: 'event_count',
       migrations: [{ version: 1, description: 'count', up: (db) => db.exec('CREATE TABLE event_count (n INTEGER NOT NULL) STRICT; INSERT INTO event_count VALUES (0)') }],
-      apply: (db) => void db.prepare('UPDATE event_count SET n = n + 1').run(),
+      apply: (db, events) => void db.prepare('UPDATE event_count SET n = n + ?').run(events.length),
       reset: (db) => void db.exec('UPDATE event_count SET n = 0'),
     };
     beforeEach(() => {

@@ -5,14 +5,15 @@ import { positionTextOf } from './position.js';
 import { migrate, type Migration, type SqliteDatabase } from './database.js';
 
 /**
- * A projection into a SQLite read database. `apply` runs synchronously inside
- * the transaction that also moves the checkpoint, so rows and checkpoint can
- * never disagree.
+ * A projection into a SQLite read database. `apply` gets a whole batch and
+ * runs synchronously inside the transaction that also moves the checkpoint,
+ * so rows and checkpoint can never disagree, and a running total can be
+ * written once per batch rather than once per event.
  */
 export type SqliteProjection = Readonly<{
   name: string;
   migrations: readonly Migration[];
-  apply: (db: SqliteDatabase, event: StoredEvent) => void;
+  apply: (db: SqliteDatabase, events: readonly StoredEvent[]) => void;
   /** Deletes every row this projection owns. */
   reset: (db: SqliteDatabase) => void;
 }>;
@@ -56,7 +57,7 @@ export function createSqliteProjectionSink(db: SqliteDatabase, projection: Sqlit
 
   const applyBatch = db.transaction((events: readonly StoredEvent[], from: Position): boolean => {
     if (current() !== from) return false;
-    for (const event of events) projection.apply(db, event);
+    projection.apply(db, events);
     write.run(name, events[events.length - 1]!.position);
     return true;
   });

@@ -51,14 +51,19 @@ export const usersProjection: SqliteProjection = {
         `),
     },
   ],
-  apply: (db, event) => {
+  apply: (db, events) => {
     const statements = prepared(db);
-    const row = event.type === 'UserCreated' ? undefined : statements.viewById.get(event.streamId);
-    const before = row ? fromColumns(row) : null;
-    const after = evolveUserView(before, event);
-    if (after === null) return;
-    statements.upsert.run(after);
-    if (before === null) statements.increment.run();
+    let created = 0;
+    for (const event of events) {
+      const row = event.type === 'UserCreated' ? undefined : statements.viewById.get(event.streamId);
+      const before = row ? fromColumns(row) : null;
+      const after = evolveUserView(before, event);
+      if (after === null) continue;
+      statements.upsert.run(after);
+      if (before === null) created += 1;
+    }
+    // Once per batch: updating the count's single row per event was a third of a rebuild's time.
+    if (created > 0) statements.addToCount.run(created);
   },
   reset: (db) => {
     db.exec('DELETE FROM users; UPDATE users_count SET total = 0');
@@ -91,7 +96,7 @@ function prepare(db: SqliteDatabase) {
       VALUES (@id, @username, @email, @version, @createdAt, @updatedAt, @createdPosition)
       ON CONFLICT (id) DO UPDATE SET
         username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`),
-    increment: db.prepare('UPDATE users_count SET total = total + 1'),
+    addToCount: db.prepare<[number]>('UPDATE users_count SET total = total + ?'),
     // Reads return rows as arrays: building a keyed object per row was most of a
     // 20-row page's cost (about 54 µs against 37 µs as arrays, measured in isolation).
     viewById: db.prepare<[string], UserColumns>(`SELECT ${COLUMNS} FROM users WHERE id = ?`).raw(true),
