@@ -163,9 +163,11 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   }
   const p99Figure = figure(p99);
   const lostFigure = figure(lost);
+  // Flat means no growth from run to run. The first run starts from the idle server and V8
+  // grows its heap to a working size during it, so its start is not the reference: its end is.
   const first = memory[0]!;
   const lastRun = memory.at(-1)!;
-  const flat = lastRun.end <= first.start * 1.2 + 20;
+  const flat = lastRun.end <= first.end * 1.2 + 20;
   const label = `${config.subscribers} subscribers, ${config.eventRate} events/s`;
   return [
     {
@@ -187,12 +189,12 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
     },
     {
       scenario: '5 subscriptions',
-      metric: `server RSS with subscribers, first run start → last run end (peak)`,
+      metric: `server RSS with subscribers, each run's end (peak)`,
       unit: 'MB',
       ours: figure(memory.map((m) => m.peak)),
       target: { text: 'flat', met: flat },
       errors: 0,
-      note: `${first.start.toFixed(0)} → ${lastRun.end.toFixed(0)} MB`,
+      note: `idle ${first.start.toFixed(0)}, then ${memory.map((m) => m.end.toFixed(0)).join(' → ')} MB`,
     },
   ];
 }
