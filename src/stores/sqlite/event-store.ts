@@ -48,26 +48,20 @@ const migrations: readonly Migration[] = [
   },
 ];
 
-type EventRow = {
-  position: number;
-  stream_id: string;
-  stream_version: number;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-};
+const EVENT_COLUMNS = 'position, stream_id, stream_version, type, schema_version, data, metadata';
+/** A row as an array in EVENT_COLUMNS order: better-sqlite3 builds no keyed object per row (`.raw(true)`). */
+type EventRow = [position: number, streamId: string, streamVersion: number, type: string, schemaVersion: number, data: string, metadata: string];
 
 const ROW_ID_TEXT = /^(0|[1-9][0-9]{0,14})$/;
 
-const toStoredEvent = (row: EventRow): StoredEvent => ({
-  position: sqlitePosition(row.position),
-  streamId: row.stream_id,
-  streamVersion: row.stream_version,
-  type: row.type,
-  schemaVersion: row.schema_version,
-  data: JSON.parse(row.data) as object,
-  metadata: JSON.parse(row.metadata) as StoredEvent['metadata'],
+const toStoredEvent = ([position, streamId, streamVersion, type, schemaVersion, data, metadata]: EventRow): StoredEvent => ({
+  position: sqlitePosition(position),
+  streamId,
+  streamVersion,
+  type,
+  schemaVersion,
+  data: JSON.parse(data) as object,
+  metadata: JSON.parse(metadata) as StoredEvent['metadata'],
 });
 
 /** Thrown inside the append transaction to roll it back; never escapes this module. */
@@ -98,11 +92,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     streamVersion: db.prepare<[string], { version: number | null }>(
       'SELECT MAX(stream_version) AS version FROM events WHERE stream_id = ?',
     ),
-    readStream: db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream_id = ? ORDER BY stream_version'),
-    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
-    readAllOfStream: db.prepare<[string, number, number], EventRow>(
-      'SELECT * FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ?',
-    ),
+    // Rows as arrays: reading them is most of a replay's cost outside the projection itself.
+    readStream: db
+      .prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version`)
+      .raw(true),
+    readAll: db.prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+    readAllOfStream: db
+      .prepare<[string, number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ?`,
+      )
+      .raw(true),
     exists: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM events WHERE position = ?'),
     head: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
     insertEvent: db.prepare(
