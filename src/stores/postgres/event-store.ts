@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
@@ -174,8 +173,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return row ? { key: row.key, requestHash: row.request_hash, outcome: row.outcome } : null;
   };
 
-  const streamVersion = async (client: pg.ClientBase | PgPool, streamId: string) =>
-    (await client.query<{ version: number | null }>('SELECT max(stream_version) AS version FROM events WHERE stream_id = $1', [streamId]))
+  // Only after a lost race, outside the failed transaction; the append itself checks in cqrs_append_events.
+  const streamVersion = async (streamId: string) =>
+    (await pool.query<{ version: number | null }>('SELECT max(stream_version) AS version FROM events WHERE stream_id = $1', [streamId]))
       .rows[0]?.version ?? 0;
 
   /** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
@@ -240,7 +240,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     // appends is resolved by PostgreSQL aborting one, which may simply try again.
     if ((code === UNIQUE_VIOLATION && constraint === 'events_stream_version_unique') || code === DEADLOCK) {
       const { streamId, expectedVersion } = request;
-      return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion: await streamVersion(pool, streamId) };
+      return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion: await streamVersion(streamId) };
     }
     return null;
   };
