@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
+import { waitUntil } from '../support/wait.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
@@ -31,7 +32,11 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
       expect(appended.ok).toBe(true);
       // The reader has no poll of its own: only the writer's NOTIFY can wake it.
       await woken;
-      expect(await reader!.headPosition()).toBe(appended.ok && appended.value.position);
+      // Readers see events below the oldest transaction still running anywhere on the server
+      // (transaction ids are shared by all databases), so tests running beside this one can hold it back a moment.
+      const position = appended.ok && appended.value.position;
+      await waitUntil(async () => (await reader!.headPosition()) === position, 'the appended event to become readable');
+      expect(await reader!.headPosition()).toBe(position);
       const before = wakes;
       const rejected = await writer!.append({ streamId: 's', expectedVersion: 0, events: [event] });
       expect(rejected.ok).toBe(false);

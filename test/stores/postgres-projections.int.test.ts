@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
+import type { StoredEvent } from '../../src/kernel/messages.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
 import { openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
@@ -49,6 +50,15 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     return result.value.position;
   };
+  /**
+   * The first `count` events, once all are readable: readers see only events below the oldest
+   * transaction running anywhere on the server, which tests beside this one can hold back a moment.
+   */
+  const readable = async (count: number) => {
+    let events: readonly StoredEvent[] = [];
+    await waitUntil(async () => (events = await store.readAll({ after: LOG_START, limit: count })).length === count, `${count} readable events`);
+    return events;
+  };
   const leaders = async (...projectors: Projector[]) =>
     (await Promise.all(projectors.map((p) => p.status()))).map((status) => status[0]!.leader);
 
@@ -68,7 +78,7 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     await append('a', 0, userCreated('a'));
     await append('b', 0, userCreated('b'), renamed('b', 'bee'));
     const { sink, pool } = await instance('guard');
-    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    const events = await readable(3);
     expect(await sink.apply(events.slice(0, 2), LOG_START)).toBe(true);
     expect(await sink.apply(events.slice(0, 2), LOG_START)).toBe(false);
     expect(await sink.apply(events.slice(2), events[0]!.position)).toBe(false);
@@ -85,7 +95,7 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
   it('applies a batch once when two instances apply it at the same moment, first batch or later', async () => {
     for (let i = 0; i < 6; i++) await append(`u${i}`, 0, userCreated(`u${i}`));
     const [a, b] = [await instance('racer-a'), await instance('racer-b')];
-    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    const events = await readable(6);
     // The first batch races on a checkpoint row that does not exist yet; the second on one that does.
     const first = await Promise.all([a.sink.apply(events.slice(0, 3), LOG_START), b.sink.apply(events.slice(0, 3), LOG_START)]);
     const second = await Promise.all([a.sink.apply(events.slice(3), events[2]!.position), b.sink.apply(events.slice(3), events[2]!.position)]);
