@@ -12,7 +12,12 @@ export type FollowOptions = Readonly<{
   /** Re-read even without a wake-up, for writers this process does not hear. */
   pollIntervalMs?: number;
   signal?: AbortSignal;
+  /** The feed completes at this moment (a token's expiry, say), as if `signal` had aborted. */
+  endsAt?: Date;
 }>;
+
+// setTimeout fires at once for delays past ~24.8 days; a later end is left to `signal`.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Every event after a position, then live, as one cursor over the store:
@@ -27,9 +32,15 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // A timer cleared when the feed ends, not AbortSignal.timeout: Node 20 can collect a timeout
+  // signal held only through AbortSignal.any before it fires (nodejs/node#57736), and a feed
+  // meant to end at its token's expiry then never ends.
+  const remainingMs = options.endsAt === undefined ? undefined : Math.max(0, options.endsAt.getTime() - Date.now());
+  const deadline = remainingMs === undefined || remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onOuterAbort, remainingMs).unref();
   const events = tail(store, wake, { ...options, signal: stop.signal });
   const finish = () => {
     stop.abort();
+    clearTimeout(deadline);
     options.signal?.removeEventListener('abort', onOuterAbort);
   };
   return {

@@ -116,7 +116,9 @@ export function createApp(options: AppOptions): App {
           followEvents(feedReader, system.appended, {
             ...feed,
             pollIntervalMs: options.pollIntervalMs,
-            signal: untilExpiry(viewer, options.shutdown),
+            signal: options.shutdown,
+            // A feed sees no more than its token may: it completes when the token expires, and the client reconnects with a fresh one.
+            ...(viewer.type === 'user' && viewer.expiresAt !== null ? { endsAt: viewer.expiresAt } : {}),
           }),
         projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
@@ -152,21 +154,6 @@ async function authenticate(authenticator: Authenticator, authorization: string 
       return assertNever(error, 'auth failure');
   }
 }
-
-/**
- * A feed ends (completes) when the token it was opened with expires: a
- * subscription sees no more than its token may, and the client reconnects
- * with a fresh token.
- */
-function untilExpiry(viewer: Viewer, shutdown: AbortSignal): AbortSignal {
-  if (viewer.type !== 'user' || viewer.expiresAt === null) return shutdown;
-  const remainingMs = Math.max(0, viewer.expiresAt.getTime() - Date.now());
-  // Timers overflow past ~24.8 days; a token valid that long is left to the shutdown signal.
-  if (remainingMs > MAX_TIMER_MS) return shutdown;
-  return AbortSignal.any([shutdown, AbortSignal.timeout(remainingMs)]);
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * No origin is trusted unless configured; yoga's default would reflect any

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createCommandBus, validation, type CommandOutcome } from '../../src/kernel/command-bus.js';
+import { followEvents } from '../../src/kernel/event-feed.js';
 import { hashCommand } from '../../src/kernel/idempotency.js';
 import { createKeyedLock } from '../../src/kernel/keyed-lock.js';
-import type { Position } from '../../src/kernel/position.js';
+import { LOG_START, type Position } from '../../src/kernel/position.js';
+import type { EventReader } from '../../src/kernel/shared-reads.js';
 import { createWakeSignal } from '../../src/kernel/wake-signal.js';
 import { createUserRules } from '../../src/users/input-rules.js';
 
@@ -122,5 +124,27 @@ describe('command bus', () => {
     bus.register('A', { handle: async () => ok });
     expect(() => bus.register('A', { handle: async () => ok })).toThrow(/"A" is already registered/);
     await expect(bus.execute({ type: 'B', data: {} })).rejects.toThrow('No handler is registered for command "B" (known: A)');
+  });
+});
+
+describe('event feed end', () => {
+  const quietStore: EventReader = { readAll: async () => [] };
+
+  it('completes at endsAt while waiting on a quiet log, with no wake-up and no poll in between', async () => {
+    const feed = followEvents(quietStore, createWakeSignal(), { after: LOG_START, pollIntervalMs: 60_000, endsAt: new Date(Date.now() + 50) });
+    expect(await feed.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('completes at once when endsAt has passed, and runs on when it lies beyond what a timer can hold', async () => {
+    const past = followEvents(quietStore, createWakeSignal(), { after: LOG_START, endsAt: new Date(Date.now() - 1000) });
+    expect(await past.next()).toEqual({ done: true, value: undefined });
+    const shutdown = new AbortController();
+    const far = followEvents(quietStore, createWakeSignal(), { after: LOG_START, pollIntervalMs: 10, signal: shutdown.signal, endsAt: new Date(Date.now() + 40 * 86_400_000) });
+    const next = far.next();
+    // Still waiting after several polls: a 40-day delay must not overflow into an immediate end.
+    const settled = await Promise.race([next.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 100))]);
+    expect(settled).toBe('waiting');
+    shutdown.abort();
+    expect(await next).toEqual({ done: true, value: undefined });
   });
 });
