@@ -129,6 +129,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   const p50: number[] = [];
   const p99: number[] = [];
   const lost: number[] = [];
+  const rates: number[] = [];
   const memory: { start: number; end: number; peak: number }[] = [];
   let errors = 0;
   try {
@@ -149,7 +150,8 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       const last = driver.positions.reduce(laterPosition, after);
       const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 30_000 });
       const samples = await rss.stop();
-      process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
+      rates.push(driver.ok / driver.seconds);
+      process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events at ${Math.round(rates.at(-1)!)}/s, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
       memory.push({ start: samples[0]!, end: samples.at(-1)!, peak: Math.max(...samples) });
       errors += driver.errors + received.errors + received.outOfOrder;
       results.problems.push(...driver.problems, ...received.problems);
@@ -168,7 +170,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   const first = memory[0]!;
   const lastRun = memory.at(-1)!;
   const flat = lastRun.end <= first.end * 1.2 + 20;
-  const label = `${config.subscribers} subscribers, ${config.eventRate} events/s`;
+  const label = `${config.subscribers} subscribers, ${config.eventRate} events/s (achieved ${Math.round(figure(rates).median)}/s)`;
   return [
     {
       scenario: '5 subscriptions',
