@@ -2,12 +2,12 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { Viewer } from '../graphql/viewer.js';
 import type { App } from './app.js';
 import type { Authenticator } from './auth.js';
+import { useGraphQLWsServer } from './graphql-ws-adapter.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -33,7 +33,7 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
   const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint, maxPayload: options.maxMessageBytes });
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
   const viewers = new WeakMap<Context, Viewer>();
-  const disposable = useServer(
+  const disposable = useGraphQLWsServer(
     {
       onConnect: async (ctx) => {
         const outcome = await options.authenticator.viewerFor(ctx.connectionParams?.['authorization']);
@@ -86,6 +86,7 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
       },
     },
     wsServer,
+    { logger: options.logger },
   );
   const hasOpenOperations = () => [...connections].some((ctx) => Object.keys(ctx.subscriptions).length > 0);
   return {

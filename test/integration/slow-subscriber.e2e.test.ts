@@ -6,9 +6,10 @@ import { waitUntil } from '../support/wait.js';
 
 /**
  * A subscriber that stops reading must neither hold up the others nor lose
- * events. (Its feed advances only as fast as its socket accepts messages —
- * graphql-ws awaits each send — so the server holds no backlog for it; this
- * test checks the behaviour a client sees, not the server's memory.)
+ * events. (Its feed advances only as fast as its socket accepts messages:
+ * a send waits once the socket's buffer passes its high-water mark, so the
+ * server holds at most that much for it — test/server/coalesced-writes.int.test.ts
+ * checks the bound; this test checks the behaviour a client sees.)
  */
 describe('a stalled subscriber', () => {
   let server: TestServer;
