@@ -19,57 +19,106 @@ export type FollowOptions = Readonly<{
 // setTimeout fires at once for delays past ~24.8 days; a later end is left to `signal`.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * Every event after a position, then live, as one cursor over the store:
  * replay and live tail are the same loop, so there is no gap or duplicate at
  * the switch. A slow consumer only slows its own loop; nothing is buffered
  * for it beyond one page.
  *
- * `return()` aborts a pending wait at once. A plain async generator would
- * only notice it at its next `yield`, which for a quiet stream may be never.
+ * Written as a plain iterator, not an async generator, for two reasons.
+ * `return()` must end a pending wait at once; a generator would only notice
+ * at its next `yield`, which for a quiet stream may be never. And with a
+ * thousand subscribers every event passes through a thousand feeds, so an
+ * event already in the page is handed out without awaiting anything.
  */
 export function followEvents(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncIterableIterator<StoredEvent> {
-  const stop = new AbortController();
-  const onOuterAbort = () => stop.abort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const { streamId, types, pageSize = 100, pollIntervalMs = 1000, signal } = options;
+  let cursor = options.after;
+  let page: readonly StoredEvent[] = [];
+  let index = 0;
+  // The last page was short: the feed has caught up and waits for news before reading again.
+  let caughtUp = false;
+  let seen = 0;
+  let ended = false;
+  // Ends the wait in progress, if any: set for the length of each wait.
+  let interrupt: (() => void) | undefined;
+
   // A timer cleared when the feed ends, not AbortSignal.timeout: Node 20 can collect a timeout
   // signal held only through AbortSignal.any before it fires (nodejs/node#57736), and a feed
   // meant to end at its token's expiry then never ends.
   const remainingMs = options.endsAt === undefined ? undefined : Math.max(0, options.endsAt.getTime() - Date.now());
-  const deadline = remainingMs === undefined || remainingMs > MAX_TIMER_MS ? undefined : setTimeout(onOuterAbort, remainingMs).unref();
-  const events = tail(store, wake, { ...options, signal: stop.signal });
-  const finish = () => {
-    stop.abort();
+  const deadline = remainingMs === undefined || remainingMs > MAX_TIMER_MS ? undefined : setTimeout(() => end(), remainingMs).unref();
+  const end = () => {
+    if (ended) return;
+    ended = true;
     clearTimeout(deadline);
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    signal?.removeEventListener('abort', end);
+    interrupt?.();
+  };
+  signal?.addEventListener('abort', end, { once: true });
+  if (signal?.aborted) end();
+
+  const fromPage = (): IteratorResult<StoredEvent> | undefined => {
+    while (index < page.length) {
+      const event = page[index++]!;
+      cursor = event.position;
+      if (!types || types.has(event.type)) return { done: false, value: event };
+    }
+    return undefined;
+  };
+  const read = async (): Promise<IteratorResult<StoredEvent>> => {
+    try {
+      while (!ended) {
+        // Not `wait` with an abort signal: an EventTarget listener per wait costs more than the wait.
+        // Not a race against one "stopped" promise either: each race would leave a reaction on it for the feed's life.
+        if (caughtUp) {
+          await new Promise<void>((resolve) => {
+            const withdraw = wake.onChange(seen, pollIntervalMs, resolve);
+            interrupt = () => {
+              withdraw();
+              resolve();
+            };
+          });
+          interrupt = undefined;
+        }
+        if (ended) break;
+        seen = wake.version();
+        page = await store.readAll({ after: cursor, limit: pageSize, ...(streamId === undefined ? {} : { streamId }) });
+        index = 0;
+        caughtUp = page.length < pageSize;
+        if (ended) break;
+        const next = fromPage();
+        if (next) return next;
+      }
+      return DONE;
+    } catch (error) {
+      end();
+      throw error;
+    }
+  };
+  const step = () => (ended ? DONE : (fromPage() ?? read()));
+
+  // Consumers normally await each `next()`; one that does not is served in order behind the read in flight.
+  let reading: Promise<IteratorResult<StoredEvent>> | undefined;
+  const settled = (promise: Promise<IteratorResult<StoredEvent>>) => () => {
+    if (reading === promise) reading = undefined;
   };
   return {
-    next: async () => {
-      const result = await events.next();
-      if (result.done) finish();
+    next: () => {
+      const result = reading ? reading.then(step) : step();
+      if (!(result instanceof Promise)) return Promise.resolve(result);
+      reading = result;
+      result.then(settled(result), settled(result));
       return result;
     },
-    return: async () => {
-      finish();
-      return events.return(undefined);
+    return: () => {
+      end();
+      return Promise.resolve(DONE);
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
-}
-
-async function* tail(store: EventReader, wake: WakeSignal, options: FollowOptions): AsyncGenerator<StoredEvent, void, undefined> {
-  const { streamId, types, pageSize = 100, pollIntervalMs = 1000, signal } = options;
-  let cursor = options.after;
-  while (!signal?.aborted) {
-    const seen = wake.version();
-    const page = await store.readAll({ after: cursor, limit: pageSize, ...(streamId === undefined ? {} : { streamId }) });
-    for (const event of page) {
-      cursor = event.position;
-      if (!types || types.has(event.type)) yield event;
-      if (signal?.aborted) return;
-    }
-    if (page.length < pageSize) await wake.wait(seen, pollIntervalMs, signal);
-  }
 }

@@ -10,7 +10,7 @@ import {
 } from '../gql/graphql.js';
 import { executeOk, expectType, MASKED_HINT } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { activeTimers, openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
+import { openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
 import type { Position } from '../../src/kernel/position.js';
 import { parsed } from '../support/positions.js';
 import { waitUntil } from '../support/wait.js';
@@ -301,12 +301,13 @@ describe.each(transports)('userEvents over %s', (transport) => {
       const update = await rename(target.user.id);
       await waitUntil(() => many.every((s) => s.results.length === 1), 'every subscription to receive the update', 30_000);
       for (const s of many) expect(events(s as Subscription<UserEventsSubscription>)[0]?.position).toBe(update.position);
-      // Each idle feed now waits on its own poll timer in the server.
-      await waitUntil(() => activeTimers() >= 100, `≥ 100 timers (one per idle feed), have ${activeTimers()}`);
-      const whileIdle = activeTimers();
+      // Each idle feed now waits for the next append in the server.
+      const waiting = () => server.system.appended.waiting();
+      await waitUntil(() => waiting() >= 100, `≥ 100 waiting feeds, have ${waiting()}`);
+      const whileIdle = waiting();
 
       for (const s of many) s.dispose();
-      await waitUntil(() => activeTimers() <= whileIdle - 95, `the 100 feed timers to go (${whileIdle} while idle, ${activeTimers()} now)`, 30_000);
+      await waitUntil(() => waiting() <= whileIdle - 95, `the 100 feeds to stop waiting (${whileIdle} while idle, ${waiting()} now)`, 30_000);
       expect(many.some((s) => s.results.length > 1)).toBe(false);
     } finally {
       await other.dispose();

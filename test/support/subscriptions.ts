@@ -106,10 +106,3 @@ export function openClient(
   };
 }
 
-/**
- * Timers keeping this process alive. Every idle `userEvents` feed in the
- * server waits on one (its poll interval) and clears it when its iteration
- * ends, so the count goes back down only if unsubscribing really stopped
- * the server-side loops.
- */
-export const activeTimers = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;

@@ -4,6 +4,7 @@ import { followEvents } from '../../src/kernel/event-feed.js';
 import { hashCommand } from '../../src/kernel/idempotency.js';
 import { createKeyedLock } from '../../src/kernel/keyed-lock.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
+import type { StoredEvent } from '../../src/kernel/messages.js';
 import type { EventReader } from '../../src/kernel/shared-reads.js';
 import { createWakeSignal } from '../../src/kernel/wake-signal.js';
 import { createUserRules } from '../../src/users/input-rules.js';
@@ -36,6 +37,18 @@ describe('wake signal', () => {
     await waiting;
     await signal.wait(signal.version(), 1);
     expect(signal.version()).toBe(0);
+  });
+
+  it('times each waiter out at its own deadline, whichever was armed first', async () => {
+    const signal = createWakeSignal();
+    const seen = signal.version();
+    const order: string[] = [];
+    const long = signal.wait(seen, 300).then(() => order.push('long'));
+    const short = signal.wait(seen, 10).then(() => order.push('short'));
+    await short;
+    expect(order).toEqual(['short']);
+    await long;
+    expect(order).toEqual(['short', 'long']);
   });
 });
 
@@ -124,6 +137,37 @@ describe('command bus', () => {
     bus.register('A', { handle: async () => ok });
     expect(() => bus.register('A', { handle: async () => ok })).toThrow(/"A" is already registered/);
     await expect(bus.execute({ type: 'B', data: {} })).rejects.toThrow('No handler is registered for command "B" (known: A)');
+  });
+});
+
+describe('event feed', () => {
+  const event = (n: number) =>
+    ({ type: 'Noted', data: {}, position: String(n).padStart(4, '0') as Position, streamId: 's', streamVersion: n, schemaVersion: 1, metadata: {} }) as StoredEvent;
+  const logOf = (events: StoredEvent[]): EventReader => ({
+    readAll: async ({ after, limit }) => events.filter((e) => e.position > after).slice(0, limit),
+  });
+
+  it('serves next() calls made without waiting in order, across page boundaries', async () => {
+    const log = Array.from({ length: 5 }, (_, i) => event(i + 1));
+    const feed = followEvents(logOf(log), createWakeSignal(), { after: LOG_START, pageSize: 2 });
+    const results = await Promise.all(Array.from({ length: 5 }, () => feed.next()));
+    expect(results.map((result) => result.value?.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+    await feed.return!();
+  });
+
+  it('wakes on notify for an event appended while it waits, and return() ends a wait at once', async () => {
+    const log = [event(1)];
+    const wake = createWakeSignal();
+    const feed = followEvents(logOf(log), wake, { after: LOG_START, pollIntervalMs: 60_000 });
+    expect((await feed.next()).value?.streamVersion).toBe(1);
+    const second = feed.next();
+    log.push(event(2));
+    wake.notify();
+    expect((await second).value?.streamVersion).toBe(2);
+    const third = feed.next();
+    await feed.return!();
+    expect(await third).toEqual({ done: true, value: undefined });
+    expect(await feed.next()).toEqual({ done: true, value: undefined });
   });
 });
 
