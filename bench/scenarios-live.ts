@@ -130,6 +130,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   const p99: number[] = [];
   const lost: number[] = [];
   const rates: number[] = [];
+  const cpuPerMessage: number[] = [];
   const memory: { start: number; end: number; peak: number }[] = [];
   let errors = 0;
   try {
@@ -138,6 +139,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       await listeners.run({ type: 'subscribe', url: server.url, count: config.subscribers, after });
       process.stderr.write(`  run ${run + 1}: ${config.subscribers} subscribers connected\n`);
       const rss = sampleRss(server);
+      const cpuBefore = server.cpuSeconds();
       const driver = await load.run({
         type: 'rate',
         url: server.url,
@@ -150,8 +152,10 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       const last = driver.positions.reduce(laterPosition, after);
       const received = await listeners.run({ type: 'finish', expected: driver.positions.length, lastPosition: last, graceMs: 30_000 });
       const samples = await rss.stop();
+      // Includes the appends themselves, a small share next to a thousand deliveries each.
+      cpuPerMessage.push(((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, driver.positions.length * config.subscribers));
       rates.push(driver.ok / driver.seconds);
-      process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events at ${Math.round(rates.at(-1)!)}/s, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
+      process.stderr.write(`  run ${run + 1}: ${driver.positions.length} events at ${Math.round(rates.at(-1)!)}/s, ${cpuPerMessage.at(-1)!.toFixed(1)} µs CPU per message, p99 ${received.latency.p99} ms, lost ${received.lost}\n`);
       memory.push({ start: samples[0]!, end: samples.at(-1)!, peak: Math.max(...samples) });
       errors += driver.errors + received.errors + received.outOfOrder;
       results.problems.push(...driver.problems, ...received.problems);
@@ -180,6 +184,13 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       latency: { ours: `${fmt(figure(p50).median)} / ${fmt(p99Figure.median)}` },
       target: { text: 'p99 < 100 ms', met: p99Figure.median < 100 },
       errors,
+    },
+    {
+      scenario: '5 subscriptions',
+      metric: `server CPU per delivered message, ${label}`,
+      unit: 'µs',
+      ours: figure(cpuPerMessage),
+      errors: 0,
     },
     {
       scenario: '5 subscriptions',

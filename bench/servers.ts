@@ -14,6 +14,8 @@ export type BenchServer = Readonly<{
   rssMb: () => number;
   /** The kernel's high-water mark of the process's resident set (VmHWM). */
   peakRssMb: () => number;
+  /** CPU time the process has used so far, user and system, in seconds (from /proc). */
+  cpuSeconds: () => number;
   stop: () => Promise<void>;
 }>;
 
@@ -87,11 +89,26 @@ export async function startServer(kind: ServerKind, options: SpawnOptions = {}):
     logs,
     rssMb: () => statusKb(child, 'VmRSS') / 1024,
     peakRssMb: () => statusKb(child, 'VmHWM') / 1024,
+    cpuSeconds: () => cpuSecondsOf(child),
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+// /proc/PID/stat counts in clock ticks; USER_HZ is 100 on every Linux architecture Node supports.
+const TICKS_PER_SECOND = 100;
+
+function cpuSecondsOf(child: ChildProcess): number {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces: utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
 }
 
 function statusKb(child: ChildProcess, field: 'VmRSS' | 'VmHWM'): number {
