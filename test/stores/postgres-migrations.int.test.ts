@@ -21,7 +21,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
       { component: 'event-store', version: 2 },
-      { component: 'projection-checkpoints', version: 1 },
+      { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
     ]);
   });

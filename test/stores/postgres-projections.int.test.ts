@@ -106,6 +106,33 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     expect(await createPostgresUsersReadModel(a.pool).count()).toBe(6);
   });
 
+  it('writes nothing when a reset and a replay brought the checkpoint back between its read and its write', async () => {
+    await append('a', 0, userCreated('a'));
+    await append('a', 1, renamed('a', 'second'));
+    const { sink, pool } = await instance('stale');
+    const events = await readable(2);
+    expect(await sink.apply(events.slice(0, 1), LOG_START)).toBe(true);
+
+    // Another runner's reset and replay back to the same position, not yet committed: it holds
+    // the checkpoint row, and leaves the user in a state this batch's read does not show.
+    const other = await pool.connect();
+    await other.query('BEGIN');
+    await other.query(`UPDATE users SET username = 'replayed' WHERE id = 'a'`);
+    await other.query(`UPDATE projection_checkpoints SET generation = generation + 1 WHERE name = 'users'`);
+    const applying = sink.apply(events.slice(1), events[0]!.position);
+    await waitUntil(
+      async () =>
+        (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stale' AND wait_event_type = 'Lock'`)).rowCount === 1,
+      'the batch to wait on the checkpoint row',
+    );
+    await other.query('COMMIT');
+    other.release();
+
+    expect(await applying).toBe(false);
+    expect((await createPostgresUsersReadModel(pool).byIds(['a']))[0]).toMatchObject({ username: 'replayed', version: 1 });
+    expect(await sink.checkpoint()).toBe(events[0]!.position);
+  });
+
   it('runs each projection on one instance; the other answers waits from the shared checkpoint; a lost lease is re-elected', async () => {
     const first = await instance('first');
     await first.projector.start();

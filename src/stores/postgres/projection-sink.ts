@@ -7,18 +7,34 @@ import { pgPosition, pgPositionParts } from './position.js';
 
 export const CHECKPOINTS_CHANNEL = 'cqrs_checkpoints';
 
-/** Thrown inside a batch's transaction to roll it back when another runner moved the checkpoint. */
-const CHECKPOINT_MOVED = Symbol('checkpoint moved');
+/** Adds a value to the statement's parameters and returns its placeholder (`$3`). */
+export type PgParam = (value: unknown) => string;
 
 /**
- * A projection into PostgreSQL. `apply` gets a whole batch inside the
- * transaction that also moves the checkpoint, so it can read and write rows
- * in a few statements rather than a round trip per event.
+ * One data-modifying statement (an INSERT, UPDATE or DELETE) of a batch,
+ * given `guard`, an SQL condition it must put in its WHERE clause: the write
+ * must do nothing unless the guard holds.
+ */
+export type PgWrite = (guard: string, param: PgParam) => string;
+
+/**
+ * A projection into PostgreSQL, as a read and a write per batch, so that a
+ * batch costs two round trips and no transaction of its own.
+ *
+ * `read` returns one SELECT (or nothing); the sink runs it in the same
+ * statement as the checkpoint read, so its rows are the read model exactly
+ * as of the checkpoint the batch starts from. `write` folds the batch into
+ * those rows and returns its writes; the sink runs them as one statement with
+ * the checkpoint move, guarded, so they take effect only if the checkpoint
+ * still stands there — and then the rows they were built on are still the
+ * rows in the table, since only a batch that moves the checkpoint writes them.
  */
 export type PostgresProjection = Readonly<{
   name: string;
   migrations: readonly PgMigration[];
-  apply: (client: PgClient, events: readonly StoredEvent[]) => Promise<void>;
+  read: (events: readonly StoredEvent[], param: PgParam) => string | null;
+  /** `rows` are what `read` selected, each row as a JSON object (`json_agg`). */
+  write: (events: readonly StoredEvent[], rows: readonly Record<string, unknown>[]) => readonly PgWrite[];
   /** Deletes every row this projection owns. */
   reset: (client: PgClient) => Promise<void>;
 }>;
@@ -32,6 +48,13 @@ const checkpointMigrations: readonly PgMigration[] = [
             transaction_id xid8   NOT NULL,
             position       bigint NOT NULL
           )`,
+  },
+  {
+    version: 2,
+    description: 'a generation that each reset increments',
+    // Within a generation a checkpoint only moves forward; a reset and a replay could bring it
+    // back to a position it held before, and the generation tells those two moments apart.
+    sql: 'ALTER TABLE projection_checkpoints ADD COLUMN generation bigint NOT NULL DEFAULT 0',
   },
 ];
 
@@ -61,27 +84,22 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
       [name],
     );
     const row = rows[0];
-    // A checkpoint never written and one at (0, 0) (after a reset) are both the start of the log.
-    return !row || (row.transaction_id === '0' && row.position === '0') ? LOG_START : pgPosition(row.transaction_id, row.position);
+    return row ? checkpointPosition(row.transaction_id, row.position) : LOG_START;
   };
-  /**
-   * Moves the checkpoint to `to` if it still stands at `from` (when given), in one round trip.
-   * The notification is delivered at commit, so instances that do not run this projection
-   * learn it moved.
-   */
-  const move = async (client: PgClient, to: Position, from?: Position): Promise<boolean> => {
-    const target = pgPositionParts(to);
-    const expected = from === undefined ? null : pgPositionParts(from);
-    const { rowCount } = await client.query(
-      `WITH moved AS (
-         INSERT INTO projection_checkpoints AS c (name, transaction_id, position) VALUES ($1, $2::xid8, $3::bigint)
-         ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position
-          WHERE $5::xid8 IS NULL OR (c.transaction_id, c.position) = ($5::xid8, $6::bigint)
-         RETURNING 1)
-       SELECT pg_notify($4, $1) FROM moved`,
-      [name, target.transactionId, target.sequence, CHECKPOINTS_CHANNEL, expected?.transactionId ?? null, expected?.sequence ?? null],
+
+  /** The checkpoint and the rows the batch reads, from one snapshot: one statement. */
+  const snapshot = async (events: readonly StoredEvent[]) => {
+    const params = parameters();
+    const checkpoint = `SELECT json_build_array(generation::text, transaction_id::text, position::text)
+                          FROM projection_checkpoints WHERE name = ${params.add(name)}`;
+    const rowsRead = projection.read(events, params.add);
+    const { rows } = await pool.query<{ checkpoint: [string, string, string] | null; rows: Record<string, unknown>[] | null }>(
+      `SELECT (${checkpoint}) AS checkpoint,
+              ${rowsRead === null ? 'NULL' : `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${rowsRead}) r)`} AS rows`,
+      params.values,
     );
-    return rowCount === 1;
+    const [generation, transactionId, sequence] = rows[0]!.checkpoint ?? ['0', '0', '0'];
+    return { generation, position: checkpointPosition(transactionId, sequence), rows: rows[0]!.rows ?? [] };
   };
 
   return {
@@ -89,29 +107,59 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     checkpoint: read,
     apply: async (events, from) => {
       if (events.length === 0) return true;
-      try {
-        return await inTransaction(pool, async (client) => {
-          await projection.apply(client, events);
-          // The guard comes last and waits on the checkpoint's row lock: of two instances that both
-          // believe they lead, the second finds the checkpoint moved and rolls its batch back, so a
-          // batch is applied once. (Checking first would cost a round trip per batch.)
-          if (!(await move(client, events[events.length - 1]!.position, from))) throw CHECKPOINT_MOVED;
-          return true;
-        });
-      } catch (error) {
-        if (error === CHECKPOINT_MOVED) return false;
-        throw error;
-      }
+      const seen = await snapshot(events);
+      if (seen.position !== from) return false;
+      const writes = projection.write(events, seen.rows);
+      const params = parameters();
+      const target = pgPositionParts(events[events.length - 1]!.position);
+      const start = pgPositionParts(from);
+      // Waits on the checkpoint's row lock: of two instances that both believe they lead, the
+      // second finds it moved once the first commits, and its writes do nothing.
+      const moved = `INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position)
+           VALUES (${params.add(name)}, ${params.add(seen.generation)}::bigint, ${params.add(target.transactionId)}::xid8, ${params.add(target.sequence)}::bigint)
+         ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position
+          WHERE (c.generation, c.transaction_id, c.position) = (excluded.generation, ${params.add(start.transactionId)}::xid8, ${params.add(start.sequence)}::bigint)
+         RETURNING 1`;
+      const guard = 'EXISTS (SELECT FROM moved)';
+      const ctes = [`moved AS (${moved})`, ...writes.map((write, i) => `write${i} AS (${write(guard, params.add)})`)];
+      // The notification is delivered at commit, so instances that do not run this projection learn it moved.
+      const { rowCount } = await pool.query(
+        `WITH ${ctes.join(',\n')} SELECT pg_notify(${params.add(CHECKPOINTS_CHANNEL)}, ${params.add(name)}) FROM moved`,
+        params.values,
+      );
+      return rowCount === 1;
     },
     reset: async () => {
       await inTransaction(pool, async (client) => {
         await projection.reset(client);
-        await move(client, LOG_START);
+        await client.query(
+          `WITH reset AS (
+             INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position) VALUES ($1, 0, '0', 0)
+             ON CONFLICT (name) DO UPDATE SET generation = c.generation + 1, transaction_id = '0', position = 0
+             RETURNING 1)
+           SELECT pg_notify($2, $1) FROM reset`,
+          [name, CHECKPOINTS_CHANNEL],
+        );
       });
     },
     onCheckpointMoved: (listener) => {
       watchers.add(listener);
       return () => watchers.delete(listener);
+    },
+  };
+}
+
+// A checkpoint never written and one at (0, 0) (after a reset) are both the start of the log.
+const checkpointPosition = (transactionId: string, sequence: string): Position =>
+  transactionId === '0' && sequence === '0' ? LOG_START : pgPosition(transactionId, sequence);
+
+function parameters() {
+  const values: unknown[] = [];
+  return {
+    values,
+    add: (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
     },
   };
 }

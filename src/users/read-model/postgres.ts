@@ -1,6 +1,6 @@
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
-import type { PostgresProjection } from '../../stores/postgres/projection-sink.js';
+import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
@@ -29,34 +29,25 @@ export const usersPostgresProjection: PostgresProjection = {
         INSERT INTO users_count VALUES (true, 0);`,
     },
   ],
-  // One read of the touched rows, the fold in memory, one upsert: a batch costs two round trips.
-  apply: async (client: PgClient, events) => {
-    const ids = [...new Set(events.map((event) => event.streamId))];
-    const { rows } = await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
-    const views = new Map<string, UserView | null>(rows.map((row) => [row.id, toUserView(row)]));
+  // The touched rows in, the fold in memory, one upsert (and the count) out.
+  read: (events, param) => `SELECT ${COLUMNS} FROM users WHERE id = ANY(${param([...new Set(events.map((event) => event.streamId))])}::text[])`,
+  write: (events, rows) => {
+    const views = new Map<string, UserView | null>((rows as UserRow[]).map((row) => [row.id, toUserView(row)]));
     const existed = new Set(views.keys());
     for (const event of events) views.set(event.streamId, evolveUserView(views.get(event.streamId) ?? null, event));
     const changed = [...views.values()].filter((view): view is UserView => view !== null);
-    if (changed.length === 0) return;
     const created = changed.filter((view) => !existed.has(view.id)).length;
-    const upsert = `INSERT INTO users (${COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[])
-       ON CONFLICT (id) DO UPDATE SET
-         username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`;
-    // The count moves in the same statement (a data-modifying WITH runs to completion): one round trip.
-    await client.query(
-      created > 0 ? `WITH upserted AS (${upsert}) UPDATE users_count SET total = total + $8` : upsert,
-      [
-        changed.map((v) => v.id),
-        changed.map((v) => v.username),
-        changed.map((v) => v.email),
-        changed.map((v) => v.version),
-        changed.map((v) => v.createdAt),
-        changed.map((v) => v.updatedAt),
-        changed.map((v) => v.createdPosition),
-        ...(created > 0 ? [created] : []),
-      ],
-    );
+    const upsert: PgWrite = (guard, param) => `
+      INSERT INTO users (${COLUMNS})
+      SELECT * FROM unnest(${param(changed.map((v) => v.id))}::text[], ${param(changed.map((v) => v.username))}::text[],
+                           ${param(changed.map((v) => v.email))}::text[], ${param(changed.map((v) => v.version))}::integer[],
+                           ${param(changed.map((v) => v.createdAt))}::text[], ${param(changed.map((v) => v.updatedAt))}::text[],
+                           ${param(changed.map((v) => v.createdPosition))}::text[])
+       WHERE ${guard}
+      ON CONFLICT (id) DO UPDATE SET
+        username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`;
+    const count: PgWrite = (guard, param) => `UPDATE users_count SET total = total + ${param(created)} WHERE ${guard}`;
+    return [...(changed.length > 0 ? [upsert] : []), ...(created > 0 ? [count] : [])];
   },
   reset: async (client) => {
     await client.query('DELETE FROM users; UPDATE users_count SET total = 0');
