@@ -107,16 +107,16 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     checkpoint: read,
     apply: async (events, from) => {
       if (events.length === 0) return true;
-      const seen = await snapshot(events);
-      if (seen.position !== from) return false;
-      const writes = projection.write(events, seen.rows);
+      const current = await snapshot(events);
+      if (current.position !== from) return false;
+      const writes = projection.write(events, current.rows);
       const params = parameters();
       const target = pgPositionParts(events[events.length - 1]!.position);
       const start = pgPositionParts(from);
       // Waits on the checkpoint's row lock: of two instances that both believe they lead, the
       // second finds it moved once the first commits, and its writes do nothing.
       const moved = `INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position)
-           VALUES (${params.add(name)}, ${params.add(seen.generation)}::bigint, ${params.add(target.transactionId)}::xid8, ${params.add(target.sequence)}::bigint)
+           VALUES (${params.add(name)}, ${params.add(current.generation)}::bigint, ${params.add(target.transactionId)}::xid8, ${params.add(target.sequence)}::bigint)
          ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position
           WHERE (c.generation, c.transaction_id, c.position) = (excluded.generation, ${params.add(start.transactionId)}::xid8, ${params.add(start.sequence)}::bigint)
          RETURNING 1`;
