@@ -20,7 +20,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 2 },
+      { component: 'event-store', version: 3 },
       { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
     ]);
@@ -66,6 +66,6 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
       await upgraded.close();
     }
     const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
-    expect(rows).toEqual([{ version: 2 }]);
+    expect(rows).toEqual([{ version: 3 }]);
   });
 });

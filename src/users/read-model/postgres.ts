@@ -60,7 +60,13 @@ export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void =
   return {
     byIds: async (ids) => {
       onQuery();
-      const { rows } = await pool.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, [ids]);
+      // One id is the common batch (a lookup, a mutation's answer). PostgreSQL keeps planning
+      // `= ANY($1)` afresh, as its estimate for a one-element array beats the generic plan's.
+      const { rows } = await pool.query<UserRow>(
+        ids.length === 1
+          ? { name: 'users_by_id', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [ids[0]] }
+          : { name: 'users_by_ids', text: `SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, values: [ids] },
+      );
       return rows.map(toUserView);
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
