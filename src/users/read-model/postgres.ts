@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
@@ -6,6 +7,18 @@ import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
 
 const COLUMNS = 'id, username, email, version, created_at, updated_at, created_position';
+const MAX_LOOKUP_BATCH = 1_000;
+
+async function selectByIds(pool: PgPool, ids: readonly string[]): Promise<UserRow[]> {
+  // PostgreSQL keeps planning `= ANY($1)` afresh for a one-element array (its estimate beats the
+  // generic plan's), and one id is the common batch at low load.
+  const { rows } = await pool.query<UserRow>(
+    ids.length === 1
+      ? { name: 'users_by_id', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [ids[0]] }
+      : { name: 'users_by_ids', text: `SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, values: [ids] },
+  );
+  return rows;
+}
 
 export const usersPostgresProjection: PostgresProjection = {
   name: 'users',
@@ -55,19 +68,24 @@ export const usersPostgresProjection: PostgresProjection = {
 };
 
 export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void = () => {}): UsersReadModel {
+  // Concurrent requests, and the mutations a projection batch releases together, look users up
+  // in the same turn of the event loop: they share one round trip. Nothing outlives the turn.
+  const lookups = new DataLoader<string, UserView | null>(
+    async (ids) => {
+      onQuery();
+      const found = new Map((await selectByIds(pool, ids)).map((row) => [row.id, toUserView(row)]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch), maxBatchSize: MAX_LOOKUP_BATCH },
+  );
   const exists = async (condition: string, position: Position) =>
     ((await pool.query(`SELECT 1 FROM users WHERE created_position ${condition} $1 LIMIT 1`, [position])).rowCount ?? 0) > 0;
   return {
     byIds: async (ids) => {
-      onQuery();
-      // One id is the common batch (a lookup, a mutation's answer). PostgreSQL keeps planning
-      // `= ANY($1)` afresh, as its estimate for a one-element array beats the generic plan's.
-      const { rows } = await pool.query<UserRow>(
-        ids.length === 1
-          ? { name: 'users_by_id', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [ids[0]] }
-          : { name: 'users_by_ids', text: `SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, values: [ids] },
-      );
-      return rows.map(toUserView);
+      const users = await lookups.loadMany(ids);
+      const failed = users.find((user) => user instanceof Error);
+      if (failed) throw failed;
+      return users.filter((user): user is UserView => user !== null);
     },
     page: async ({ direction, limit, after, before }): Promise<UserPage> => {
       onQuery();
