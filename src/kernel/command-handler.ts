@@ -4,7 +4,8 @@ import type { EventStore, NewEvent, UniqueValue } from './event-store.js';
 import { IDEMPOTENCY_KEY_TAKEN } from './idempotency.js';
 import { createKeyedLock } from './keyed-lock.js';
 import type { Command, CommandMetadata, Event } from './messages.js';
-import { LOG_START } from './position.js';
+import { LOG_START, type Position } from './position.js';
+import { createStreamStateCache } from './stream-state-cache.js';
 
 export type UniqueValueChanges = Readonly<{ claims: readonly UniqueValue[]; releases: readonly UniqueValue[] }>;
 
@@ -20,32 +21,61 @@ export type DeciderHandlerOptions<C extends Command, E extends Event, S, R exten
   uniqueValueTaken?: (taken: UniqueValue, command: C) => R;
   /** Attempts when another writer moved the stream between read and append. */
   maxAttempts?: number;
+  /**
+   * How many streams' states to remember between commands, so a command on a
+   * stream this process wrote recently, or on a new one, decides without
+   * reading it first. 0 reads the stream for every command.
+   * @default 10_000
+   */
+  cachedStreams?: number;
 }>;
+
+/** What a decision rests on: the stream read just now, or a hint that only an append can confirm. */
+type Basis<S> = Readonly<{ state: S; version: number; lastPosition: Position; verified: boolean }>;
 
 /**
  * Read the stream, fold it, decide, append with the version decided on. The
  * only loop is the optimistic-concurrency retry; validation and idempotency
  * wrap this on the bus.
+ *
+ * The first decision rests on a hint instead of a read: the state this
+ * process left the stream in, or the initial state for a stream it does not
+ * know (a create). The append's expected version confirms the hint. A
+ * decision that appends nothing (a rejection, a no-op) or an append that
+ * fails is not confirmed by anything, so it is made again on the stream as read.
  */
 export function deciderHandler<C extends Command, E extends Event, S, R extends Rejection>(
   options: DeciderHandlerOptions<C, E, S, R>,
 ): CommandHandler<C> {
-  const { decider, store, maxAttempts = 10 } = options;
+  const { decider, store, maxAttempts = 10, cachedStreams = 10_000 } = options;
   const withStreamLock = createKeyedLock();
+  const known = createStreamStateCache<S>(cachedStreams);
 
-  const attempt = async ({ command, metadata }: CommandEnvelope<C>): Promise<CommandOutcome | 'retry'> => {
-    const streamId = options.streamId(command);
+  const hint = (streamId: string): Basis<S> => {
+    const cached = known.get(streamId);
+    return { ...(cached ?? { state: decider.initialState(), version: 0 }), lastPosition: LOG_START, verified: false };
+  };
+  const read = async (streamId: string): Promise<Basis<S>> => {
     const stream = await store.readStream(streamId);
     const state = foldEvents(decider, stream.events as unknown as readonly E[]);
+    return { state, version: stream.version, lastPosition: stream.events.at(-1)?.position ?? LOG_START, verified: true };
+  };
+
+  const attempt = async (
+    { command, metadata }: CommandEnvelope<C>,
+    basis: Basis<S>,
+  ): Promise<CommandOutcome | 'retry' | 'read again'> => {
+    const streamId = options.streamId(command);
+    const { state, version } = basis;
+    const settled = (outcome: CommandOutcome) => (basis.verified ? outcome : 'read again');
     const expectedVersion = options.expectedVersion?.(command);
-    if (expectedVersion !== undefined && expectedVersion !== stream.version) {
-      return { ok: false, error: options.versionConflict({ expectedVersion, actualVersion: stream.version }) };
+    if (expectedVersion !== undefined && expectedVersion !== version) {
+      return settled({ ok: false, error: options.versionConflict({ expectedVersion, actualVersion: version }) });
     }
     const decision = decider.decide(command, state, metadata);
-    if (!decision.ok) return decision;
+    if (!decision.ok) return settled(decision);
     if (decision.value.length === 0) {
-      const position = stream.events.at(-1)?.position ?? LOG_START;
-      return { ok: true, value: { streamId, version: stream.version, position, changed: false } };
+      return settled({ ok: true, value: { streamId, version, position: basis.lastPosition, changed: false } });
     }
 
     const after = decision.value.reduce(decider.evolve, state);
@@ -53,7 +83,7 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     const { idempotencyKey, idempotencyRequestHash } = metadata;
     const appended = await store.append({
       streamId,
-      expectedVersion: stream.version,
+      expectedVersion: version,
       events: decision.value.map((event) => withMetadata(event, metadata)),
       claims: unique.claims,
       releases: unique.releases,
@@ -68,10 +98,13 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
         : {}),
     });
     if (appended.ok) {
-      const { version, position } = appended.value;
-      return { ok: true, value: { streamId, version, position, changed: true } };
+      known.set(streamId, { state: after, version: appended.value.version });
+      const { version: newVersion, position } = appended.value;
+      return { ok: true, value: { streamId, version: newVersion, position, changed: true } };
     }
+    known.delete(streamId);
     const conflict = appended.error;
+    if (!basis.verified) return 'read again';
     switch (conflict.type) {
       case 'StreamVersionConflict':
         if (expectedVersion === undefined) return 'retry';
@@ -84,15 +117,19 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     }
   };
 
-  return (envelope) =>
-    withStreamLock(options.streamId(envelope.command), async () => {
+  return (envelope) => {
+    const streamId = options.streamId(envelope.command);
+    return withStreamLock(streamId, async () => {
+      const hinted = await attempt(envelope, hint(streamId));
+      if (hinted !== 'read again' && hinted !== 'retry') return hinted;
       for (let i = 1; i <= maxAttempts; i++) {
-        const outcome = await attempt(envelope);
-        if (outcome !== 'retry') return outcome;
+        const outcome = await attempt(envelope, await read(streamId));
+        if (outcome !== 'retry' && outcome !== 'read again') return outcome;
         await backoff(i);
       }
       throw new Error(`Command ${envelope.command.type} lost ${maxAttempts} concurrency races in a row`);
     });
+  };
 }
 
 function withMetadata(event: Event, metadata: CommandMetadata): NewEvent {

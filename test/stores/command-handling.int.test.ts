@@ -38,12 +38,17 @@ describe('user commands through the command bus on SQLite', () => {
   /** Wired like src/system.ts: validation, then idempotency, then the user handlers. */
   let versionConflicts = 0;
   let appendCalls = 0;
+  let readCalls = 0;
   const openBus = (): { store: EventStore; bus: CommandBus } => {
     const s = createSqliteEventStore({ path });
     stores.push(s);
     // The real store, only counting the optimistic-concurrency conflicts the handlers meet.
     const counting: EventStore = {
       ...s,
+      readStream: (streamId) => {
+        readCalls += 1;
+        return s.readStream(streamId);
+      },
       append: async (request) => {
         appendCalls += 1;
         const result = await s.append(request);
@@ -62,6 +67,7 @@ describe('user commands through the command bus on SQLite', () => {
     path = join(dir, 'events.db');
     versionConflicts = 0;
     appendCalls = 0;
+    readCalls = 0;
     ({ store, bus } = openBus());
   });
   afterEach(async () => {
@@ -409,6 +415,44 @@ describe('user commands through the command bus on SQLite', () => {
       const stream = await store.readStream('u1');
       expect(stream.version).toBe(11);
       expect(stream.events.some((e) => (e.data as { username?: string }).username === 'starved')).toBe(false);
+    });
+
+    it('decides a create, and updates of the user it created, without reading the stream', async () => {
+      success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
+      success(await bus.execute(updateUser({ userId: 'u1', username: 'alicia' })));
+      const outcome = success(await bus.execute(updateUser({ userId: 'u1', email: 'new@example.com', expectedVersion: 2 })));
+      expect(outcome).toMatchObject({ version: 3, changed: true });
+      expect(readCalls).toBe(0);
+      // The email freed by the hinted update is free in the store, not only in memory.
+      success(await bus.execute(createUser({ userId: 'u2', username: 'bob', email: 'a@example.com' })));
+    });
+
+    it('decides again on the stream when another process moved it: an update that looks unchanged to this one is applied', async () => {
+      success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
+      const other = openBus();
+      success(await other.bus.execute(updateUser({ userId: 'u1', username: 'bob' })));
+      // This process last left u1 named alice; the stream says bob.
+      const outcome = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice' })));
+      expect(outcome).toMatchObject({ version: 3, changed: true });
+      expect(usernames((await store.readStream('u1')).events)).toEqual(['bob', 'alice']);
+    });
+
+    it('checks a caller-given expectedVersion against the stream, not against what this process last saw', async () => {
+      success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
+      const other = openBus();
+      success(await other.bus.execute(updateUser({ userId: 'u1', username: 'bob' })));
+      const outcome = success(await bus.execute(updateUser({ userId: 'u1', username: 'carol', expectedVersion: 2 })));
+      expect(outcome).toMatchObject({ version: 3, changed: true });
+    });
+
+    it('rejects creating a user that exists but this process never saw, appending nothing', async () => {
+      success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
+      const other = openBus();
+      expect(rejection(await other.bus.execute(createUser({ userId: 'u1', username: 'again', email: 'b@example.com' })))).toMatchObject({
+        type: 'UserAlreadyExists',
+      });
+      expect(rejection(await other.bus.execute(updateUser({ userId: 'u2', username: 'nobody' })))).toMatchObject({ type: 'UserNotFound' });
+      expect((await everything()).map((e) => e.streamId)).toEqual(['u1']);
     });
 
     it('applies 50 concurrent updates through two buses on two stores over one file (two racing processes)', async () => {

@@ -6,6 +6,7 @@ import { createKeyedLock } from '../../src/kernel/keyed-lock.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import type { StoredEvent } from '../../src/kernel/messages.js';
 import type { EventReader } from '../../src/kernel/shared-reads.js';
+import { createStreamStateCache } from '../../src/kernel/stream-state-cache.js';
 import { createWakeSignal } from '../../src/kernel/wake-signal.js';
 import { createUserRules } from '../../src/users/input-rules.js';
 
@@ -76,6 +77,31 @@ describe('keyed lock', () => {
     expect(await withLock('b', async () => 'b done')).toBe('b done');
     release();
     await blocked;
+  });
+});
+
+describe('stream state cache', () => {
+  it('keeps at most its capacity, dropping the stream used least recently', () => {
+    const cache = createStreamStateCache<string>(2);
+    cache.set('a', { state: 'A', version: 1 });
+    cache.set('b', { state: 'B', version: 1 });
+    expect(cache.get('a')).toEqual({ state: 'A', version: 1 });
+    cache.set('c', { state: 'C', version: 1 });
+    expect(cache.size()).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')?.state).toBe('A');
+    expect(cache.get('c')?.state).toBe('C');
+  });
+
+  it('replaces a stream it knows, and remembers nothing with capacity 0', () => {
+    const cache = createStreamStateCache<string>(2);
+    cache.set('a', { state: 'A1', version: 1 });
+    cache.set('a', { state: 'A2', version: 2 });
+    expect(cache.size()).toBe(1);
+    expect(cache.get('a')).toEqual({ state: 'A2', version: 2 });
+    const none = createStreamStateCache<string>(0);
+    none.set('a', { state: 'A', version: 1 });
+    expect(none.get('a')).toBeUndefined();
   });
 });
 
