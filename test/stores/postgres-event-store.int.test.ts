@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/stores/postgres/database.js';
+import type { AppendRequest, EventStore } from '../../src/kernel/event-store.js';
+import { LOG_START } from '../../src/kernel/position.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
+import { pgPositionParts } from '../../src/stores/postgres/position.js';
 import { waitUntil } from '../support/wait.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { describeEventStoreContract } from './event-store.contract.js';
@@ -51,5 +54,84 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
       await Promise.all(pools.map((pool) => pool.end()));
       await database.drop();
     }
+  });
+
+  describe('group commit', () => {
+    const event = (n: number | string) => ({ type: 'Happened', data: { n }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } });
+    const email = (value: string) => ({ scope: 'email', value });
+    const transactionOf = (position: unknown) => pgPositionParts(position as never).transactionId;
+
+    async function withStore(name: string, use: (store: EventStore) => Promise<void>) {
+      const database = await createTestDatabase(name);
+      const pool = openPostgres(database.url);
+      const store = await createPostgresEventStore({ pool, connectionString: database.url });
+      try {
+        await use(store);
+      } finally {
+        await store.close();
+        await pool.end();
+        await database.drop();
+      }
+    }
+
+    it('commits appends that arrive together in one transaction, at most 32 to a transaction', () =>
+      withStore('group-size', async (store) => {
+        const together = await Promise.all(
+          Array.from({ length: 70 }, (_, i) => store.append({ streamId: `s${i}`, expectedVersion: 0, events: [event(i), event(i)] })),
+        );
+        const appended = together.map((outcome) => (outcome.ok ? outcome.value : expect.fail(JSON.stringify(outcome.error))));
+        const perTransaction = new Map<string, number>();
+        for (const a of appended) perTransaction.set(transactionOf(a.position), (perTransaction.get(transactionOf(a.position)) ?? 0) + 1);
+        expect(Math.max(...perTransaction.values())).toBeLessThanOrEqual(32);
+        expect(perTransaction.size).toBeLessThan(70 / 2);
+        // Each caller gets its own events back, numbered in its stream, and the log holds them in that order.
+        expect(appended[5]!.events.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual([
+          ['s5', 1, { n: 5 }],
+          ['s5', 2, { n: 5 }],
+        ]);
+        const log = await store.readAll({ after: LOG_START, limit: 1000 });
+        expect(log).toHaveLength(140);
+        expect(log.map((e) => e.position)).toEqual(appended.flatMap((a) => a.events.map((e) => e.position)).sort());
+      }));
+
+    it('undoes only the append that conflicts, with its own conflict, and commits the rest of its group', () =>
+      withStore('group-conflicts', async (store) => {
+        const setup = await Promise.all([
+          store.append({ streamId: 'taken', expectedVersion: 0, events: [event('t')], claims: [email('taken@x')] }),
+          store.append({ streamId: 'mover', expectedVersion: 0, events: [event('m')], claims: [email('old@x')] }),
+        ]);
+        expect(setup.every((outcome) => outcome.ok)).toBe(true);
+        const requests: AppendRequest[] = [
+          { streamId: 'a', expectedVersion: 0, events: [event('a')], claims: [email('a@x')] },
+          { streamId: 'taken', expectedVersion: 0, events: [event('stale')] },
+          // Frees old@x, then fails on its claim: the release must be undone with it.
+          { streamId: 'mover', expectedVersion: 1, events: [event('move')], releases: [email('old@x')], claims: [email('taken@x')] },
+          { streamId: 'b', expectedVersion: 0, events: [event('b')], claims: [email('a@x')] },
+          { streamId: 'c', expectedVersion: 0, events: [event('c')], claims: [email('old@x')] },
+        ];
+        const [a, stale, mover, b, c] = await Promise.all(requests.map((request) => store.append(request)));
+        expect(a!.ok).toBe(true);
+        expect(stale).toEqual({ ok: false, error: { type: 'StreamVersionConflict', streamId: 'taken', expectedVersion: 0, actualVersion: 1 } });
+        expect(mover).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'email', value: 'taken@x', ownerStreamId: 'taken' } });
+        // b claims what a, earlier in the same transaction, claimed; c claims what mover's undone release would have freed.
+        expect(b).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'email', value: 'a@x', ownerStreamId: 'a' } });
+        expect(c).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'email', value: 'old@x', ownerStreamId: 'mover' } });
+        const log = await store.readAll({ after: LOG_START, limit: 100 });
+        expect(log.map((e) => e.data)).toEqual([{ n: 't' }, { n: 'm' }, { n: 'a' }]);
+      }));
+
+    it('gives an append the database refuses its own error, and still commits the others of its group', () =>
+      withStore('group-error', async (store) => {
+        // jsonb refuses the NUL character: an error that is no conflict, from one append of the group.
+        const outcomes = await Promise.allSettled([
+          store.append({ streamId: 'before', expectedVersion: 0, events: [event(1)] }),
+          store.append({ streamId: 'refused', expectedVersion: 0, events: [event('nul \u0000 inside')] }),
+          store.append({ streamId: 'after', expectedVersion: 0, events: [event(2)] }),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/unicode|\\u0000/i);
+        const log = await store.readAll({ after: LOG_START, limit: 100 });
+        expect(log.map((e) => e.streamId)).toEqual(['before', 'after']);
+      }));
   });
 });

@@ -20,7 +20,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 3 },
+      { component: 'event-store', version: 4 },
       { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
     ]);
@@ -52,8 +52,8 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
     const before = await first.store.append({ streamId: 's-1', expectedVersion: 0, events: [{ type: 'Happened', data: { n: 1 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
     await first.close();
-    // What version 1 left behind: the tables, no append function.
-    await pool.query('DROP FUNCTION cqrs_append_events');
+    // What version 1 left behind: the tables, no append functions.
+    await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events');
     await pool.query("UPDATE schema_versions SET version = 1 WHERE component = 'event-store'");
 
     const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
@@ -66,6 +66,6 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
       await upgraded.close();
     }
     const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
-    expect(rows).toEqual([{ version: 3 }]);
+    expect(rows).toEqual([{ version: 4 }]);
   });
 });

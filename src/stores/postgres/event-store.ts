@@ -1,149 +1,15 @@
 import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
-import { fail, ok, type Result } from '../../kernel/result.js';
+import { fail, ok } from '../../kernel/result.js';
+import pg from 'pg';
 import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
-import { inTransaction, migrate, type PgClient, type PgMigration, type PgPool } from './database.js';
+import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
+import { EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
+import { appendBatch, appendedFrom, conflictOf, createGroupCommit, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
 import { pgPosition, pgPositionParts } from './position.js';
-
-export const EVENTS_CHANNEL = 'cqrs_events';
-
-// SQLSTATEs raised by cqrs_append_events for the conflicts an append can meet (class CQ is ours).
-const STREAM_VERSION_CONFLICT = 'CQ001';
-const UNIQUE_VALUE_TAKEN = 'CQ002';
-const IDEMPOTENCY_KEY_TAKEN = 'CQ003';
-
-const migrations: readonly PgMigration[] = [
-  {
-    version: 1,
-    description: 'events ordered by writing transaction, unique values, idempotency records',
-    sql: `
-      CREATE TABLE events (
-        transaction_id xid8    NOT NULL DEFAULT pg_current_xact_id(),
-        position       bigint  GENERATED ALWAYS AS IDENTITY,
-        stream_id      text    NOT NULL,
-        stream_version integer NOT NULL,
-        type           text    NOT NULL,
-        schema_version integer NOT NULL,
-        data           jsonb   NOT NULL,
-        metadata       jsonb   NOT NULL,
-        PRIMARY KEY (transaction_id, position),
-        CONSTRAINT events_stream_version_unique UNIQUE (stream_id, stream_version)
-      );
-      CREATE TABLE unique_values (
-        scope     text NOT NULL,
-        value     text NOT NULL,
-        stream_id text NOT NULL,
-        PRIMARY KEY (scope, value)
-      );
-      CREATE TABLE idempotency_records (
-        key          text        PRIMARY KEY,
-        request_hash text        NOT NULL,
-        outcome      jsonb       NOT NULL,
-        recorded_at  timestamptz NOT NULL DEFAULT now()
-      );`,
-  },
-  {
-    version: 2,
-    description: 'append in one statement: version check, unique values and events server-side',
-    // Every statement of an append used to be a round trip (nine per command); on loopback the
-    // socket writes and wake-ups of those round trips cost more than the statements themselves.
-    // A volatile function takes a fresh snapshot per statement, so a claim still sees a
-    // concurrent claimant's outcome after waiting on it, as the separate statements did.
-    sql: `
-      CREATE FUNCTION cqrs_append_events(
-        append_stream_id text, expected_version integer,
-        event_types text[], schema_versions integer[], event_data jsonb[], event_metadata jsonb[],
-        release_scopes text[], release_values text[], claim_scopes text[], claim_values text[],
-        idempotency_key text
-      ) RETURNS TABLE (appended_transaction_id text, appended_position text)
-      LANGUAGE plpgsql VOLATILE AS $fn$
-      DECLARE
-        actual_version integer;
-        owner text;
-      BEGIN
-        SELECT coalesce(max(stream_version), 0) INTO actual_version FROM events WHERE stream_id = append_stream_id;
-        IF actual_version <> expected_version THEN
-          RAISE EXCEPTION USING ERRCODE = '${STREAM_VERSION_CONFLICT}', MESSAGE = 'stream version conflict', DETAIL = actual_version::text;
-        END IF;
-        IF idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_records WHERE key = idempotency_key) THEN
-          RAISE EXCEPTION USING ERRCODE = '${IDEMPOTENCY_KEY_TAKEN}', MESSAGE = 'idempotency key taken';
-        END IF;
-        DELETE FROM unique_values u USING unnest(release_scopes, release_values) AS r(scope, value)
-         WHERE u.scope = r.scope AND u.value = r.value AND u.stream_id = append_stream_id;
-        FOR i IN 1 .. coalesce(array_length(claim_scopes, 1), 0) LOOP
-          -- Waits for a concurrent claimant to commit or roll back, then sees its outcome.
-          INSERT INTO unique_values (scope, value, stream_id) VALUES (claim_scopes[i], claim_values[i], append_stream_id)
-            ON CONFLICT DO NOTHING;
-          SELECT u.stream_id INTO owner FROM unique_values u WHERE u.scope = claim_scopes[i] AND u.value = claim_values[i];
-          IF owner IS NOT NULL AND owner <> append_stream_id THEN
-            RAISE EXCEPTION USING ERRCODE = '${UNIQUE_VALUE_TAKEN}', MESSAGE = 'unique value taken',
-              DETAIL = json_build_array(claim_scopes[i], claim_values[i], owner)::text;
-          END IF;
-        END LOOP;
-        RETURN QUERY
-          INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-          SELECT append_stream_id, expected_version + e.ordinality::integer, e.type, e.schema_version, e.data, e.metadata
-            FROM unnest(event_types, schema_versions, event_data, event_metadata) WITH ORDINALITY AS e(type, schema_version, data, metadata)
-           ORDER BY e.ordinality
-          RETURNING events.transaction_id::text, events.position::text;
-        PERFORM pg_notify('${EVENTS_CHANNEL}', '');
-      END
-      $fn$;`,
-  },
-  {
-    version: 3,
-    description: 'append: no statement for an empty release list, one for an uncontested claim',
-    // PL/pgSQL plans the release DELETE over unnest() afresh on every call (a custom plan; about
-    // 70 µs, more than any statement of the append costs to run), though most appends release
-    // nothing. A claim that inserts its row needs no second look at who owns the value.
-    sql: `
-      CREATE OR REPLACE FUNCTION cqrs_append_events(
-        append_stream_id text, expected_version integer,
-        event_types text[], schema_versions integer[], event_data jsonb[], event_metadata jsonb[],
-        release_scopes text[], release_values text[], claim_scopes text[], claim_values text[],
-        idempotency_key text
-      ) RETURNS TABLE (appended_transaction_id text, appended_position text)
-      LANGUAGE plpgsql VOLATILE AS $fn$
-      DECLARE
-        actual_version integer;
-        owner text;
-      BEGIN
-        SELECT coalesce(max(stream_version), 0) INTO actual_version FROM events WHERE stream_id = append_stream_id;
-        IF actual_version <> expected_version THEN
-          RAISE EXCEPTION USING ERRCODE = '${STREAM_VERSION_CONFLICT}', MESSAGE = 'stream version conflict', DETAIL = actual_version::text;
-        END IF;
-        IF idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_records WHERE key = idempotency_key) THEN
-          RAISE EXCEPTION USING ERRCODE = '${IDEMPOTENCY_KEY_TAKEN}', MESSAGE = 'idempotency key taken';
-        END IF;
-        FOR i IN 1 .. coalesce(array_length(release_scopes, 1), 0) LOOP
-          DELETE FROM unique_values u
-           WHERE u.scope = release_scopes[i] AND u.value = release_values[i] AND u.stream_id = append_stream_id;
-        END LOOP;
-        FOR i IN 1 .. coalesce(array_length(claim_scopes, 1), 0) LOOP
-          -- Waits for a concurrent claimant to commit or roll back, then sees its outcome.
-          INSERT INTO unique_values (scope, value, stream_id) VALUES (claim_scopes[i], claim_values[i], append_stream_id)
-            ON CONFLICT DO NOTHING;
-          CONTINUE WHEN FOUND;
-          SELECT u.stream_id INTO owner FROM unique_values u WHERE u.scope = claim_scopes[i] AND u.value = claim_values[i];
-          IF owner IS NOT NULL AND owner <> append_stream_id THEN
-            RAISE EXCEPTION USING ERRCODE = '${UNIQUE_VALUE_TAKEN}', MESSAGE = 'unique value taken',
-              DETAIL = json_build_array(claim_scopes[i], claim_values[i], owner)::text;
-          END IF;
-        END LOOP;
-        RETURN QUERY
-          INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-          SELECT append_stream_id, expected_version + e.ordinality::integer, e.type, e.schema_version, e.data, e.metadata
-            FROM unnest(event_types, schema_versions, event_data, event_metadata) WITH ORDINALITY AS e(type, schema_version, data, metadata)
-           ORDER BY e.ordinality
-          RETURNING events.transaction_id::text, events.position::text;
-        PERFORM pg_notify('${EVENTS_CHANNEL}', '');
-      END
-      $fn$;`,
-  },
-];
 
 type EventRow = {
   transaction_id: string;
@@ -187,6 +53,9 @@ const UNIQUE_VIOLATION = '23505';
 const DEADLOCK = '40P01';
 const SEQUENCE_DIGITS = /^(0|[1-9][0-9]{0,18})$/;
 const TRANSACTION_DIGITS = /^(0|[1-9][0-9]{0,19})$/;
+// Under PostgreSQL's 64 cached subtransaction ids per backend (each append in a group is one).
+const MAX_GROUP = 32;
+const GROUPS_IN_FLIGHT = 2;
 /** How soon to look again when committed events wait behind a running transaction. */
 const HORIZON_RECHECK_MS = 5;
 
@@ -194,7 +63,7 @@ export type PostgresEventStoreOptions = Readonly<{ pool: PgPool; connectionStrin
 
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
-  await migrate(pool, 'event-store', migrations);
+  await migrate(pool, 'event-store', eventStoreMigrations);
   const listeners = createAppendListeners();
   const notify = listeners.notify;
   // Appends by any instance (including this one) arrive here after their commit.
@@ -236,13 +105,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
   /** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
   const appendEvents = async (client: PgClient | PgPool, request: AppendRequest): Promise<Appended> => {
-    const { streamId, expectedVersion } = request;
-    const { rows } = await client.query<{ appended_transaction_id: string; appended_position: string }>({
+    const { rows } = await client.query<AppendedRow>({
       name: 'cqrs_append_events',
       text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
       values: [
-        streamId,
-        expectedVersion,
+        request.streamId,
+        request.expectedVersion,
         request.events.map((e) => e.type),
         request.events.map((e) => e.schemaVersion ?? 1),
         request.events.map((e) => JSON.stringify(e.data)),
@@ -254,15 +122,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         request.idempotency?.key ?? null,
       ],
     });
-    const sorted = [...rows].sort((a, b) => Number(BigInt(a.appended_position) - BigInt(b.appended_position)));
-    const events: StoredEvent[] = request.events.map((event, index) => ({
-      ...event,
-      position: pgPosition(sorted[index]!.appended_transaction_id, sorted[index]!.appended_position),
-      streamId,
-      streamVersion: expectedVersion + index + 1,
-      schemaVersion: event.schemaVersion ?? 1,
-    }));
-    return { streamId, version: expectedVersion + events.length, position: events.at(-1)!.position, events };
+    return appendedFrom(request, rows);
   };
 
   // The idempotency record holds the append's outcome, positions included, so it is written
@@ -282,24 +142,49 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const conflictAfterRollback = async (error: unknown, request: AppendRequest): Promise<AppendConflict | null> => {
     if (error instanceof Rollback) return error.conflict;
     const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
-    switch (code) {
-      case STREAM_VERSION_CONFLICT:
-        return { type: 'StreamVersionConflict', streamId: request.streamId, expectedVersion: request.expectedVersion, actualVersion: Number(detail) };
-      case UNIQUE_VALUE_TAKEN: {
-        const [scope, value, ownerStreamId] = JSON.parse(detail!) as [string, string, string];
-        return { type: 'UniqueValueTaken', scope, value, ownerStreamId };
-      }
-      case IDEMPOTENCY_KEY_TAKEN:
-        return { type: 'IdempotencyKeyTaken', key: request.idempotency!.key };
-    }
+    if (code === IDEMPOTENCY_KEY_TAKEN) return { type: 'IdempotencyKeyTaken', key: request.idempotency!.key };
     // A concurrent append took the same stream version first; a deadlock between two
     // appends is resolved by PostgreSQL aborting one, which may simply try again.
     if ((code === UNIQUE_VIOLATION && constraint === 'events_stream_version_unique') || code === DEADLOCK) {
       const { streamId, expectedVersion } = request;
       return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion: await streamVersion(streamId) };
     }
-    return null;
+    return conflictOf(code, detail, request);
   };
+
+  const appendAlone = async (request: AppendRequest): Promise<AppendOutcome> => {
+    let result: Appended;
+    try {
+      const { idempotency } = request;
+      result = await (idempotency ? appendWithIdempotency({ ...request, idempotency }) : appendEvents(pool, request));
+    } catch (error) {
+      const conflict = await conflictAfterRollback(error, request);
+      if (!conflict) throw error;
+      return fail(conflict);
+    }
+    notify();
+    return ok(result);
+  };
+  const settled = (outcome: Promise<AppendOutcome>): Promise<SettledAppend> => outcome.catch((thrown: unknown) => ({ thrown }));
+
+  const appendGrouped = createGroupCommit(
+    async (requests) => {
+      if (requests.length === 1) return [await settled(appendAlone(requests[0]!))];
+      let outcomes: AppendOutcome[];
+      try {
+        outcomes = await appendBatch(pool, requests);
+      } catch (error) {
+        // An ERROR (not FATAL) answer means the batch's transaction rolled back whole and the
+        // session goes on: each append then meets its own outcome alone. With no answer (a lost
+        // connection) the commit may have happened, and appending again could apply a command twice.
+        if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) throw error;
+        return Promise.all(requests.map((request) => settled(appendAlone(request))));
+      }
+      if (outcomes.some((outcome) => outcome.ok)) notify();
+      return outcomes;
+    },
+    { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
+  );
 
   const readAll = async (after: Parameters<EventStore['readAll']>[0]['after'], limit: number, streamId?: string) => {
     const { transactionId, sequence } = pgPositionParts(after);
@@ -321,17 +206,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   return {
     append: async (request) => {
       if (request.events.length === 0) throw new Error('append needs at least one event');
-      let result: Result<Appended, AppendConflict>;
-      try {
-        const { idempotency } = request;
-        result = ok(await (idempotency ? appendWithIdempotency({ ...request, idempotency }) : appendEvents(pool, request)));
-      } catch (error) {
-        const conflict = await conflictAfterRollback(error, request);
-        if (!conflict) throw error;
-        return fail(conflict);
-      }
-      notify();
-      return result;
+      // A keyed append writes its outcome, positions included, in its own transaction.
+      return request.idempotency ? appendAlone(request) : appendGrouped(request);
     },
     readStream: async (streamId) => {
       const { rows } = await pool.query<EventRow>({
