@@ -120,6 +120,24 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
         expect(log.map((e) => e.data)).toEqual([{ n: 't' }, { n: 'm' }, { n: 'a' }]);
       }));
 
+    it('answers stream reads made at the same moment (one query) each with its own stream', () =>
+      withStore('stream-reads', async (store) => {
+        for (const [streamId, count] of [['a', 3], ['b', 1]] as const) {
+          const appended = await store.append({ streamId, expectedVersion: 0, events: Array.from({ length: count }, (_, i) => event(`${streamId}${i}`)) });
+          expect(appended.ok).toBe(true);
+        }
+        const [a, missing, b, again] = await Promise.all(['a', 'missing', 'b', 'a'].map((id) => store.readStream(id)));
+        expect(a!.version).toBe(3);
+        expect(a!.events.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual([
+          ['a', 1, { n: 'a0' }],
+          ['a', 2, { n: 'a1' }],
+          ['a', 3, { n: 'a2' }],
+        ]);
+        expect(missing).toEqual({ version: 0, events: [] });
+        expect(b!.events.map((e) => e.data)).toEqual([{ n: 'b0' }]);
+        expect(again).toEqual(a);
+      }));
+
     it('gives an append the database refuses its own error, and still commits the others of its group', () =>
       withStore('group-error', async (store) => {
         // jsonb refuses the NUL character: an error that is no conflict, from one append of the group.

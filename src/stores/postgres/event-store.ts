@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, StreamSlice } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
@@ -10,6 +10,7 @@ import { EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './e
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
 import { pgPosition, pgPositionParts } from './position.js';
+import { batchPerTurn } from './turn-batch.js';
 
 type EventRow = {
   transaction_id: string;
@@ -56,6 +57,7 @@ const TRANSACTION_DIGITS = /^(0|[1-9][0-9]{0,19})$/;
 // Under PostgreSQL's 64 cached subtransaction ids per backend (each append in a group is one).
 const MAX_GROUP = 32;
 const GROUPS_IN_FLIGHT = 2;
+const MAX_STREAMS_PER_READ = 100;
 /** How soon to look again when committed events wait behind a running transaction. */
 const HORIZON_RECHECK_MS = 5;
 
@@ -186,6 +188,29 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
   );
 
+  // Commands deciding at the same moment read their streams in one round trip.
+  const streams = batchPerTurn<string, StreamSlice>(async (streamIds) => {
+    const { rows } = await pool.query<EventRow>(
+      streamIds.length === 1
+        ? { name: 'cqrs_read_stream', text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, values: [streamIds[0]] }
+        : {
+            name: 'cqrs_read_streams',
+            text: `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+            values: [streamIds],
+          },
+    );
+    const eventsOf = new Map<string, StoredEvent[]>();
+    for (const row of rows) {
+      const events = eventsOf.get(row.stream_id) ?? [];
+      events.push(toStoredEvent(row));
+      eventsOf.set(row.stream_id, events);
+    }
+    return streamIds.map((streamId) => {
+      const events = eventsOf.get(streamId) ?? [];
+      return { version: events.at(-1)?.streamVersion ?? 0, events };
+    });
+  }, MAX_STREAMS_PER_READ);
+
   const readAll = async (after: Parameters<EventStore['readAll']>[0]['after'], limit: number, streamId?: string) => {
     const { transactionId, sequence } = pgPositionParts(after);
     const params: unknown[] = [transactionId, sequence, limit];
@@ -209,15 +234,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       // A keyed append writes its outcome, positions included, in its own transaction.
       return request.idempotency ? appendAlone(request) : appendGrouped(request);
     },
-    readStream: async (streamId) => {
-      const { rows } = await pool.query<EventRow>({
-        name: 'cqrs_read_stream',
-        text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-        values: [streamId],
-      });
-      const events = rows.map(toStoredEvent);
-      return { version: events.at(-1)?.streamVersion ?? 0, events };
-    },
+    readStream: (streamId) => streams.load(streamId),
     readAll: ({ after, limit, streamId }) => readAll(after, limit, streamId),
     headPosition: async () => {
       const { rows } = await pool.query<{ transaction_id: string; position: string }>(

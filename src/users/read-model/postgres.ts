@@ -1,7 +1,7 @@
-import DataLoader from 'dataloader';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
+import { batchPerTurn } from '../../stores/postgres/turn-batch.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
@@ -70,14 +70,11 @@ export const usersPostgresProjection: PostgresProjection = {
 export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void = () => {}): UsersReadModel {
   // Concurrent requests, and the mutations a projection batch releases together, look users up
   // in the same turn of the event loop: they share one round trip. Nothing outlives the turn.
-  const lookups = new DataLoader<string, UserView | null>(
-    async (ids) => {
-      onQuery();
-      const found = new Map((await selectByIds(pool, ids)).map((row) => [row.id, toUserView(row)]));
-      return ids.map((id) => found.get(id) ?? null);
-    },
-    { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch), maxBatchSize: MAX_LOOKUP_BATCH },
-  );
+  const lookups = batchPerTurn<string, UserView | null>(async (ids) => {
+    onQuery();
+    const found = new Map((await selectByIds(pool, ids)).map((row) => [row.id, toUserView(row)]));
+    return ids.map((id) => found.get(id) ?? null);
+  }, MAX_LOOKUP_BATCH);
   const exists = async (condition: string, position: Position) =>
     ((await pool.query(`SELECT 1 FROM users WHERE created_position ${condition} $1 LIMIT 1`, [position])).rowCount ?? 0) > 0;
   return {
