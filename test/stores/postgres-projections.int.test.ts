@@ -148,8 +148,15 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     expect(await createPostgresUsersReadModel(second.pool).count()).toBe(1);
 
     // The leader's lease connection dies (as when its process is killed): PostgreSQL frees the lock.
+    // pg_locks is server-wide: without the database filter this picked, now and then, a connection
+    // of a test running beside it (one holding the migration lock) and killed that one instead.
     const holders = async () =>
-      (await storePool.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")).rows.map((r) => r.pid);
+      (
+        await storePool.query<{ pid: number }>(
+          `SELECT pid FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        )
+      ).rows.map((r) => r.pid);
     const [killed] = await holders();
     await storePool.query('SELECT pg_terminate_backend($1)', [killed]);
     // The first notices its lease is gone; whichever instance bids first leads, never both.
