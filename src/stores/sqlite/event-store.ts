@@ -6,6 +6,7 @@ import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
+import { limitedQuery } from './limited-query.js';
 
 const migrations: readonly Migration[] = [
   {
@@ -96,12 +97,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     readStream: db
       .prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version`)
       .raw(true),
-    readAll: db.prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
-    readAllOfStream: db
-      .prepare<[string, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ?`,
-      )
-      .raw(true),
+    readAll: limitedQuery<[number], EventRow>(db, (limit) => `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ${limit}`),
+    readAllOfStream: limitedQuery<[string, number], EventRow>(
+      db,
+      (limit) => `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND position > ? ORDER BY stream_version LIMIT ${limit}`,
+    ),
     exists: db.prepare<[number], { found: number }>('SELECT 1 AS found FROM events WHERE position = ?'),
     head: db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
     insertEvent: db.prepare(
@@ -217,8 +217,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     readAll: async ({ after, limit, streamId }) => {
       const rows =
         streamId === undefined
-          ? statements.readAll.all(rowIdOf(after), limit)
-          : statements.readAllOfStream.all(streamId, rowIdOf(after), limit);
+          ? statements.readAll(limit, rowIdOf(after))
+          : statements.readAllOfStream(limit, streamId, rowIdOf(after));
       return rows.map(toStoredEvent);
     },
     headPosition: async () => {
