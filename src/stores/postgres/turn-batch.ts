@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
  * each in order.
  */
 export function batchPerTurn<K, V>(load: (keys: readonly K[]) => Promise<readonly V[]>, maxBatchSize: number): DataLoader<K, V> {
-  return new DataLoader<K, V>(async (keys) => load(keys), {
+  return new DataLoader<K, V>(load, {
     cache: false,
     batchScheduleFn: (dispatch) => setImmediate(dispatch),
     maxBatchSize,
