@@ -168,7 +168,8 @@ export function createProjector(options: ProjectorOptions): Projector {
           continue;
         }
         const from = checkpoints.get(sink.name) ?? LOG_START;
-        events = await store.readAll({ after: from, limit: isolateUpTo === null ? batchSize : 1 });
+        const limit = isolateUpTo === null ? batchSize : 1;
+        events = await store.readAll({ after: from, limit });
         if (events.length === 0) {
           await signal.wait(seen, pollIntervalMs);
           continue;
@@ -180,6 +181,9 @@ export function createProjector(options: ProjectorOptions): Projector {
         Object.assign(state, { state: 'running', lastError: null });
         failures = 0;
         settleWaiters();
+        // A short batch was everything the store held: reading again before the next append
+        // would come back empty (a round trip per batch on PostgreSQL).
+        if (applied && events.length < limit) await signal.wait(seen, pollIntervalMs);
       } catch (error) {
         state.lastError = error instanceof Error ? error.message : String(error);
         onError(sink.name, error);
@@ -217,7 +221,14 @@ export function createProjector(options: ProjectorOptions): Projector {
       stopping = new AbortController();
       for (const sink of sinks) checkpoints.set(sink.name, await sink.checkpoint());
       const wake = () => signal.notify();
-      unsubscribe = [store.onAppended(wake), ...sinks.map((sink) => sink.onCheckpointMoved?.(wake) ?? (() => {}))];
+      // A leader moved its own checkpoint and already knows; only the other instances need waking.
+      const wakeUnlessLeading = (name: string) => () => {
+        if (!leaders.has(name)) signal.notify();
+      };
+      unsubscribe = [
+        store.onAppended(wake),
+        ...sinks.map((sink) => sink.onCheckpointMoved?.(wakeUnlessLeading(sink.name)) ?? (() => {})),
+      ];
       loops = sinks.map(runLoop);
     },
     stop: async () => {

@@ -116,6 +116,58 @@ describe('projector over SQLite', () => {
     }
   });
 
+  /** A started projector whose reads of the log are counted, caught up with `head`. */
+  const caughtUpCountingReads = async (sink: ProjectionSink, head: Position) => {
+    const counted = { reads: 0 };
+    const countingStore: EventStore = {
+      ...store,
+      readAll: (request) => {
+        counted.reads += 1;
+        return store.readAll(request);
+      },
+    };
+    const projector = createProjector({ store: countingStore, sinks: [sink], pollIntervalMs: 60_000 });
+    projectors.push(projector);
+    await projector.start();
+    expect(await projector.waitFor(head, 5000)).toBe(true);
+    return { projector, counted };
+  };
+  /** Lets the projector act on whatever woke it, if anything did. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('reads the log once for a batch shorter than its limit, and again only when an append wakes it', async () => {
+    const { projector, counted } = await caughtUpCountingReads(createSqliteProjectionSink(openReadDb(), usersProjection), await seed());
+    await settle();
+    // The short batch held everything: a second read could only have come back empty.
+    expect(counted.reads).toBe(1);
+
+    const next = await append('dave', userCreated('dave', 6));
+    expect(await projector.waitFor(next, 5000)).toBe(true);
+    await settle();
+    expect(counted.reads).toBe(2);
+  });
+
+  it('is not woken by the checkpoint moves of a projection it leads (PostgreSQL announces every move)', async () => {
+    const sink = createSqliteProjectionSink(openReadDb(), usersProjection);
+    // Announces each move it commits, after the commit, as the PostgreSQL sink's NOTIFY does.
+    const listeners = new Set<() => void>();
+    const announcing: ProjectionSink = {
+      ...sink,
+      apply: async (events, from) => {
+        const applied = await sink.apply(events, from);
+        if (applied) setImmediate(() => listeners.forEach((listener) => listener()));
+        return applied;
+      },
+      onCheckpointMoved: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const { counted } = await caughtUpCountingReads(announcing, await seed());
+    await settle();
+    expect(counted.reads).toBe(1);
+  });
+
   it('catches up after a restart between append and projection', async () => {
     const firstHead = await seed();
     let db = openReadDb();
