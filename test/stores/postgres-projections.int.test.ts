@@ -33,11 +33,11 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
   let storePool: PgPool;
 
   /** One "instance": its own pool, sinks and leases, as a separate process would have. */
-  const instance = async (name: string) => {
+  const instance = async (name: string, pollIntervalMs = 100) => {
     const pool = openPostgres(database.url, { poolSize: 5, applicationName: name });
     await preparePostgresReadModel(pool, [usersPostgresProjection]);
     const { sinks, close } = await createPostgresProjectionSinks(pool, database.url, [usersPostgresProjection]);
-    const projector = createProjector({ store, sinks, leases: createPostgresLeases(pool), pollIntervalMs: 100 });
+    const projector = createProjector({ store, sinks, leases: createPostgresLeases(pool), pollIntervalMs });
     cleanups.push(async () => {
       await projector.stop();
       await close();
@@ -90,6 +90,29 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     await sink.reset();
     expect(await sink.checkpoint()).toBe(LOG_START);
     expect(await readModel.count()).toBe(0);
+  });
+
+  it('projects events held back by a transaction that ends without a notification, without waiting for a poll', async () => {
+    const first = await append('a', 0, userCreated('a'));
+    // An open transaction with an id holds back every event committed after it began, and
+    // its rollback sends no notification (as a projection's own transaction would not).
+    const holder = await storePool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      const heldBack = await append('b', 0, userCreated('b'));
+      // Polling every minute: only the held-back check can deliver it within the waits below.
+      const { projector, pool } = await instance('held-back', 60_000);
+      await projector.start();
+      expect(await projector.waitFor(first, 10_000)).toBe(true);
+      expect(await projector.waitFor(heldBack, 300)).toBe(false);
+      await holder.query('ROLLBACK');
+      expect(await projector.waitFor(heldBack, 5_000)).toBe(true);
+      expect(await createPostgresUsersReadModel(pool).count()).toBe(2);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+    }
   });
 
   it('applies a batch once when two instances apply it at the same moment, first batch or later', async () => {

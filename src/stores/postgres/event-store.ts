@@ -35,6 +35,16 @@ const COLUMNS = 'transaction_id::text, position::text, stream_id, stream_version
  */
 const BELOW_HORIZON = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
 
+/**
+ * Whether committed events wait above the horizon: then a reader must look
+ * again soon, since the transaction holding them back may end without a
+ * notification (a rollback, or a projection's own transaction). max() walks
+ * the primary key from its end whatever the statistics say; the equivalent
+ * `WHERE NOT (below horizon) LIMIT 1` was planned as a scan of the whole log
+ * (3 ms at 20k events) on a table not analysed since it grew.
+ */
+const HELD_BACK = '(SELECT max(transaction_id) >= pg_snapshot_xmin(pg_current_snapshot()) FROM events)';
+
 const toStoredEvent = (row: EventRow): StoredEvent => ({
   position: pgPosition(row.transaction_id, row.position),
   streamId: row.stream_id,
@@ -74,21 +84,19 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   // Events that committed behind a still-running transaction become readable when it ends, which
   // sends no notification if it aborts or writes no events (a projection's own transaction, say).
   let recheck: NodeJS.Timeout | undefined;
+  const recheckSoon = () => {
+    recheck ??= setTimeout(() => {
+      recheck = undefined;
+      notify();
+    }, HORIZON_RECHECK_MS);
+  };
   const recheckSoonIfHeldBack = async () => {
     if (recheck || listeners.size === 0) return;
-    // max() walks the primary key from its end whatever the statistics say; the equivalent
-    // `WHERE NOT (below horizon) LIMIT 1` was planned as a scan of the whole log (3 ms at 20k
-    // events) on a table not analysed since it grew, and it runs after nearly every tailing read.
     const { rows } = await pool.query<{ held_back: boolean | null }>({
       name: 'cqrs_events_held_back',
-      text: 'SELECT max(transaction_id) >= pg_snapshot_xmin(pg_current_snapshot()) AS held_back FROM events',
+      text: `SELECT ${HELD_BACK} AS held_back`,
     });
-    if (rows[0]?.held_back && !recheck) {
-      recheck = setTimeout(() => {
-        recheck = undefined;
-        notify();
-      }, HORIZON_RECHECK_MS);
-    }
+    if (rows[0]?.held_back) recheckSoon();
   };
 
   const readRecord = async (key: string): Promise<IdempotencyRecord | null> => {
@@ -215,16 +223,24 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const { transactionId, sequence } = pgPositionParts(after);
     const params: unknown[] = [transactionId, sequence, limit];
     if (streamId !== undefined) params.push(streamId);
-    const { rows } = await pool.query<EventRow>({
+    // Every row carries the held-back check (computed once per statement, in the read's own
+    // snapshot), which saves the tailing reader a second round trip after each short read.
+    const { rows } = await pool.query<EventRow & { held_back: boolean | null }>({
       name: streamId === undefined ? 'cqrs_read_all' : 'cqrs_read_all_of_stream',
-      text: `SELECT ${COLUMNS} FROM events
+      text: `SELECT ${COLUMNS}, ${HELD_BACK} AS held_back FROM events
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND ${BELOW_HORIZON}
               ${streamId === undefined ? '' : 'AND stream_id = $4'}
         ORDER BY events.transaction_id, events.position LIMIT $3`,
       values: params,
     });
-    // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
-    if (rows.length < limit) recheckSoonIfHeldBack().catch(() => {});
+    if (rows.length < limit && listeners.size > 0) {
+      if (rows.length > 0) {
+        if (rows[0]!.held_back) recheckSoon();
+      } else {
+        // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
+        recheckSoonIfHeldBack().catch(() => {});
+      }
+    }
     return rows.map(toStoredEvent);
   };
 
