@@ -78,6 +78,7 @@ export async function createPostgresProjectionSinks(
 
 function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<() => void>): ProjectionSink {
   const { name } = projection;
+  const statementName = statementNames(`cqrs_sink_${name}`);
   const read = async (): Promise<Position> => {
     const { rows } = await pool.query<{ transaction_id: string; position: string }>(
       'SELECT transaction_id::text, position::text FROM projection_checkpoints WHERE name = $1',
@@ -93,11 +94,13 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     const checkpoint = `SELECT json_build_array(generation::text, transaction_id::text, position::text)
                           FROM projection_checkpoints WHERE name = ${params.add(name)}`;
     const rowsRead = projection.read(events, params.add);
-    const { rows } = await pool.query<{ checkpoint: [string, string, string] | null; rows: Record<string, unknown>[] | null }>(
-      `SELECT (${checkpoint}) AS checkpoint,
-              ${rowsRead === null ? 'NULL' : `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${rowsRead}) r)`} AS rows`,
-      params.values,
-    );
+    const text = `SELECT (${checkpoint}) AS checkpoint,
+              ${rowsRead === null ? 'NULL' : `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${rowsRead}) r)`} AS rows`;
+    const { rows } = await pool.query<{ checkpoint: [string, string, string] | null; rows: Record<string, unknown>[] | null }>({
+      name: statementName(text),
+      text,
+      values: params.values,
+    });
     const [generation, transactionId, sequence] = rows[0]!.checkpoint ?? ['0', '0', '0'];
     return { generation, position: checkpointPosition(transactionId, sequence), rows: rows[0]!.rows ?? [] };
   };
@@ -123,10 +126,8 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
       const guard = 'EXISTS (SELECT FROM moved)';
       const ctes = [`moved AS (${moved})`, ...writes.map((write, i) => `write${i} AS (${write(guard, params.add)})`)];
       // The notification is delivered at commit, so instances that do not run this projection learn it moved.
-      const { rowCount } = await pool.query(
-        `WITH ${ctes.join(',\n')} SELECT pg_notify(${params.add(CHECKPOINTS_CHANNEL)}, ${params.add(name)}) FROM moved`,
-        params.values,
-      );
+      const text = `WITH ${ctes.join(',\n')} SELECT pg_notify(${params.add(CHECKPOINTS_CHANNEL)}, ${params.add(name)}) FROM moved`;
+      const { rowCount } = await pool.query({ name: statementName(text), text, values: params.values });
       return rowCount === 1;
     },
     reset: async () => {
@@ -152,6 +153,24 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
 // A checkpoint never written and one at (0, 0) (after a reset) are both the start of the log.
 const checkpointPosition = (transactionId: string, sequence: string): Position =>
   transactionId === '0' && sequence === '0' ? LOG_START : pgPosition(transactionId, sequence);
+
+/**
+ * A name for each distinct statement text, so each pooled connection parses
+ * and plans a batch's statements once rather than per batch (measured at
+ * 100-150 µs of PostgreSQL planning per batch). A projection builds only a
+ * few distinct texts; past `max`, statements go unnamed rather than pile up
+ * in every connection.
+ */
+function statementNames(prefix: string, max = 32): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    const known = names.get(text);
+    if (known !== undefined || names.size >= max) return known;
+    const name = `${prefix}_${names.size + 1}`;
+    names.set(text, name);
+    return name;
+  };
+}
 
 function parameters() {
   const values: unknown[] = [];
