@@ -6,6 +6,7 @@ import type { ProjectionSink } from './kernel/projector.js';
 import { openPostgres } from './stores/postgres/database.js';
 import { createPostgresEventStore } from './stores/postgres/event-store.js';
 import { createPostgresLeases } from './stores/postgres/leases.js';
+import { createNotificationListener } from './stores/postgres/notifications.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
 import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
@@ -82,11 +83,14 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
     for (const step of opened.reverse()) await step();
   };
   try {
-    const store = await createPostgresEventStore({ pool, connectionString: url });
+    // One listening session for the store and the projections: PostgreSQL wakes every one at each NOTIFY.
+    const notifications = await createNotificationListener(url);
+    opened.push(() => notifications.close());
+    const store = await createPostgresEventStore({ pool, connectionString: url, notifications });
     opened.push(() => store.close());
     const projections = usersModule.postgres.projections;
     await preparePostgresReadModel(pool, projections);
-    const sinks = await createPostgresProjectionSinks(pool, url, projections);
+    const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
     opened.push(() => sinks.close());
     return {
       store,

@@ -39,7 +39,7 @@ export const settings = {
   },
   PG_POOL_SIZE: {
     schema: int(3, 1000).default(10),
-    help: "Size of each instance's PostgreSQL connection pool; each projection the instance runs holds one pooled connection for its lease. Two more connections, outside the pool, LISTEN for appends and checkpoint moves.",
+    help: "Size of each instance's PostgreSQL connection pool; each projection the instance runs holds one pooled connection for its lease. One more connection, outside the pool, LISTENs for appends and checkpoint moves.",
   },
   DURABILITY: {
     schema: z.enum(['process', 'fsync']).default('process'),

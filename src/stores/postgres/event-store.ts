@@ -71,7 +71,12 @@ const MAX_STREAMS_PER_READ = 100;
 /** How soon to look again when committed events wait behind a running transaction. */
 const HORIZON_RECHECK_MS = 5;
 
-export type PostgresEventStoreOptions = Readonly<{ pool: PgPool; connectionString: string }>;
+export type PostgresEventStoreOptions = Readonly<{
+  pool: PgPool;
+  connectionString: string;
+  /** The instance's shared listening connection; without one the store opens (and closes) its own. */
+  notifications?: NotificationListener;
+}>;
 
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
@@ -79,7 +84,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const listeners = createAppendListeners();
   const notify = listeners.notify;
   // Appends by any instance (including this one) arrive here after their commit.
-  const channel: NotificationListener = await createNotificationListener(options.connectionString, [EVENTS_CHANNEL], notify);
+  const notifications = options.notifications ?? (await createNotificationListener(options.connectionString));
+  const stopListening = await notifications.listen(EVENTS_CHANNEL, notify);
 
   // Events that committed behind a still-running transaction become readable when it ends, which
   // sends no notification if it aborts or writes no events (a projection's own transaction, say).
@@ -303,7 +309,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     close: async () => {
       clearTimeout(recheck);
       listeners.clear();
-      await channel.close();
+      stopListening();
+      if (!options.notifications) await notifications.close();
     },
   };
 }

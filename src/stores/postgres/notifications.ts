@@ -1,29 +1,41 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 
-export type NotificationListener = Readonly<{ close: () => Promise<void> }>;
+export type NotificationListener = Readonly<{
+  /**
+   * LISTENs on `channel` and calls `onNotification` for each notification on
+   * it, and once after every reconnect, in case one was missed. Returns a
+   * function that stops the calls.
+   */
+  listen: (channel: string, onNotification: () => void) => Promise<() => void>;
+  close: () => Promise<void>;
+}>;
 
 /**
- * One dedicated connection LISTENing on `channels`. Notifications are only
+ * One dedicated connection LISTENing for everything an instance waits on.
+ * One, not one per channel: before version 19 PostgreSQL wakes every
+ * listening session of the database at each NOTIFY, whatever its channels
+ * (async.c keeps no map of who listens on what). Notifications are only
  * wake-ups (readers go back to the tables), so after a lost connection it
- * reconnects with backoff and wakes everyone once, in case it missed one.
+ * reconnects with backoff and wakes everyone once.
  */
-export async function createNotificationListener(
-  connectionString: string,
-  channels: readonly string[],
-  onNotification: (channel: string) => void,
-): Promise<NotificationListener> {
+export async function createNotificationListener(connectionString: string): Promise<NotificationListener> {
   let closed = false;
   let client: pg.Client | undefined;
+  const handlers = new Map<string, Set<() => void>>();
+  const dispatch = (channel: string) => {
+    for (const handler of handlers.get(channel) ?? []) handler();
+  };
+  const listenOn = (connection: pg.Client, channel: string) => connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString });
-    next.on('notification', (message) => onNotification(message.channel));
+    next.on('notification', (message) => dispatch(message.channel));
     next.on('error', () => {
       if (client === next) void reconnect();
     });
     await next.connect();
-    for (const channel of channels) await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    for (const channel of handlers.keys()) await listenOn(next, channel);
     client = next;
   };
 
@@ -36,7 +48,7 @@ export async function createNotificationListener(
       for (let attempt = 0; !closed; attempt++) {
         try {
           await connect();
-          for (const channel of channels) onNotification(channel);
+          for (const channel of handlers.keys()) dispatch(channel);
           break;
         } catch {
           await delay(Math.min(5000, 100 * 2 ** attempt));
@@ -47,6 +59,18 @@ export async function createNotificationListener(
 
   await connect();
   return {
+    listen: async (channel, onNotification) => {
+      let channelHandlers = handlers.get(channel);
+      if (!channelHandlers) {
+        handlers.set(channel, (channelHandlers = new Set()));
+        // While reconnecting there is no client: connect() LISTENs on every known channel.
+        if (client) await listenOn(client, channel);
+      }
+      // Wrapped, so listening twice with the same function gives two independent subscriptions.
+      const own = () => onNotification();
+      channelHandlers.add(own);
+      return () => void channelHandlers.delete(own);
+    },
     close: async () => {
       closed = true;
       await client?.end().catch(() => {});

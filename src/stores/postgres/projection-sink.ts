@@ -2,7 +2,7 @@ import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { ProjectionSink } from '../../kernel/projector.js';
 import { inTransaction, migrate, type PgClient, type PgMigration, type PgPool } from './database.js';
-import { createNotificationListener } from './notifications.js';
+import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { pgPosition, pgPositionParts } from './position.js';
 
 export const CHECKPOINTS_CHANNEL = 'cqrs_checkpoints';
@@ -63,17 +63,26 @@ export async function preparePostgresReadModel(pool: PgPool, projections: readon
   for (const projection of projections) await migrate(pool, `projection:${projection.name}`, projection.migrations);
 }
 
+/** `notifications`: the instance's shared listening connection; without one the sinks open (and close) their own. */
 export async function createPostgresProjectionSinks(
   pool: PgPool,
   connectionString: string,
   projections: readonly PostgresProjection[],
+  notifications?: NotificationListener,
 ): Promise<{ sinks: ProjectionSink[]; close: () => Promise<void> }> {
   const watchers = new Set<() => void>();
-  const channel = await createNotificationListener(connectionString, [CHECKPOINTS_CHANNEL], () => {
+  const listener = notifications ?? (await createNotificationListener(connectionString));
+  const stopListening = await listener.listen(CHECKPOINTS_CHANNEL, () => {
     for (const watcher of watchers) watcher();
   });
   const sinks = projections.map((projection) => createSink(pool, projection, watchers));
-  return { sinks, close: () => channel.close() };
+  return {
+    sinks,
+    close: async () => {
+      stopListening();
+      if (!notifications) await listener.close();
+    },
+  };
 }
 
 function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<() => void>): ProjectionSink {
