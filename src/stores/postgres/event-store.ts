@@ -96,13 +96,24 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       notify();
     }, HORIZON_RECHECK_MS);
   };
-  const recheckSoonIfHeldBack = async () => {
+  /**
+   * After a read that found nothing. This check runs in a later snapshot than
+   * the read: an event that became readable in between (its holder rolled
+   * back, which notifies no one) would otherwise wait for the next poll, so
+   * it wakes the readers at once when the read would now find something.
+   */
+  const recheckSoonIfHeldBack = async (after: { transactionId: string; sequence: string }, streamId: string | undefined) => {
     if (recheck || listeners.size === 0) return;
-    const { rows } = await pool.query<{ held_back: boolean | null }>({
-      name: 'cqrs_events_held_back',
-      text: `SELECT ${HELD_BACK} AS held_back`,
+    const readable = `EXISTS (SELECT FROM events
+                               WHERE ${streamId === undefined ? '' : 'stream_id = $3 AND '}(transaction_id, position) > ($1::xid8, $2::bigint)
+                                 AND ${BELOW_HORIZON})`;
+    const { rows } = await pool.query<{ held_back: boolean | null; readable: boolean }>({
+      name: streamId === undefined ? 'cqrs_events_held_back' : 'cqrs_events_held_back_of_stream',
+      text: `SELECT ${HELD_BACK} AS held_back, ${readable} AS readable`,
+      values: streamId === undefined ? [after.transactionId, after.sequence] : [after.transactionId, after.sequence, streamId],
     });
-    if (rows[0]?.held_back) recheckSoon();
+    if (rows[0]?.readable) notify();
+    else if (rows[0]?.held_back) recheckSoon();
   };
 
   const readRecord = async (key: string): Promise<IdempotencyRecord | null> => {
@@ -244,7 +255,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         if (rows[0]!.held_back) recheckSoon();
       } else {
         // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
-        recheckSoonIfHeldBack().catch(() => {});
+        recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
       }
     }
     return rows.map(toStoredEvent);
