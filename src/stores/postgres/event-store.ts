@@ -103,7 +103,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
    * it wakes the readers at once when the read would now find something.
    */
   const recheckSoonIfHeldBack = async (after: { transactionId: string; sequence: string }, streamId: string | undefined) => {
-    if (recheck || listeners.size === 0) return;
+    if (recheck) return;
     const readable = `EXISTS (SELECT FROM events
                                WHERE ${streamId === undefined ? '' : 'stream_id = $3 AND '}(transaction_id, position) > ($1::xid8, $2::bigint)
                                  AND ${BELOW_HORIZON})`;
@@ -250,13 +250,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         ORDER BY events.transaction_id, events.position LIMIT $3`,
       values: params,
     });
+    // Only a short read can have stopped before held-back events; without listeners nobody would be woken.
     if (rows.length < limit && listeners.size > 0) {
-      if (rows.length > 0) {
-        if (rows[0]!.held_back) recheckSoon();
-      } else {
-        // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
-        recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
-      }
+      // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
+      if (rows.length === 0) recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
+      else if (rows[0]!.held_back) recheckSoon();
     }
     return rows.map(toStoredEvent);
   };
