@@ -1,12 +1,11 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 import { CREATE_USER, UPDATE_USER, USER_EVENT_POSITIONS, type MutationResult } from './documents.js';
 import { resumingUserEvents, type IterableClient } from './resume.js';
-import { freshUser, storedPositions, succeeded } from './support.js';
+import { freshUser, storedPositions, succeeded, trackedWebSocket } from './support.js';
 import { print } from 'graphql';
 
 let server: TestServer;
@@ -24,14 +23,8 @@ type Killable = { client: IterableClient; connections: () => number; kill: () =>
 
 const clients: Record<'graphql-ws' | 'graphql-sse', (server: TestServer) => Killable> = {
   'graphql-ws': (server) => {
-    const sockets: WebSocket[] = [];
-    class TrackedWebSocket extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        sockets.push(this);
-      }
-    }
-    const client = createWsClient({ url: server.wsUrl, webSocketImpl: TrackedWebSocket, retryAttempts: 0, lazy: true });
+    const { WebSocketImpl, sockets } = trackedWebSocket();
+    const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocketImpl, retryAttempts: 0, lazy: true });
     return {
       client,
       connections: () => sockets.length,
