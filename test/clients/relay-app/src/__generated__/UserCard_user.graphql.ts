@@ -1,0 +1,87 @@
+/**
+ * @generated SignedSource<<c686a30326603c0aace79d2ebd11e430>>
+ * @lightSyntaxTransform
+ */
+
+/* tslint:disable */
+/* eslint-disable */
+// @ts-nocheck
+
+import type { ReaderFragment } from 'relay-runtime';
+import type { FragmentRefs } from "relay-runtime";
+export type UserCard_user$data = {
+  readonly email: string | null | undefined;
+  readonly id: string;
+  readonly updatedAt: string;
+  readonly username: string;
+  readonly version: number;
+  readonly " $fragmentType": "UserCard_user";
+};
+export type UserCard_user$key = {
+  readonly " $data"?: UserCard_user$data;
+  readonly " $fragmentSpreads": FragmentRefs<"UserCard_user">;
+};
+
+import UserCardRefetchQuery_graphql from './UserCardRefetchQuery.graphql';
+
+const node: ReaderFragment = {
+  "argumentDefinitions": [],
+  "kind": "Fragment",
+  "metadata": {
+    "refetch": {
+      "connection": null,
+      "fragmentPathInResult": [
+        "node"
+      ],
+      "operation": UserCardRefetchQuery_graphql,
+      "identifierInfo": {
+        "identifierField": "id",
+        "identifierQueryVariableName": "id"
+      }
+    }
+  },
+  "name": "UserCard_user",
+  "selections": [
+    {
+      "alias": null,
+      "args": null,
+      "kind": "ScalarField",
+      "name": "id",
+      "storageKey": null
+    },
+    {
+      "alias": null,
+      "args": null,
+      "kind": "ScalarField",
+      "name": "username",
+      "storageKey": null
+    },
+    {
+      "alias": null,
+      "args": null,
+      "kind": "ScalarField",
+      "name": "email",
+      "storageKey": null
+    },
+    {
+      "alias": null,
+      "args": null,
+      "kind": "ScalarField",
+      "name": "version",
+      "storageKey": null
+    },
+    {
+      "alias": null,
+      "args": null,
+      "kind": "ScalarField",
+      "name": "updatedAt",
+      "storageKey": null
+    }
+  ],
+  "type": "User",
+  "abstractKey": null
+};
+
+(node as any).hash = "20d8a42bda5aad144cdd36ae60ffb49e";
+
+export default node;
