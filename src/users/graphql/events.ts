@@ -78,7 +78,9 @@ builder.subscriptionField('userEvents', (t) =>
     subscribe: async (_root, { userId, after }, ctx) => {
       const streamId = userId == null ? undefined : userIdArgument(userId);
       if (streamId === null) throw badUserInput('"userId" is the global id of another type, not of a User', 'userId');
-      const from = after == null ? await ctx.store.headPosition() : await knownPosition(after, ctx);
+      // A reconnecting EventSource's last id is later than the `after` it first asked for.
+      const resumeFrom = ctx.resumeAfter ?? after;
+      const from = resumeFrom == null ? await ctx.store.headPosition() : await knownPosition(resumeFrom, ctx);
       return ctx.followEvents({
         after: from,
         types: USER_EVENT_TYPES,
