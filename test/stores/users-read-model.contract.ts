@@ -37,7 +37,7 @@ export type UsersReadModelFixture = Readonly<{
 }>;
 export type UsersReadModelFactory = () => Promise<UsersReadModelFixture>;
 
-/** Runs of the property per store; PROPERTY_RUNS=1000 (with a longer --testTimeout) for a longer hunt. */
+/** Runs of the property per store (small for CI on 2 cores); PROPERTY_RUNS=1000 hunts longer, and its timeout grows with the runs. */
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 60);
 
 /** A data set: `users` users created in order, and renames of earlier users between the creations. */
