@@ -14,6 +14,7 @@ import { createRequestScope } from '../kernel/query-bus.js';
 import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
+import { graphiqlTabs } from './graphiql-tabs.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
@@ -72,7 +73,7 @@ export function createApp(options: AppOptions): App {
     healthCheckEndpoint: '/live',
     landingPage: false,
     // GraphiQL is bundled into the package, so it works on networks with no CDN.
-    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS' } : false,
+    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS', defaultTabs: [...graphiqlTabs] } : false,
     // Imported with the first GraphiQL page, not at start-up: the bundle is 9 MB of source that
     // V8 keeps twice (module text and string), about 30 MB of heap a server without a browser never needs.
     renderGraphiQL: async (graphiql) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
