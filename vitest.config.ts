@@ -7,6 +7,9 @@ const POSTGRES_API_SUITES = [
   'test/integration/api.e2e.test.ts',
   'test/integration/subscriptions.e2e.test.ts',
   'test/integration/read-your-writes.e2e.test.ts',
+  'test/integration/global-ids.e2e.test.ts',
+  'test/integration/event-users.e2e.test.ts',
+  'test/integration/sse-resume.e2e.test.ts',
 ];
 
 export default defineConfig({

@@ -27,7 +27,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
-    // The API has no global object identification; ids are the users' own.
+    // `node`/`nodes` and the `Node` interface are our own (src/graphql/node.ts): ids are
+    // readable `<Type>:<id>` and go through each module's query bus and DataLoader.
     nodeQueryOptions: false,
     nodesQueryOptions: false,
   },

@@ -19,6 +19,12 @@ export type GraphQLContext = Readonly<{
    */
   followEvents: (options: Pick<FollowOptions, 'after' | 'streamId' | 'types'>) => AsyncIterableIterator<StoredEvent>;
   /**
+   * Where a reconnecting SSE client saw its last event (`Last-Event-ID`, as a
+   * browser's EventSource sends it): a subscription resumes right after it,
+   * overriding its own `after`. Null on every other request.
+   */
+  resumeAfter: string | null;
+  /**
    * Read-your-writes: resolves true once every projection has processed the
    * event at `position`, false when the configured wait ran out, and false at
    * once when a halted projection stands before it.

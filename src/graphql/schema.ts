@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
+import './node.js';
 import '../users/graphql/user-type.js';
 import '../users/graphql/mutations.js';
 import '../users/graphql/events.js';

@@ -8,17 +8,20 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { visibilityKey, type Viewer } from '../graphql/viewer.js';
 import { schema } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
-import { assertNever } from '../kernel/messages.js';
+import { assertNever, type StoredEvent } from '../kernel/messages.js';
+import type { Position } from '../kernel/position.js';
 import { createRequestScope } from '../kernel/query-bus.js';
 import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
+import { graphiqlTabs } from './graphiql-tabs.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
 import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
+import { createResumableSse, type StreamCursor } from './resumable-sse.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -62,6 +65,7 @@ export function createApp(options: AppOptions): App {
   const { system, logger, security } = options;
   // Every live subscription re-reads the log after each append; they share one read per wake-up.
   const feedReader = shareReads(system.store);
+  const resumableSse = createResumableSse();
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -69,7 +73,7 @@ export function createApp(options: AppOptions): App {
     healthCheckEndpoint: '/live',
     landingPage: false,
     // GraphiQL is bundled into the package, so it works on networks with no CDN.
-    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS' } : false,
+    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS', defaultTabs: [...graphiqlTabs] } : false,
     // Imported with the first GraphiQL page, not at start-up: the bundle is 9 MB of source that
     // V8 keeps twice (module text and string), about 30 MB of heap a server without a browser never needs.
     renderGraphiQL: async (graphiql) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
@@ -98,12 +102,14 @@ export function createApp(options: AppOptions): App {
       ...useOperationLimits(security.limits),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
+      resumableSse.plugin,
       // Last, so it wraps whichever request parser the plugins before it selected.
       useRequestBodyLimit(security.maxBodyBytes),
     ],
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);
       const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization'), logger));
+      const sseCursor = resumableSse.cursorOf(request);
       // Most requests never log from a resolver; the child logger is built on first use.
       let requestLogger: Logger | undefined;
       return {
@@ -112,14 +118,17 @@ export function createApp(options: AppOptions): App {
         queryBus: system.queryBus,
         scope: createRequestScope(),
         store: system.store,
-        followEvents: (feed) =>
-          followEvents(feedReader, system.appended, {
+        followEvents: (feed) => {
+          const events = followEvents(feedReader, system.appended, {
             ...feed,
             pollIntervalMs: options.pollIntervalMs,
             signal: options.shutdown,
             // A feed sees no more than its token may: it completes when the token expires, and the client reconnects with a fresh one.
             ...(viewer.type === 'user' && viewer.expiresAt !== null ? { endsAt: viewer.expiresAt } : {}),
-          }),
+          });
+          return sseCursor ? recordingPositions(events, sseCursor, system.store.formatPosition) : events;
+        },
+        resumeAfter: sseCursor?.resumeAfter ?? null,
         projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
         get logger() {
@@ -128,6 +137,26 @@ export function createApp(options: AppOptions): App {
       };
     },
   });
+}
+
+/** Tells an SSE response which event each result comes from, for its `id:` lines. */
+function recordingPositions(
+  events: AsyncIterableIterator<StoredEvent>,
+  cursor: StreamCursor,
+  format: (position: Position) => string,
+): AsyncIterableIterator<StoredEvent> {
+  return {
+    next: async () => {
+      const step = await events.next();
+      if (!step.done) cursor.lastDelivered = format(step.value.position);
+      return step;
+    },
+    // A client leaving ends the feed at once, not at its next event.
+    return: (value?: unknown) => events.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**

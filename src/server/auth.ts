@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { fail, ok, type Result } from '../kernel/result.js';
+import { readIdArgument } from '../graphql/global-id.js';
 import type { Viewer } from '../graphql/viewer.js';
 import type { Config } from './config.js';
 
@@ -104,7 +105,7 @@ const EC_ALGORITHMS: Record<string, string> = { prime256v1: 'ES256', secp384r1: 
 function viewerOf(payload: JWTPayload, config: AuthConfig): Viewer {
   const roles = payload[config.AUTH_ROLES_CLAIM];
   const admin = roles === config.AUTH_ADMIN_ROLE || (Array.isArray(roles) && roles.includes(config.AUTH_ADMIN_ROLE));
-  return { type: 'user', subject: payload.sub!, admin, expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000) };
+  return { type: 'user', subject: userIdOfSubject(payload.sub!), admin, expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000) };
 }
 
 const invalid = (message: string): InvalidToken => ({ type: 'InvalidToken', message });
@@ -143,4 +144,13 @@ function describeReason(reason: string): string {
     default:
       return 'invalid';
   }
+}
+
+/**
+ * A token's `sub` names a user by the user id, bare or as the global id the
+ * API returns (`User:<id>`); rules compare bare ids.
+ */
+function userIdOfSubject(subject: string): string {
+  const read = readIdArgument(subject, 'User');
+  return read.type === 'own' ? read.id : subject;
 }

@@ -51,8 +51,8 @@ describe('without a token', () => {
     expect(status).toBe(200);
     expect(errors).toBeUndefined();
     expect(data!.users.edges.map((e) => [e.node.id, e.node.email])).toEqual([
-      ['alice', null],
-      ['bob', null],
+      ['User:alice', null],
+      ['User:bob', null],
     ]);
   });
 
@@ -75,17 +75,17 @@ describe("with a user's token", () => {
   it('sees their own email and no one else’s', async () => {
     const { data } = await execute(server.url, UsersDocument, { first: 10 }, auth(tokens.alice));
     expect(data!.users.edges.map((e) => [e.node.id, e.node.email])).toEqual([
-      ['alice', alice.email],
-      ['bob', null],
+      ['User:alice', alice.email],
+      ['User:bob', null],
     ]);
     const single = await execute(server.url, UserDocument, { id: bob.id }, auth(tokens.alice));
-    expect(single.data!.user).toMatchObject({ id: bob.id, username: 'bob', email: null });
+    expect(single.data!.user).toMatchObject({ id: `User:${bob.id}`, username: 'bob', email: null });
   });
 
   it('updates their own user', async () => {
     const { data } = await execute(server.url, UpdateUserDocument, { input: { id: alice.id, username: 'alice_2' } }, auth(tokens.alice));
     const updated = expectType(data!.updateUser, 'UpdateUserSuccess');
-    expect(updated.user).toMatchObject({ id: alice.id, username: 'alice_2', email: alice.email });
+    expect(updated.user).toMatchObject({ id: `User:${alice.id}`, username: 'alice_2', email: alice.email });
   });
 
   it('may not update another user: Forbidden, and nothing is written', async () => {
@@ -173,19 +173,19 @@ describe('subscriptions see what their token may see', () => {
             .slice(0, 3)
             .map(({ userEvents: e }) => [e.userId, e.__typename === 'UserCreated' ? e.email : e.__typename === 'UserUpdated' ? e.changedEmail : undefined]);
         expect(emails('alice')).toEqual([
-          ['alice', alice.email],
-          ['bob', null],
-          ['alice', null], // a rename: the email did not change
+          ['User:alice', alice.email],
+          ['User:bob', null],
+          ['User:alice', null], // a rename: the email did not change
         ]);
         expect(emails('anonymous')).toEqual([
-          ['alice', null],
-          ['bob', null],
-          ['alice', null],
+          ['User:alice', null],
+          ['User:bob', null],
+          ['User:alice', null],
         ]);
         expect(emails('admin')).toEqual([
-          ['alice', alice.email],
-          ['bob', bob.email],
-          ['alice', null],
+          ['User:alice', alice.email],
+          ['User:bob', bob.email],
+          ['User:alice', null],
         ]);
       } finally {
         for (const client of Object.values(clients)) await client.dispose();

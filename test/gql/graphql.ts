@@ -21,7 +21,7 @@ export type Scalars = {
 export type CreateUserInput = {
   /** Unique among users, compared ignoring case; at most 254 characters. */
   email: Scalars['String']['input'];
-  /** Optional: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent. */
+  /** Optional, chosen by the client: a global id `User:<user id>`, or the bare user id: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent. */
   id?: InputMaybe<Scalars['ID']['input']>;
   /** Repeating a request with the same key and input returns the first outcome and changes nothing. 1-255 printable ASCII characters. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -80,6 +80,12 @@ export type MutationUpdateUserArgs = {
   input: UpdateUserInput;
 };
 
+/** An object with a global id, which `node(id:)` finds again (Relay Global Object Identification). */
+export type Node = {
+  /** Global id: `<Type>:<id>`, such as `User:0190a1b2-…`. Opaque to clients; stable for good. */
+  id: Scalars['ID']['output'];
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -90,10 +96,24 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The object with this global id; null when there is none (or none of that type). A malformed id is BAD_USER_INPUT. */
+  node?: Maybe<Node>;
+  /** The objects with these global ids, in order; null for each id that names nothing. At most 100 ids, loaded in one read per type. */
+  nodes: Array<Maybe<Node>>;
   /** The user with this id, or null when there is none. */
   user?: Maybe<User>;
   /** Users in creation order. `first`/`last` default to 20 and may be at most 100. */
   users: UserConnection;
+};
+
+
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -131,6 +151,7 @@ export type UpdateUserInput = {
   email?: InputMaybe<Scalars['String']['input']>;
   /** Fail with VersionConflict unless the user is at this version. */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** A global id (`User:…`), or a user id stored before global ids existed. */
   id: Scalars['ID']['input'];
   /** Repeating a request with the same key and input returns the first outcome and changes nothing. 1-255 printable ASCII characters. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -146,11 +167,12 @@ export type UpdateUserSuccess = {
   user: User;
 };
 
-export type User = {
+export type User = Node & {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
   /** With authentication on, visible to the user and admins only; null for everyone else. */
   email?: Maybe<Scalars['String']['output']>;
+  /** Global id, `User:<user id>`. */
   id: Scalars['ID']['output'];
   updatedAt: Scalars['DateTime']['output'];
   username: Scalars['String']['output'];
@@ -161,6 +183,7 @@ export type User = {
 export type UserAlreadyExists = Error & {
   __typename?: 'UserAlreadyExists';
   message: Scalars['String']['output'];
+  /** Global id of the existing user. */
   userId: Scalars['ID']['output'];
 };
 
@@ -178,6 +201,11 @@ export type UserCreated = UserEvent & {
   occurredAt: Scalars['DateTime']['output'];
   /** Global position in the event log; pass it as `after` to resume after this event. */
   position: Scalars['String']['output'];
+  /** The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`. */
+  state: UserState;
+  /** The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed. */
+  user: User;
+  /** Global id of the user, `User:<user id>`. */
   userId: Scalars['ID']['output'];
   username: Scalars['String']['output'];
   /** The user version this event produced. */
@@ -195,6 +223,11 @@ export type UserEvent = {
   occurredAt: Scalars['DateTime']['output'];
   /** Global position in the event log; pass it as `after` to resume after this event. */
   position: Scalars['String']['output'];
+  /** The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`. */
+  state: UserState;
+  /** The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed. */
+  user: User;
+  /** Global id of the user, `User:<user id>`. */
   userId: Scalars['ID']['output'];
   /** The user version this event produced. */
   version: Scalars['Int']['output'];
@@ -203,7 +236,22 @@ export type UserEvent = {
 export type UserNotFound = Error & {
   __typename?: 'UserNotFound';
   message: Scalars['String']['output'];
+  /** Global id that names no user. */
   userId: Scalars['ID']['output'];
+};
+
+/** A user as one event left it. Not a `Node`: caches keep it apart from the current `User`. */
+export type UserState = {
+  __typename?: 'UserState';
+  createdAt: Scalars['DateTime']['output'];
+  /** With authentication on, visible to the user and admins only; null for everyone else. */
+  email?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  /** Global id of the user, `User:<user id>`. */
+  userId: Scalars['ID']['output'];
+  username: Scalars['String']['output'];
+  /** Number of events in the user stream; pass it as `expectedVersion`. */
+  version: Scalars['Int']['output'];
 };
 
 /** Only the fields that changed are non-null. */
@@ -214,6 +262,11 @@ export type UserUpdated = UserEvent & {
   occurredAt: Scalars['DateTime']['output'];
   /** Global position in the event log; pass it as `after` to resume after this event. */
   position: Scalars['String']['output'];
+  /** The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`. */
+  state: UserState;
+  /** The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed. */
+  user: User;
+  /** Global id of the user, `User:<user id>`. */
   userId: Scalars['ID']['output'];
   username?: Maybe<Scalars['String']['output']>;
   /** The user version this event produced. */

@@ -149,8 +149,8 @@ const requestCases: readonly RequestCase[] = [
   },
   {
     name: 'unknown field',
-    body: json({ query: '{ nope }' }),
-    message: 'Cannot query field "nope" on type "Query".',
+    body: json({ query: '{ zzzUnknown }' }),
+    message: 'Cannot query field "zzzUnknown" on type "Query".',
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
   {

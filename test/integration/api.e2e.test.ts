@@ -74,10 +74,12 @@ describe('createUser and queries', () => {
   it('creates a user that user(id) and users return', async () => {
     const input = { id: 'alice-1', ...fresh('alice') };
     const created = await createUser(input);
-    expect(created.user).toMatchObject({ id: 'alice-1', username: input.username, email: input.email, version: 1 });
+    expect(created.user).toMatchObject({ id: 'User:alice-1', username: input.username, email: input.email, version: 1 });
     expect(created.user.createdAt).toBe(created.user.updatedAt);
     expect(created.position).not.toBe('0');
 
+    // The global id, and the bare id that clients stored before global ids, name the same user.
+    expect(await getUser('User:alice-1')).toEqual(created.user);
     expect(await getUser('alice-1')).toEqual(created.user);
     expect(await getUser('nobody-here')).toBeNull();
 
@@ -89,7 +91,7 @@ describe('createUser and queries', () => {
   it('generates an id when none is given and trims input', async () => {
     const { username, email } = fresh('trim');
     const created = await createUser({ username: `  ${username} `, email: ` ${email}  ` });
-    expect(created.user.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.user.id).toMatch(/^User:[0-9a-f-]{36}$/);
     expect(created.user).toMatchObject({ username, email });
     expect(await getUser(created.user.id)).toEqual(created.user);
   });
@@ -148,7 +150,7 @@ describe('updateUser', () => {
 
   it('refuses an unknown user with UserNotFound', async () => {
     const result = expectType(await updateUser({ id: 'no-such-user', username: 'whoever' }), 'UserNotFound');
-    expect(result.userId).toBe('no-such-user');
+    expect(result.userId).toBe('User:no-such-user');
     expect(result.message).toContain('no-such-user');
     expect(await getUser('no-such-user')).toBeNull();
   });

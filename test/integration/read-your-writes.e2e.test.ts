@@ -25,12 +25,12 @@ describe('read-your-writes when the projection is stalled', () => {
     // The payload is the state after this write, although the read model has not seen it.
     expect(updated.body.data?.updateUser).toMatchObject({ __typename: 'UpdateUserSuccess', user: { username: 'after', version: 2 } });
     const stale = await gql<{ user: UserFields }>(server.url, READ, { id: 'ryw' });
-    expect(stale.body.data?.user).toEqual({ id: 'ryw', username: 'before', version: 1 });
+    expect(stale.body.data?.user).toEqual({ id: 'User:ryw', username: 'before', version: 1 });
     expect((await server.system.projector.status())[0]).toMatchObject({ name: 'users', lag: 1 });
 
     await server.system.projector.start();
     await waitUntil(async () => (await gql<{ user: UserFields }>(server.url, READ, { id: 'ryw' })).body.data?.user.version === 2, 'catch-up');
     const caughtUp = await gql<{ user: UserFields }>(server.url, READ, { id: 'ryw' });
-    expect(caughtUp.body.data?.user).toEqual({ id: 'ryw', username: 'after', version: 2 });
+    expect(caughtUp.body.data?.user).toEqual({ id: 'User:ryw', username: 'after', version: 2 });
   });
 });

@@ -5,6 +5,7 @@ import { createUserRules, updateUserRules } from '../../src/users/input-rules.js
 import type { StoredEvent } from '../../src/kernel/messages.js';
 import { userViewFromStream } from '../../src/users/user-view.js';
 import { scrape } from '../support/metrics.js';
+import { bareUserId } from '../support/graphql.js';
 import { LOG_START } from '../support/positions.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
@@ -173,8 +174,10 @@ async function send(server: TestServer, a: Action) {
     return { shown, payload: undefined };
   }
   expect([status, body.errors], shown).toEqual([200, undefined]);
-  const payload = body.data![mutation]!;
-  expect(UNIONS[mutation], shown).toContain(payload.__typename);
+  const answered = body.data![mutation]!;
+  expect(UNIONS[mutation], shown).toContain(answered.__typename);
+  // The model speaks of the user ids commands carry; the API answers with global ids.
+  const payload = answered.user ? { ...answered, user: { ...answered.user, id: bareUserId(answered.user.id) } } : answered;
   return { shown, payload };
 }
 
@@ -199,7 +202,7 @@ async function checkConsistency(server: TestServer): Promise<ModelUser[]> {
       { after },
     );
     const page: Page['users'] = body.data!.users;
-    listed.push(...page.edges.map((edge) => edge.node));
+    listed.push(...page.edges.map(({ node }) => ({ ...node, id: bareUserId(node.id) })));
     if (!page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
   }

@@ -1,5 +1,9 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { graphiqlTabs } from '../../src/server/graphiql-tabs.js';
+import { gql, startTestServer, type TestServer } from '../support/server.js';
+import { openClient } from '../support/subscriptions.js';
 
 describe('GraphiQL', () => {
   let server: TestServer;
@@ -27,6 +31,54 @@ describe('GraphiQL', () => {
       expect(await response.text()).not.toContain('renderYogaGraphiQL');
     } finally {
       await plain.stop();
+    }
+  });
+});
+
+describe('GraphiQL default tabs', () => {
+  it('are in the page, the create first', async () => {
+    const server = await startTestServer();
+    try {
+      const html = await (await fetch(server.url, { headers: { accept: 'text/html' } })).text();
+      expect(html).toContain('"defaultTabs"');
+      for (const tab of graphiqlTabs) expect(html).toContain(JSON.stringify(tab.query).slice(1, 60));
+      expect(graphiqlTabs[0]!.query).toMatch(/mutation CreateUser/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('each works as shipped, in order, against an empty store', async () => {
+    const server = await startTestServer();
+    const client = openClient('graphql-ws', server);
+    try {
+      const answers: Record<string, unknown>[] = [];
+      for (const tab of graphiqlTabs) {
+        const variables = tab.variables ? (JSON.parse(tab.variables) as Record<string, unknown>) : undefined;
+        if (/^subscription /m.test(tab.query)) {
+          const document = parse(tab.query) as unknown as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;
+          const subscription = client.subscribe(document, variables ?? {});
+          await subscription.waitForResults(2); // the create and the update, replayed from "0"
+          expect(subscription.results.every((result) => !result.errors), JSON.stringify(subscription.results)).toBe(true);
+          answers.push(subscription.data()[1]!);
+          subscription.dispose();
+          continue;
+        }
+        const { status, body } = await gql<Record<string, unknown>>(server.url, tab.query, variables);
+        expect([status, body.errors], tab.query).toEqual([200, undefined]);
+        answers.push(body.data!);
+      }
+      expect(answers).toMatchObject([
+        { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:ada', version: 1 } } },
+        { users: { totalCount: 1, edges: [{ node: { id: 'User:ada' } }] } },
+        { users: { edges: [{ node: { id: 'User:ada' } }], pageInfo: { hasPreviousPage: false } } },
+        { updateUser: { __typename: 'UpdateUserSuccess', user: { username: 'ada_lovelace', version: 2 } } },
+        { userEvents: { __typename: 'UserUpdated', user: { id: 'User:ada', version: 2 }, state: { version: 2 } } },
+        { node: { __typename: 'User', id: 'User:ada', username: 'ada_lovelace' } },
+      ]);
+    } finally {
+      await client.dispose();
+      await server.stop();
     }
   });
 });

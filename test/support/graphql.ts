@@ -51,3 +51,9 @@ export function expectType<T extends { __typename: string }, N extends T['__type
  */
 export const MASKED_HINT =
   'the error was masked: a GraphQLError from src/ was not recognised by graphql-yoga (two graphql module instances under vitest?)';
+
+/** The user id inside a global id the API returned (`User:<id>`); fails on any other form. */
+export function bareUserId(globalId: string): string {
+  if (!globalId.startsWith('User:')) throw new Error(`Expected a User global id, got ${JSON.stringify(globalId)}`);
+  return globalId.slice('User:'.length);
+}

@@ -5,7 +5,8 @@ import type { StoredEvent } from '../../kernel/messages.js';
 import type { Position } from '../../kernel/position.js';
 import { actsFor } from '../../graphql/viewer.js';
 import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
-import { EMAIL_VISIBILITY } from './user-type.js';
+import { userAsLeftBy, userAsNewAs } from './event-users.js';
+import { EMAIL_VISIBILITY, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
@@ -17,9 +18,20 @@ const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').im
       description: 'Global position in the event log; pass it as `after` to resume after this event.',
       resolve: (event, _args, ctx) => ctx.store.formatPosition(event.position),
     }),
-    userId: t.id({ resolve: (event) => event.streamId }),
+    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (event) => userGlobalId(event.streamId) }),
     version: t.int({ description: 'The user version this event produced.', resolve: (event) => event.streamVersion }),
     occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.metadata.occurredAt }),
+    user: t.field({
+      type: UserType,
+      description:
+        'The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed.',
+      resolve: (event, _args, ctx) => userAsNewAs(event, ctx),
+    }),
+    state: t.field({
+      type: UserStateType,
+      description: 'The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`.',
+      resolve: (event, _args, ctx) => userAsLeftBy(event, ctx),
+    }),
   }),
 });
 
@@ -60,15 +72,19 @@ builder.subscriptionField('userEvents', (t) =>
     description:
       'User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate.',
     args: {
-      userId: t.arg.id({ description: 'Only this user’s events.' }),
+      userId: t.arg.id({ description: `Only this user’s events. ${USER_ID_ARGUMENT}` }),
       after: t.arg.string({ description: 'A `position` from an event or a mutation result; "0" replays the whole log.' }),
     },
     subscribe: async (_root, { userId, after }, ctx) => {
-      const from = after == null ? await ctx.store.headPosition() : await knownPosition(after, ctx);
+      const streamId = userId == null ? undefined : userIdArgument(userId);
+      if (streamId === null) throw badUserInput('"userId" is the global id of another type, not of a User', 'userId');
+      // A reconnecting EventSource's last id is later than the `after` it first asked for.
+      const resumeFrom = ctx.resumeAfter ?? after;
+      const from = resumeFrom == null ? await ctx.store.headPosition() : await knownPosition(resumeFrom, ctx);
       return ctx.followEvents({
         after: from,
         types: USER_EVENT_TYPES,
-        ...(userId == null ? {} : { streamId: String(userId) }),
+        ...(streamId === undefined ? {} : { streamId }),
       }) as AsyncIterable<StoredUserEvent>;
     },
     resolve: (event) => event,

@@ -13,15 +13,15 @@ import {
 import type { EmailTaken, UserAlreadyExists, UserNotFound, UserRejection } from '../decide.js';
 import { getUser } from '../read-model/queries.js';
 import { userViewFromStream, type UserView } from '../user-view.js';
-import { UserType } from './user-type.js';
+import { USER_ID_ARGUMENT, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
   interfaces: [ErrorInterface],
-  fields: (t) => ({ userId: t.exposeID('userId') }),
+  fields: (t) => ({ userId: t.id({ description: 'Global id of the existing user.', resolve: (error) => userGlobalId(error.userId) }) }),
 });
 const UserNotFoundType = builder.objectRef<UserNotFound>('UserNotFound').implement({
   interfaces: [ErrorInterface],
-  fields: (t) => ({ userId: t.exposeID('userId') }),
+  fields: (t) => ({ userId: t.id({ description: 'Global id that names no user.', resolve: (error) => userGlobalId(error.userId) }) }),
 });
 const EmailTakenType = builder.objectRef<EmailTaken>('EmailTaken').implement({
   interfaces: [ErrorInterface],
@@ -60,7 +60,10 @@ const IDEMPOTENCY_KEY_DESCRIPTION =
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
-    id: t.id({ description: 'Optional: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.' }),
+    id: t.id({
+      description:
+        'Optional, chosen by the client: a global id `User:<user id>`, or the bare user id: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.',
+    }),
     username: t.string({ required: true, description: '3-32 letters, digits, "_", "." or "-" after trimming.' }),
     email: t.string({ required: true, description: 'Unique among users, compared ignoring case; at most 254 characters.' }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
@@ -68,7 +71,7 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 });
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
   fields: (t) => ({
-    id: t.id({ required: true }),
+    id: t.id({ required: true, description: USER_ID_ARGUMENT }),
     username: t.string(),
     email: t.string(),
     expectedVersion: t.int({ description: 'Fail with VersionConflict unless the user is at this version.' }),
@@ -89,8 +92,10 @@ builder.mutationField('createUser', (t) =>
     authScopes: { signedIn: true },
     unauthorizedResolver: () => unauthenticated(),
     resolve: async (_root, { input }, ctx) => {
+      const userId = input.id == null ? undefined : userIdArgument(input.id);
+      if (userId === null) return notAUserId();
       const outcome = await ctx.commandBus.execute(
-        { type: 'CreateUser', data: definedOnly({ userId: input.id, username: input.username, email: input.email }) },
+        { type: 'CreateUser', data: definedOnly({ userId, username: input.username, email: input.email }) },
         { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId },
       );
       if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken']);
@@ -104,17 +109,20 @@ builder.mutationField('updateUser', (t) =>
     type: UpdateUserResult,
     description: "With authentication on: a bearer token whose subject is the user's id, or an admin's.",
     args: { input: t.arg({ type: UpdateUserInput, required: true }) },
-    authScopes: (_root, { input }) => ({ actsFor: String(input.id) }),
+    // A global id of another type names no user: only an admin's token passes, and then gets the ValidationError.
+    authScopes: (_root, { input }) => ({ actsFor: userIdArgument(input.id) ?? String(input.id) }),
     unauthorizedResolver: (_root, _args, ctx) =>
       ctx.viewer.type === 'anonymous'
         ? unauthenticated()
         : { type: 'Forbidden' as const, message: 'Only the user named in the token, or an admin, may update this user.' },
     resolve: async (_root, { input }, ctx) => {
+      const userId = userIdArgument(input.id);
+      if (userId === null) return notAUserId();
       const outcome = await ctx.commandBus.execute(
         {
           type: 'UpdateUser',
           data: definedOnly({
-            userId: input.id,
+            userId,
             username: input.username,
             email: input.email,
             expectedVersion: input.expectedVersion,
@@ -129,6 +137,12 @@ builder.mutationField('updateUser', (t) =>
 );
 
 type Declared = UserRejection | ValidationRejection;
+
+const notAUserId = (): ValidationRejection => ({
+  type: 'ValidationError',
+  message: 'The input is not valid',
+  fields: [{ field: 'id', message: 'is the global id of another type, not of a User' }],
+});
 
 /** Narrows a bus rejection to the errors this mutation's union declares; anything else is a bug and is masked. */
 function rejection<T extends Declared['type']>(error: Tagged & { message: string }, declared: readonly T[]) {

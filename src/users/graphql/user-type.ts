@@ -1,5 +1,8 @@
 import { badUserInput } from '../../graphql/errors.js';
 import { builder } from '../../graphql/builder.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { encodeGlobalId, readIdArgument } from '../../graphql/global-id.js';
+import { NodeInterface, registerNodeType } from '../../graphql/node.js';
 import { countUsers, getUser, getUsers } from '../read-model/queries.js';
 import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
@@ -7,19 +10,55 @@ import { actsFor } from '../../graphql/viewer.js';
 /** Emails are personal: with authentication on, only the user and admins see them. */
 export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
 
-export const UserType = builder.objectRef<UserView>('User').implement({
+export const USER_TYPENAME = 'User';
+
+/** The id clients see for a user: global, `User:<user id>`. */
+export const userGlobalId = (userId: string): string => encodeGlobalId(USER_TYPENAME, userId);
+
+export const USER_ID_ARGUMENT = 'A global id (`User:…`), or a user id stored before global ids existed.';
+
+/** The user id an argument names, or null when it is a global id of another type (which names no user). */
+export function userIdArgument(text: string | number): string | null {
+  const read = readIdArgument(String(text), USER_TYPENAME);
+  return read.type === 'own' ? read.id : null;
+}
+
+const loadUser = (userId: string, ctx: GraphQLContext) => ctx.queryBus.execute(getUser(userId), ctx.scope);
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a user holds, shared by the entity (`User`) and its state at one event (`UserState`). */
+const userValueFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, UserView>) => ({
+  username: t.exposeString('username'),
+  email: t.exposeString('email', {
+    nullable: true,
+    description: EMAIL_VISIBILITY,
+    authScopes: (user, _args, ctx) => actsFor(ctx.viewer, user.id),
+    unauthorizedResolver: () => null,
+  }),
+  version: t.exposeInt('version', { description: 'Number of events in the user stream; pass it as `expectedVersion`.' }),
+  createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
+  updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),
+});
+
+export const UserType = builder.objectRef<UserView>(USER_TYPENAME).implement({
+  interfaces: [NodeInterface],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    username: t.exposeString('username'),
-    email: t.exposeString('email', {
-      nullable: true,
-      description: EMAIL_VISIBILITY,
-      authScopes: (user, _args, ctx) => actsFor(ctx.viewer, user.id),
-      unauthorizedResolver: () => null,
-    }),
-    version: t.exposeInt('version', { description: 'Number of events in the user stream; pass it as `expectedVersion`.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),
+    id: t.id({ description: 'Global id, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
+    ...userValueFields(t),
+  }),
+});
+
+/**
+ * A user as one event left it, for history views. A value, not an entity: it
+ * has no `id` and does not implement `Node`, so normalised client caches
+ * (Apollo, graphcache, Relay) never merge an old state into the current `User`.
+ */
+export const UserStateType = builder.objectRef<UserView>('UserState').implement({
+  description: 'A user as one event left it. Not a `Node`: caches keep it apart from the current `User`.',
+  fields: (t) => ({
+    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
+    ...userValueFields(t),
   }),
 });
 
@@ -28,10 +67,16 @@ builder.queryField('user', (t) =>
     type: UserType,
     nullable: true,
     description: 'The user with this id, or null when there is none.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.queryBus.execute(getUser(String(id)), ctx.scope),
+    args: { id: t.arg.id({ required: true, description: USER_ID_ARGUMENT }) },
+    resolve: (_root, { id }, ctx) => {
+      const userId = userIdArgument(id);
+      return userId === null ? null : loadUser(userId, ctx);
+    },
   }),
 );
+
+// Every lookup of one request, by `user`, `node` or `nodes`, shares the request's DataLoader: one read.
+registerNodeType(USER_TYPENAME, (ids, ctx) => Promise.all(ids.map((id) => loadUser(id, ctx))));
 
 builder.queryField('users', (t) =>
   t.connection(

@@ -1,3 +1,4 @@
+import { readKeysetPage, type PageDirection } from '../../kernel/keyset-page.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
@@ -16,6 +17,17 @@ async function selectByIds(pool: PgPool, ids: readonly string[]): Promise<UserRo
     ids.length === 1
       ? { name: 'users_by_id', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [ids[0]] }
       : { name: 'users_by_ids', text: `SELECT ${COLUMNS} FROM users WHERE id = ANY($1::text[])`, values: [ids] },
+  );
+  return rows;
+}
+
+/** Nearest the page's starting cursor first, as `readKeysetPage` asks. */
+async function selectPage(pool: PgPool, direction: PageDirection, count: number, after?: Position, before?: Position): Promise<UserRow[]> {
+  const { rows } = await pool.query<UserRow>(
+    `SELECT ${COLUMNS} FROM users
+      WHERE created_position > $1 AND ($2::text IS NULL OR created_position < $2)
+      ORDER BY created_position ${direction === 'forward' ? 'ASC' : 'DESC'} LIMIT $3`,
+    [after ?? LOG_START, before ?? null, count],
   );
   return rows;
 }
@@ -84,23 +96,14 @@ export function createPostgresUsersReadModel(pool: PgPool, onQuery: () => void =
       if (failed) throw failed;
       return users.filter((user): user is UserView => user !== null);
     },
-    page: async ({ direction, limit, after, before }): Promise<UserPage> => {
+    page: async (request): Promise<UserPage> => {
       onQuery();
-      const forward = direction === 'forward';
-      const { rows } = await pool.query<UserRow>(
-        `SELECT ${COLUMNS} FROM users
-          WHERE created_position > $1 AND ($2::text IS NULL OR created_position < $2)
-          ORDER BY created_position ${forward ? 'ASC' : 'DESC'} LIMIT $3`,
-        [after ?? LOG_START, before ?? null, limit + 1],
-      );
-      const ordered = forward ? rows : rows.reverse();
-      const more = ordered.length > limit;
-      const items = (forward ? ordered.slice(0, limit) : ordered.slice(ordered.length - limit)).map(toUserView);
-      return {
-        items,
-        hasPreviousPage: (!forward && more) || (after !== undefined && (await exists('<=', after))),
-        hasNextPage: (forward && more) || (before !== undefined && (await exists('>=', before))),
-      };
+      const page = await readKeysetPage(request, {
+        fetch: (direction, count, after, before) => selectPage(pool, direction, count, after, before),
+        anyAtOrBefore: (position) => exists('<=', position),
+        anyAtOrAfter: (position) => exists('>=', position),
+      });
+      return { ...page, items: page.items.map(toUserView) };
     },
     count: async () => Number((await pool.query<{ total: string }>('SELECT total FROM users_count')).rows[0]?.total ?? 0),
   };

@@ -1,3 +1,4 @@
+import { readKeysetPage } from '../../kernel/keyset-page.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import type { SqliteDatabase } from '../../stores/sqlite/database.js';
 import { limitedQuery } from '../../stores/sqlite/limited-query.js';
@@ -155,23 +156,15 @@ export function createSqliteUsersReadModel(db: SqliteDatabase, onQuery: () => vo
       }
       return statements.viewsByIds.all(JSON.stringify(ids)).map(fromColumns);
     },
-    page: async ({ direction, limit, after, before }): Promise<UserPage> => {
+    page: async (request): Promise<UserPage> => {
       onQuery();
-      const lower = after ?? LOG_START;
-      const upper = before ?? END;
-      const rows =
-        direction === 'forward'
-          ? statements.forward(limit + 1, lower, upper)
-          : statements.backward(limit + 1, lower, upper).reverse();
-      const more = rows.length > limit;
-      const items = (direction === 'forward' ? rows.slice(0, limit) : rows.slice(rows.length - limit)).map(fromColumns);
-      const trimmedFront = direction === 'backward' && more;
-      const trimmedBack = direction === 'forward' && more;
-      return {
-        items,
-        hasPreviousPage: trimmedFront || (after !== undefined && statements.anyAtOrBelow.get(after) !== undefined),
-        hasNextPage: trimmedBack || (before !== undefined && statements.anyAtOrAbove.get(before) !== undefined),
-      };
+      const page = await readKeysetPage(request, {
+        // `backward` reads in descending order: nearest the cursor first, as readKeysetPage asks.
+        fetch: (direction, count, after = LOG_START, before = END) => statements[direction](count, after, before),
+        anyAtOrBefore: (position) => statements.anyAtOrBelow.get(position) !== undefined,
+        anyAtOrAfter: (position) => statements.anyAtOrAbove.get(position) !== undefined,
+      });
+      return { ...page, items: page.items.map(fromColumns) };
     },
     count: async () => statements.total.get()?.total ?? 0,
   };
