@@ -48,8 +48,7 @@ export async function* resumingUserEvents<Event extends { position: string }>(
   query: string,
   options: ResumeOptions,
 ): AsyncGenerator<Event, void, undefined> {
-  const { maxRetries = 10, retryDelayMs = (attempt) => Math.min(100 * 2 ** attempt, 5_000) } = options;
-  const { signal } = options;
+  const { maxRetries = 10, retryDelayMs = (attempt) => Math.min(100 * 2 ** attempt, 5_000), signal } = options;
   let after = options.after;
   let failures = 0;
   while (!signal?.aborted) {
