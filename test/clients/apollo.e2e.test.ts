@@ -67,7 +67,8 @@ function appClient(server: TestServer) {
     new GraphQLWsLink(ws),
     http,
   );
-  const client = new ApolloClient({ link, cache: newCache() });
+  // name and version: Apollo sends them as apollographql-client-name/-version headers, as apps do.
+  const client = new ApolloClient({ link, cache: newCache(), clientAwareness: { name: 'client-suite', version: '1.0.0' } });
   return { client, sockets, bodies: recorded.bodies, dispose: () => (client.stop(), ws.dispose()) };
 }
 
