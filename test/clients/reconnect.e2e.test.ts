@@ -1,12 +1,11 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 import { CREATE_USER, UPDATE_USER, USER_EVENT_POSITIONS, type MutationResult } from './documents.js';
 import { resumingUserEvents, type IterableClient } from './resume.js';
-import { freshUser, storedPositions, succeeded, trackedWebSocket } from './support.js';
-import { print } from 'graphql';
+import { freshUser, otherClient, storedPositions, succeeded, trackedWebSocket } from './support.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -56,12 +55,10 @@ const clients: Record<'graphql-ws' | 'graphql-sse', (server: TestServer) => Kill
 };
 
 async function createUser(): Promise<string> {
-  const { body } = await gql<{ createUser: MutationResult }>(server.url, print(CREATE_USER), { input: freshUser('resume') });
-  return succeeded(body.data?.createUser).user.id;
+  return succeeded((await otherClient<{ createUser: MutationResult }>(server, CREATE_USER, { input: freshUser('resume') })).createUser).user.id;
 }
 async function rename(id: string): Promise<void> {
-  const { body } = await gql<{ updateUser: MutationResult }>(server.url, print(UPDATE_USER), { input: { id, ...freshUser('renamed') } });
-  succeeded(body.data?.updateUser);
+  succeeded((await otherClient<{ updateUser: MutationResult }>(server, UPDATE_USER, { input: { id, ...freshUser('renamed') } })).updateUser);
 }
 
 describe.each(Object.keys(clients) as (keyof typeof clients)[])('resuming userEvents over %s', (transport) => {
