@@ -19,6 +19,9 @@ import { requestIdOf, useRequestLogging } from './request-logging.js';
 import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
+import { useBatchLimit } from './batching.js';
+import { useMultipartSubscriptions } from './multipart-subscriptions.js';
+import { usePersistedOperationsMode, type PersistedOperationsMode } from './persisted-operations.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -33,6 +36,16 @@ export type AppOptions = Readonly<{
   shutdown: AbortSignal;
   /** Serves `/metrics` and counts subscriptions; absent when metrics are off. */
   metrics?: Metrics;
+  transports: TransportOptions;
+}>;
+
+/** Apollo Client's transports besides single operations: persisted operations and batches. */
+export type TransportOptions = Readonly<{
+  persistedOperations: PersistedOperationsMode;
+  /** Most operations in one batched request; 0: batching off. */
+  maxBatchSize: number;
+  /** @default 5000 */
+  multipartHeartbeatMs?: number;
 }>;
 
 export type SecurityOptions = Readonly<{
@@ -59,7 +72,7 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
-  const { system, logger, security } = options;
+  const { system, logger, security, transports } = options;
   // Every live subscription re-reads the log after each append; they share one read per wake-up.
   const feedReader = shareReads(system.store);
   return createYoga<ServerContext, GraphQLContext>({
@@ -88,6 +101,7 @@ export function createApp(options: AppOptions): App {
     },
     // Enforced by useRequestBodyLimit instead, without a stream pipeline per request.
     maxRequestBodySize: false,
+    batching: transports.maxBatchSize > 0 && { limit: transports.maxBatchSize },
     cors: corsOptions(security.corsOrigins),
     plugins: [
       useRequestLogging(logger),
@@ -96,6 +110,9 @@ export function createApp(options: AppOptions): App {
       // GETs and form posts (which browsers send cross-site without a preflight) need the header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...useOperationLimits(security.limits),
+      useBatchLimit(transports.maxBatchSize),
+      usePersistedOperationsMode(transports.persistedOperations),
+      useMultipartSubscriptions(transports.multipartHeartbeatMs === undefined ? {} : { heartbeatMs: transports.multipartHeartbeatMs }),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
       // Last, so it wraps whichever request parser the plugins before it selected.

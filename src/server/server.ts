@@ -6,6 +6,7 @@ import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { storageOptions, type Config } from './config.js';
 import { createMetrics } from './metrics.js';
+import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
 
 export type RunningServer = Readonly<{
@@ -61,6 +62,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       },
       authenticator,
     },
+    transports: { persistedOperations: persistedOperationsMode(config), maxBatchSize: config.MAX_BATCH_SIZE },
     isReady: () => ready,
     shutdown: shutdown.signal,
     ...(metrics ? { metrics } : {}),
