@@ -28,12 +28,20 @@ const PART_HEADER = '\r\nContent-Type: application/json; charset=utf-8\r\n\r\n';
  *
  * Each part is written whole and followed at once by the next boundary, so
  * the client sees an event as soon as it is sent, not when the next one comes.
+ *
+ * Must come after every other plugin that picks a result processor: it also
+ * ends subscriptions that none of them took.
  */
 export function useMultipartSubscriptions({ heartbeatMs = 5000 }: MultipartSubscriptionOptions = {}): Plugin {
   return {
-    onResultProcess({ request, result, setResultProcessor }) {
-      if (isAsyncIterable(result) && acceptsMultipartSubscriptions(request)) {
+    onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
+      if (!isAsyncIterable(result)) return;
+      if (acceptsMultipartSubscriptions(request)) {
         setResultProcessor((stream, fetchAPI) => multipartResponse(stream as AsyncIterable<ExecutionResult>, fetchAPI, heartbeatMs), 'multipart/mixed');
+      } else if (!resultProcessor) {
+        // yoga answers 406 when no format it streams in was accepted, but never ends the
+        // subscription it already started: its feed and its place on the gauge would stay for good.
+        void result[Symbol.asyncIterator]().return?.();
       }
     },
   };
