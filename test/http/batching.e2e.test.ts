@@ -4,6 +4,7 @@
  * batch over MAX_BATCH_SIZE is refused whole before anything in it runs; each
  * operation meets the operation limits as if it had been sent alone.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_CODES } from '../../src/server/batching.js';
 import { settings } from '../../src/server/config.js';
@@ -84,6 +85,17 @@ describe('batching (on by default)', () => {
     expect(results[2]?.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxDepth);
     expect(Object.keys(results[3]?.data ?? {})).toHaveLength(maxAliases);
     expect(results[4]).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('handles persisted queries per operation inside a batch', async () => {
+    const query = '{ batchedByHash: __typename }';
+    const hash = createHash('sha256').update(query).digest('hex');
+    const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
+    const first = (await postBatch(server.url, [byHash, { query: '{ __typename }' }])).body as Result[];
+    expect(first[0]?.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(first[1]).toEqual({ data: { __typename: 'Query' } });
+    await postBatch(server.url, [{ query, ...byHash }]);
+    expect((await postBatch(server.url, [byHash, byHash])).body).toEqual([{ data: { batchedByHash: 'Query' } }, { data: { batchedByHash: 'Query' } }]);
   });
 
   it('refuses an empty batch with 400 and a code', async () => {
