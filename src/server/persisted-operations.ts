@@ -1,5 +1,6 @@
 import { createInMemoryAPQStore, useAPQ, type APQStore } from '@graphql-yoga/plugin-apq';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { assertNever } from '../kernel/messages.js';
 import type { Config } from './config.js';
@@ -75,7 +76,7 @@ function documentIdOf(params: GraphQLParams & { documentId?: unknown }): string 
 
 function useTrustedDocuments(documents: TrustedDocuments): Plugin {
   const idRequired = {
-    message: 'This server runs trusted documents only: send the id of a document from its manifest, not the document itself.',
+    message: ID_REQUIRED_MESSAGE,
     extensions: { code: PERSISTED_OPERATION_CODES.idRequired, http: { status: 400 } },
   };
   return usePersistedOperations({
@@ -84,12 +85,41 @@ function useTrustedDocuments(documents: TrustedDocuments): Plugin {
     extractPersistedOperationId: documentIdOf,
     customErrors: {
       // Not PERSISTED_QUERY_NOT_FOUND: Apollo's link would then send the text, which is refused anyway.
-      notFound: { message: 'No trusted document has this id.', extensions: { code: PERSISTED_OPERATION_CODES.notInList, http: { status: 400 } } },
+      notFound: { message: NOT_IN_LIST_MESSAGE, extensions: { code: PERSISTED_OPERATION_CODES.notInList, http: { status: 400 } } },
       persistedQueryOnly: idRequired,
       keyNotFound: idRequired,
     },
   }) as Plugin;
 }
+
+/**
+ * The document a graphql-ws `subscribe` message runs, or why it may not run.
+ * yoga's `onParams` hooks (where the plugins above work) see HTTP requests
+ * only, so the websocket server asks here. graphql-ws requires a `query`
+ * string in every message; in trusted-documents mode it must be empty or the
+ * listed document itself, and the id goes in `extensions` as over HTTP.
+ * The other modes run the text as sent (Apollo's link sends it in full over
+ * websockets).
+ */
+export function websocketDocument(
+  mode: PersistedOperationsMode,
+  payload: { query: string; extensions?: Record<string, unknown> | null },
+): Readonly<{ type: 'document'; text: string }> | Readonly<{ type: 'refused'; error: GraphQLError }> {
+  if (mode.type !== 'trusted') return { type: 'document', text: payload.query };
+  const extensions = payload.extensions ?? {};
+  const id = documentIdOf({ extensions, documentId: extensions['documentId'] });
+  const document = id === null ? undefined : mode.documents.get(id);
+  if (id !== null && document === undefined) {
+    return { type: 'refused', error: createGraphQLError(NOT_IN_LIST_MESSAGE, { extensions: { code: PERSISTED_OPERATION_CODES.notInList } }) };
+  }
+  if (document === undefined || (payload.query !== '' && payload.query !== document)) {
+    return { type: 'refused', error: createGraphQLError(ID_REQUIRED_MESSAGE, { extensions: { code: PERSISTED_OPERATION_CODES.idRequired } }) };
+  }
+  return { type: 'document', text: document };
+}
+
+const ID_REQUIRED_MESSAGE = 'This server runs trusted documents only: send the id of a document from its manifest, not the document itself.';
+const NOT_IN_LIST_MESSAGE = 'No trusted document has this id.';
 
 function useNoPersistedQueries(): Plugin {
   return {

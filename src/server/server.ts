@@ -42,6 +42,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
   else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');
   const shutdown = new AbortController();
+  const persistedOperations = persistedOperationsMode(config);
   let ready = false;
   const app = createApp({
     system,
@@ -62,7 +63,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       },
       authenticator,
     },
-    transports: { persistedOperations: persistedOperationsMode(config), maxBatchSize: config.MAX_BATCH_SIZE },
+    transports: { persistedOperations, maxBatchSize: config.MAX_BATCH_SIZE },
     isReady: () => ready,
     shutdown: shutdown.signal,
     ...(metrics ? { metrics } : {}),
@@ -73,6 +74,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxMessageBytes: config.MAX_BODY_BYTES,
     logger,
+    persistedOperations,
   });
 
   await system.projector.start();

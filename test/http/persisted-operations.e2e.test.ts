@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
@@ -112,17 +114,19 @@ describe('trusted documents', () => {
   const listedQuery = 'query UserById($id: ID!) { user(id: $id) { id username } }';
   const listedMutation =
     'mutation Create($input: CreateUserInput!) { createUser(input: $input) { __typename ... on CreateUserSuccess { user { id username } } } }';
+  const listedSubscription = 'subscription Replay { userEvents(after: "0") { __typename userId } }';
   // GraphQL Code Generator's client preset hashes with SHA-1 unless told otherwise; ids are opaque to the server.
   const ids = {
     query: createHash('sha1').update(listedQuery).digest('hex'),
     mutation: createHash('sha1').update(listedMutation).digest('hex'),
+    subscription: createHash('sha1').update(listedSubscription).digest('hex'),
   };
   let server: TestServer;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trusted-documents-'));
     const manifest = join(dir, 'persisted-documents.json');
-    writeFileSync(manifest, JSON.stringify({ [ids.query]: listedQuery, [ids.mutation]: listedMutation }, null, 2));
+    writeFileSync(manifest, JSON.stringify({ [ids.query]: listedQuery, [ids.mutation]: listedMutation, [ids.subscription]: listedSubscription }, null, 2));
     server = await startTestServer({ env: { TRUSTED_DOCUMENTS_FILE: manifest } });
   });
   afterAll(async () => {
@@ -162,6 +166,64 @@ describe('trusted documents', () => {
     }
     expect(await server.system.store.headPosition()).toEqual(head);
     expect((await post(server.url, { documentId: ids.query, variables: { id: 'untrusted' } })).body).toEqual({ data: { user: null } });
+  });
+});
+
+describe('trusted documents over graphql-ws', () => {
+  // graphql-ws requires a `query` string: empty (or the listed text itself) with the id in `extensions`.
+  const listed = {
+    replay: 'subscription Replay { userEvents(after: "0") { __typename userId } }',
+    create: 'mutation Create($input: CreateUserInput!) { createUser(input: $input) { __typename } }',
+  };
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'trusted-documents-ws-'));
+    const manifest = join(dir, 'persisted-documents.json');
+    writeFileSync(manifest, JSON.stringify(listed));
+    server = await startTestServer({ env: { TRUSTED_DOCUMENTS_FILE: manifest } });
+    const input = { id: 'ws-seed', email: 'ws-seed@example.com', username: 'ws_seed' };
+    expect((await post(server.url, { documentId: 'create', variables: { input } })).body).toEqual({ data: { createUser: { __typename: 'CreateUserSuccess' } } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  type Answer = { result?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
+  /** The first thing the server answers a subscribe message with: a result, or the errors. */
+  async function firstAnswer(payload: { query: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> }): Promise<Answer> {
+    const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      return await new Promise<Answer>((resolve, reject) => {
+        client.subscribe(payload, {
+          next: (result) => resolve({ result }),
+          error: (error) => (Array.isArray(error) ? resolve({ errors: error as Answer['errors'] }) : reject(error as Error)),
+          complete: () => reject(new Error('completed without an answer')),
+        });
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  it('runs a listed document sent by id, with an empty query or the listed text', async () => {
+    const expected = { result: { data: { userEvents: { __typename: 'UserCreated', userId: 'ws-seed' } } } };
+    expect(await firstAnswer({ query: '', extensions: persisted('replay') })).toEqual(expected);
+    expect(await firstAnswer({ query: listed.replay, extensions: { documentId: 'replay' } })).toEqual(expected);
+  });
+
+  it('refuses text without an id, other text with an id, and unknown ids; writes nothing', async () => {
+    const head = await server.system.store.headPosition();
+    const mutation = 'mutation { createUser(input: { id: "ws-raw", email: "ws-raw@example.com", username: "ws_raw" }) { __typename } }';
+    const refusals: [Answer, string][] = [
+      [await firstAnswer({ query: listed.replay }), PERSISTED_OPERATION_CODES.idRequired],
+      [await firstAnswer({ query: mutation }), PERSISTED_OPERATION_CODES.idRequired],
+      [await firstAnswer({ query: mutation, extensions: persisted('create') }), PERSISTED_OPERATION_CODES.idRequired],
+      [await firstAnswer({ query: '', extensions: persisted('unknown') }), PERSISTED_OPERATION_CODES.notInList],
+    ];
+    for (const [answer, code] of refusals) expect(answer.errors?.[0]?.extensions?.['code'], JSON.stringify(answer)).toBe(code);
+    expect(await server.system.store.headPosition()).toEqual(head);
   });
 });
 
