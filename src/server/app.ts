@@ -44,8 +44,6 @@ export type TransportOptions = Readonly<{
   persistedOperations: PersistedOperationsMode;
   /** Most operations in one batched request; 0: batching off. */
   maxBatchSize: number;
-  /** @default 5000 */
-  multipartHeartbeatMs?: number;
 }>;
 
 export type SecurityOptions = Readonly<{
@@ -112,7 +110,7 @@ export function createApp(options: AppOptions): App {
       ...useOperationLimits(security.limits),
       useBatchLimit(transports.maxBatchSize),
       usePersistedOperationsMode(transports.persistedOperations),
-      useMultipartSubscriptions(transports.multipartHeartbeatMs === undefined ? {} : { heartbeatMs: transports.multipartHeartbeatMs }),
+      useMultipartSubscriptions(),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
       // Last, so it wraps whichever request parser the plugins before it selected.

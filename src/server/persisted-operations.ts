@@ -29,6 +29,9 @@ export const PERSISTED_OPERATION_CODES = {
   idRequired: 'PERSISTED_QUERY_ID_REQUIRED',
 } as const;
 
+const ID_REQUIRED_MESSAGE = 'This server runs trusted documents only: send the id of a document from its manifest, not the document itself.';
+const NOT_IN_LIST_MESSAGE = 'No trusted document has this id.';
+
 /**
  * A registered query longer than this still runs but is not remembered, so
  * the store holds at most `maxEntries` times this many characters however
@@ -117,9 +120,6 @@ export function websocketDocument(
   }
   return { type: 'document', text: document };
 }
-
-const ID_REQUIRED_MESSAGE = 'This server runs trusted documents only: send the id of a document from its manifest, not the document itself.';
-const NOT_IN_LIST_MESSAGE = 'No trusted document has this id.';
 
 function useNoPersistedQueries(): Plugin {
   return {
