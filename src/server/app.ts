@@ -22,6 +22,9 @@ import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
 import { createResumableSse, type StreamCursor } from './resumable-sse.js';
+import { useBatchLimit } from './batching.js';
+import { useMultipartSubscriptions } from './multipart-subscriptions.js';
+import { usePersistedOperationsMode, type PersistedOperationsMode } from './persisted-operations.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -36,6 +39,14 @@ export type AppOptions = Readonly<{
   shutdown: AbortSignal;
   /** Serves `/metrics` and counts subscriptions; absent when metrics are off. */
   metrics?: Metrics;
+  transports: TransportOptions;
+}>;
+
+/** Apollo Client's transports besides single operations: persisted operations and batches. */
+export type TransportOptions = Readonly<{
+  persistedOperations: PersistedOperationsMode;
+  /** Most operations in one batched request; 0: batching off. */
+  maxBatchSize: number;
 }>;
 
 export type SecurityOptions = Readonly<{
@@ -62,7 +73,7 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
-  const { system, logger, security } = options;
+  const { system, logger, security, transports } = options;
   // Every live subscription re-reads the log after each append; they share one read per wake-up.
   const feedReader = shareReads(system.store);
   const resumableSse = createResumableSse();
@@ -92,6 +103,7 @@ export function createApp(options: AppOptions): App {
     },
     // Enforced by useRequestBodyLimit instead, without a stream pipeline per request.
     maxRequestBodySize: false,
+    batching: transports.maxBatchSize > 0 && { limit: transports.maxBatchSize },
     cors: corsOptions(security.corsOrigins),
     plugins: [
       useRequestLogging(logger),
@@ -100,9 +112,13 @@ export function createApp(options: AppOptions): App {
       // GETs and form posts (which browsers send cross-site without a preflight) need the header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...useOperationLimits(security.limits),
+      useBatchLimit(transports.maxBatchSize),
+      usePersistedOperationsMode(transports.persistedOperations),
+      resumableSse.plugin,
+      // After every plugin that picks a result processor: it ends the subscriptions none could serve.
+      useMultipartSubscriptions(),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
-      resumableSse.plugin,
       // Last, so it wraps whichever request parser the plugins before it selected.
       useRequestBodyLimit(security.maxBodyBytes),
     ],

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import type { StorageOptions } from '../storage.js';
+import { readTrustedDocuments } from './trusted-documents.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -120,6 +121,34 @@ export const settings = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'Log level of the JSON logs on stdout.',
   },
+  // Persisted operations and batching (persisted-operations.ts, batching.ts).
+  AUTOMATIC_PERSISTED_QUERIES: {
+    schema: flag.optional(),
+    help: "Apollo's automatic persisted queries: clients may send a query's SHA-256 instead of its text once registered. Unset: on, unless TRUSTED_DOCUMENTS_FILE is set.",
+  },
+  APQ_MAX_ENTRIES: {
+    schema: int(1, 1_000_000).default(1000),
+    help: 'Most automatic persisted queries remembered; the least recently used is forgotten first (its client registers it again).',
+  },
+  TRUSTED_DOCUMENTS_FILE: {
+    schema: z
+      .string()
+      .min(1)
+      .transform((path, context) => {
+        try {
+          return readTrustedDocuments(path);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    help: "JSON manifest of the only operations the server runs (GraphQL Code Generator's persisted-documents.json, or an Apollo persisted query manifest); clients send their ids. Unset: any operation runs.",
+  },
+  MAX_BATCH_SIZE: {
+    schema: int(0, 1000).default(10),
+    help: 'Most operations in one batched request (a JSON array, as Apollo BatchHttpLink sends); 0 turns batching off.',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -134,6 +163,10 @@ const configSchema = z
   .refine((c) => AUTH_KEYS.some((key) => c[key] !== undefined) || (c.AUTH_JWT_ISSUER === undefined && c.AUTH_JWT_AUDIENCE === undefined), {
     path: ['AUTH_JWT_ISSUER'],
     message: `AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE need a key to verify tokens with (${AUTH_KEYS.join(', ')})`,
+  })
+  .refine((c) => !(c.TRUSTED_DOCUMENTS_FILE && c.AUTOMATIC_PERSISTED_QUERIES), {
+    path: ['AUTOMATIC_PERSISTED_QUERIES'],
+    message: 'cannot be on with TRUSTED_DOCUMENTS_FILE: registering queries would let any operation in',
   })
   .transform((c) => {
     const production = c.NODE_ENV === 'production';

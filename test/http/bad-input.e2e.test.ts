@@ -127,7 +127,8 @@ const requestCases: readonly RequestCase[] = [
   { name: 'body is a JSON string', body: json('{ __typename }'), message: 'POST body is expected to be object but received string', code: 'BAD_REQUEST' },
   { name: 'body is JSON null', body: 'null', message: 'POST body is expected to be object but received null', code: 'BAD_REQUEST' },
   { name: 'body is a JSON number', body: '42', message: 'POST body is expected to be object but received number', code: 'BAD_REQUEST' },
-  { name: 'body is a JSON array (batch)', body: json([{ query: '{ __typename }' }]), message: 'Batching is not supported.', code: 'BAD_REQUEST' },
+  // A non-empty array is a batch (test/http/batching.e2e.test.ts).
+  { name: 'body is an empty JSON array (batch)', body: json([]), message: 'A batch must hold at least one operation.', code: 'BATCH_EMPTY' },
   { name: 'missing query', body: json({ variables: {} }), message: 'Must provide query string.', code: 'BAD_REQUEST' },
   {
     name: 'query is not a string',
