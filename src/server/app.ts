@@ -14,11 +14,13 @@ import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
 import { corsOptions, useVaryOrigin, type CorsOptions } from './cors.js';
 import { useCSRFPrevention } from './csrf.js';
+import { useErrorCodes } from './error-codes.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
 import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
+import { useQueryParams } from './query-params.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
 
 export type AppOptions = Readonly<{
@@ -93,8 +95,10 @@ export function createApp(options: AppOptions): App {
       useHealth({ projector: system.projector, isReady: options.isReady }),
       ...(options.metrics ? [useMetrics({ metrics: options.metrics })] : []),
       useVaryOrigin(security.cors),
+      useErrorCodes(),
       // Requests a browser sends cross-site without a preflight: see csrf.ts for which need the header.
       useCSRFPrevention(),
+      useQueryParams(),
       ...useOperationLimits(security.limits),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
