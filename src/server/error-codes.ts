@@ -58,9 +58,11 @@ const EMPTY_REFUSALS: Readonly<Record<number, { code: ErrorCode; message: string
  * - an execution that ends before running any field (graphql-js returns
  *   errors and no `data`): the variables did not coerce, BAD_USER_INPUT, as
  *   Apollo Server does;
- * - an error thrown while running, not masked because it is already a
- *   GraphQLError, or any other request error: INTERNAL_SERVER_ERROR, or
- *   BAD_REQUEST when yoga gave it a 4xx status.
+ * - a request error with no code and no status (yoga's multipart parser
+ *   throws such, which yoga would answer 200): 400 BAD_REQUEST;
+ * - anything else, such as a GraphQLError a resolver threw without a code
+ *   (masking lets those through): INTERNAL_SERVER_ERROR, or BAD_REQUEST when
+ *   it carries a 4xx status.
  */
 export function useErrorCodes(): Plugin {
   const codeResult = (result: ExecutionResult) => {
