@@ -34,18 +34,19 @@ const FORM_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form
 export function useCSRFPrevention(): Plugin {
   return {
     onRequestParse({ request }) {
-      // A browser preflights every other method, so only these two can be forged.
-      if (request.method !== 'GET' && request.method !== 'POST') return;
-      const { headers } = request;
-      if (PREFLIGHT_PROOF_HEADERS.some((name) => headers.has(name))) return;
-      if (request.method === 'GET') {
-        if (!carriesAmbientCredentials(headers) || fromOwnOrigin(headers)) return;
-        throw refusal('A GET request that carries cookies or browser-managed credentials');
-      }
-      if (isPreflighted(headers.get('content-type'))) return;
-      throw refusal('A form or text/plain POST');
+      const refused = csrfRefusal(request.method, request.headers);
+      if (refused) throw refusal(refused);
     },
   };
+}
+
+/** What the request is, when the rule above refuses it without the header; `null` when it may pass. */
+export function csrfRefusal(method: string, headers: Headers): 'credentialed GET' | 'form POST' | null {
+  // A browser preflights every other method, so only these two can be forged.
+  if (method !== 'GET' && method !== 'POST') return null;
+  if (PREFLIGHT_PROOF_HEADERS.some((name) => headers.has(name))) return null;
+  if (method === 'GET') return carriesAmbientCredentials(headers) && !fromOwnOrigin(headers) ? 'credentialed GET' : null;
+  return isPreflighted(headers.get('content-type')) ? null : 'form POST';
 }
 
 function carriesAmbientCredentials(headers: Headers): boolean {
@@ -65,7 +66,12 @@ function isPreflighted(contentType: string | null): boolean {
   return !FORM_CONTENT_TYPES.some((form) => type.startsWith(form));
 }
 
-const refusal = (what: string) =>
-  createGraphQLError(`${what} must carry the header ${CSRF_HEADER} (any value): cross-site request forgery protection.`, {
+const REFUSED_WHAT = {
+  'credentialed GET': 'A GET request that carries cookies or browser-managed credentials',
+  'form POST': 'A form or text/plain POST',
+} as const;
+
+const refusal = (kind: keyof typeof REFUSED_WHAT) =>
+  createGraphQLError(`${REFUSED_WHAT[kind]} must carry the header ${CSRF_HEADER} (any value): cross-site request forgery protection.`, {
     extensions: { code: 'CSRF_PREVENTED', http: { status: 403 } },
   });
