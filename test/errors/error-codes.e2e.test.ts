@@ -63,7 +63,9 @@ const form = (body: string) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: GRAPHQL_RESPONSE, [CSRF_HEADER]: '1' }, body });
 const q = (query: string) => `query=${encodeURIComponent(query)}`;
 
-const deep = (depth: number): string => (depth === 0 ? 'id' : `user(id: "x") { id }`.replace('id }', `${deep(depth - 1)} }`));
+const aliases = (count: number, field: string) => Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ');
+/** Valid, and past the default MAX_DEPTH of 8: graphql-armor counts each inline fragment as a level. */
+const tooDeep = `{ users { edges { node { ${'... on User { '.repeat(5)}id${' }'.repeat(5)} } } } }`;
 
 /** Refusals a client causes: answered 4xx (or 200 with `data` for a field error), never logged as a server problem. */
 const clientMistakes: readonly Case[] = [
@@ -121,8 +123,16 @@ const clientMistakes: readonly Case[] = [
   { name: 'required variable missing', status: 400, code: 'BAD_USER_INPUT', request: () => postQuery('query ($id: ID!) { user(id: $id) { id } }', {}) },
   { name: 'variable of the wrong type', status: 400, code: 'BAD_USER_INPUT', request: () => postQuery('query ($n: Int) { users(first: $n) { totalCount } }', { n: 'ten' }) },
   { name: 'page size over 100 (a field error, with data)', status: 200, code: 'BAD_USER_INPUT', request: () => postQuery('{ users(first: 1000) { totalCount } }') },
-  { name: 'selection too deep', status: 400, code: 'MAX_DEPTH_EXCEEDED', request: () => postQuery(`{ ${deep(12)} }`) },
+  { name: 'selection too deep', status: 400, code: 'MAX_DEPTH_EXCEEDED', request: () => postQuery(tooDeep) },
   { name: 'too many tokens', status: 400, code: 'MAX_TOKENS_EXCEEDED', request: () => postQuery(`{ ${'a '.repeat(2100)}}`) },
+  { name: 'too many aliases', status: 400, code: 'MAX_ALIASES_EXCEEDED', request: () => postQuery(`{ ${aliases(101, 'user(id: "u") { id }')} }`) },
+  {
+    name: 'too costly',
+    status: 400,
+    code: 'MAX_COST_EXCEEDED',
+    request: () => postQuery(`{ ${aliases(3, 'users(first: 100) { totalCount edges { cursor node { id username email version createdAt updatedAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }')} }`),
+  },
+  { name: 'too many directives', status: 400, code: 'MAX_DIRECTIVES_EXCEEDED', request: () => postQuery(`{ ${'__typename @include(if: true) '.repeat(21)}}`) },
   // Who asks
   { name: 'a token that is not valid', status: 401, code: 'UNAUTHENTICATED', request: () => postQuery('{ __typename }', undefined, { authorization: 'Bearer not-a-jwt' }) },
   {
