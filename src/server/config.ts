@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import type { StorageOptions } from '../storage.js';
 import { readTrustedDocuments } from './trusted-documents.js';
+import { PREFLIGHT_PROOF_HEADERS } from './csrf.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -19,6 +20,27 @@ const origins = z
   .string()
   .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
   .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)])).min(1));
+
+/** Comma-separated HTTP header names, kept in lower case. */
+const headerNames = z
+  .string()
+  .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, 'must be HTTP header names')).min(1));
+
+/** Every request header the clients this API expects may send cross-origin. */
+export const DEFAULT_CORS_ALLOWED_HEADERS = [
+  'content-type',
+  'accept',
+  'authorization',
+  'x-request-id',
+  ...PREFLIGHT_PROOF_HEADERS,
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'last-event-id',
+] as const;
 
 /**
  * Every setting, its default and what it means: `--help` prints this table and README.md mirrors it.
@@ -78,6 +100,18 @@ export const settings = {
   CORS_ORIGINS: {
     schema: origins.optional(),
     help: 'Browser origins allowed to call the API cross-origin, comma-separated (https://app.example.com), or * for any. Unset: none.',
+  },
+  CORS_ALLOWED_HEADERS: {
+    schema: headerNames.default([...DEFAULT_CORS_ALLOWED_HEADERS]),
+    help: 'Request headers an allowed origin may send, comma-separated; replaces the default list (what Apollo Client, urql, Relay and graphql-sse send, W3C trace context, and the CSRF headers).',
+  },
+  CORS_EXPOSED_HEADERS: {
+    schema: headerNames.default(['x-request-id']),
+    help: 'Response headers an allowed origin may read, comma-separated.',
+  },
+  CORS_MAX_AGE_SECONDS: {
+    schema: int(0, 86_400).default(7200),
+    help: 'How long browsers may cache a preflight answer (Chromium caps it at 7200); 0 sends no Access-Control-Max-Age.',
   },
   MAX_BODY_BYTES: {
     schema: int(1024, 100 * 1024 * 1024).default(1024 * 1024),

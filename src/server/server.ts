@@ -52,7 +52,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     graphiql: config.GRAPHIQL,
     security: {
       introspection: config.INTROSPECTION,
-      corsOrigins: config.CORS_ORIGINS ?? [],
+      cors: {
+        origins: config.CORS_ORIGINS ?? [],
+        allowedHeaders: config.CORS_ALLOWED_HEADERS,
+        exposedHeaders: config.CORS_EXPOSED_HEADERS,
+        maxAgeSeconds: config.CORS_MAX_AGE_SECONDS,
+      },
       maxBodyBytes: config.MAX_BODY_BYTES,
       limits: {
         maxDepth: config.MAX_DEPTH,
