@@ -34,7 +34,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver);
+// specifiedByURL lets codegen and clients know it is an RFC 3339 string, not an opaque value.
+builder.addScalarType('DateTime', DateTimeResolver, { specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time' });
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});

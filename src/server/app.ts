@@ -1,5 +1,4 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -15,13 +14,20 @@ import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
 import { graphiqlTabs } from './graphiql-tabs.js';
+import { corsOptions, useVaryOrigin, type CorsOptions } from './cors.js';
+import { useCSRFPrevention } from './csrf.js';
+import { useErrorCodes } from './error-codes.js';
 import { useHealth } from './health.js';
 import { useMetrics, type Metrics } from './metrics.js';
 import { requestIdOf, useRequestLogging } from './request-logging.js';
 import { useRequestBodyLimit } from './request-body-limit.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
+import { useQueryParams } from './query-params.js';
 import { useSharedSubscriptionExecution } from './shared-subscription-execution.js';
 import { createResumableSse, type StreamCursor } from './resumable-sse.js';
+import { useBatchLimit } from './batching.js';
+import { useMultipartSubscriptions } from './multipart-subscriptions.js';
+import { usePersistedOperationsMode, type PersistedOperationsMode } from './persisted-operations.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -36,13 +42,20 @@ export type AppOptions = Readonly<{
   shutdown: AbortSignal;
   /** Serves `/metrics` and counts subscriptions; absent when metrics are off. */
   metrics?: Metrics;
+  transports: TransportOptions;
+}>;
+
+/** Apollo Client's transports besides single operations: persisted operations and batches. */
+export type TransportOptions = Readonly<{
+  persistedOperations: PersistedOperationsMode;
+  /** Most operations in one batched request; 0: batching off. */
+  maxBatchSize: number;
 }>;
 
 export type SecurityOptions = Readonly<{
   /** Off: `__schema`/`__type` are refused and error messages suggest no field names. */
   introspection: boolean;
-  /** Origins given CORS headers; `*` for any; empty: no cross-origin access. */
-  corsOrigins: readonly string[];
+  cors: CorsOptions;
   /** Larger request bodies are answered 413 (by yoga, before they are read). */
   maxBodyBytes: number;
   limits: OperationLimits;
@@ -57,12 +70,11 @@ export type ServerContext = Record<string, unknown> & { viewer?: Viewer };
 
 export type App = YogaServerInstance<ServerContext, GraphQLContext>;
 
-/** yoga's documented header: a browser can only send it after a CORS preflight. */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+export { CSRF_HEADER } from './csrf.js';
 
 /** Builds the GraphQL app without a port, so tests can drive it through `app.fetch` or a real listener. */
 export function createApp(options: AppOptions): App {
-  const { system, logger, security } = options;
+  const { system, logger, security, transports } = options;
   // Every live subscription re-reads the log after each append; they share one read per wake-up.
   const feedReader = shareReads(system.store);
   const resumableSse = createResumableSse();
@@ -92,17 +104,25 @@ export function createApp(options: AppOptions): App {
     },
     // Enforced by useRequestBodyLimit instead, without a stream pipeline per request.
     maxRequestBodySize: false,
-    cors: corsOptions(security.corsOrigins),
+    batching: transports.maxBatchSize > 0 && { limit: transports.maxBatchSize },
+    cors: corsOptions(security.cors),
     plugins: [
       useRequestLogging(logger),
       useHealth({ projector: system.projector, isReady: options.isReady }),
       ...(options.metrics ? [useMetrics({ metrics: options.metrics })] : []),
-      // GETs and form posts (which browsers send cross-site without a preflight) need the header.
-      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useVaryOrigin(security.cors),
+      useErrorCodes(),
+      // Requests a browser sends cross-site without a preflight: see csrf.ts for which need the header.
+      useCSRFPrevention(),
+      useQueryParams(),
       ...useOperationLimits(security.limits),
+      useBatchLimit(transports.maxBatchSize),
+      usePersistedOperationsMode(transports.persistedOperations),
+      resumableSse.plugin,
+      // After every plugin that picks a result processor: it ends the subscriptions none could serve.
+      useMultipartSubscriptions(),
       ...(security.introspection ? [] : [useDisableIntrospection(), blockFieldSuggestionsPlugin() as Plugin]),
       useSharedSubscriptionExecution<GraphQLContext>({ sharingKey: (context) => visibilityKey(context.viewer) }),
-      resumableSse.plugin,
       // Last, so it wraps whichever request parser the plugins before it selected.
       useRequestBodyLimit(security.maxBodyBytes),
     ],
@@ -182,21 +202,6 @@ async function authenticate(authenticator: Authenticator, authorization: string 
     default:
       return assertNever(error, 'auth failure');
   }
-}
-
-/**
- * No origin is trusted unless configured; yoga's default would reflect any
- * origin. Bearer tokens travel in a header, never in cookies, so credentials
- * are never allowed.
- */
-function corsOptions(origins: readonly string[]) {
-  if (origins.length === 0) return false;
-  const any = origins.includes('*');
-  return (request: Request) => {
-    const origin = request.headers.get('origin');
-    if (!origin || !(any || origins.includes(origin))) return false;
-    return { origin: [origin], credentials: false, allowedHeaders: ['content-type', 'accept', 'authorization', 'x-request-id', CSRF_HEADER] };
-  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import type { StorageOptions } from '../storage.js';
+import { readTrustedDocuments } from './trusted-documents.js';
+import { PREFLIGHT_PROOF_HEADERS } from './csrf.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -18,6 +20,27 @@ const origins = z
   .string()
   .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
   .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)])).min(1));
+
+/** Comma-separated HTTP header names, kept in lower case. */
+const headerNames = z
+  .string()
+  .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, 'must be HTTP header names')).min(1));
+
+/** Every request header the clients this API expects may send cross-origin. */
+export const DEFAULT_CORS_ALLOWED_HEADERS = [
+  'content-type',
+  'accept',
+  'authorization',
+  'x-request-id',
+  ...PREFLIGHT_PROOF_HEADERS,
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'last-event-id',
+] as const;
 
 /**
  * Every setting, its default and what it means: `--help` prints this table and README.md mirrors it.
@@ -78,6 +101,18 @@ export const settings = {
     schema: origins.optional(),
     help: 'Browser origins allowed to call the API cross-origin, comma-separated (https://app.example.com), or * for any. Unset: none.',
   },
+  CORS_ALLOWED_HEADERS: {
+    schema: headerNames.default([...DEFAULT_CORS_ALLOWED_HEADERS]),
+    help: 'Request headers an allowed origin may send, comma-separated; replaces the default list (what Apollo Client, urql, Relay and graphql-sse send, W3C trace context, and the CSRF headers).',
+  },
+  CORS_EXPOSED_HEADERS: {
+    schema: headerNames.default(['x-request-id']),
+    help: 'Response headers an allowed origin may read, comma-separated.',
+  },
+  CORS_MAX_AGE_SECONDS: {
+    schema: int(0, 86_400).default(7200),
+    help: 'How long browsers may cache a preflight answer (Chromium caps it at 7200); 0 sends no Access-Control-Max-Age.',
+  },
   MAX_BODY_BYTES: {
     schema: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
     help: 'Largest HTTP request body and websocket message; a larger body is refused with 413 before it is read.',
@@ -120,6 +155,34 @@ export const settings = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     help: 'Log level of the JSON logs on stdout.',
   },
+  // Persisted operations and batching (persisted-operations.ts, batching.ts).
+  AUTOMATIC_PERSISTED_QUERIES: {
+    schema: flag.optional(),
+    help: "Apollo's automatic persisted queries: clients may send a query's SHA-256 instead of its text once registered. Unset: on, unless TRUSTED_DOCUMENTS_FILE is set.",
+  },
+  APQ_MAX_ENTRIES: {
+    schema: int(1, 1_000_000).default(1000),
+    help: 'Most automatic persisted queries remembered; the least recently used is forgotten first (its client registers it again).',
+  },
+  TRUSTED_DOCUMENTS_FILE: {
+    schema: z
+      .string()
+      .min(1)
+      .transform((path, context) => {
+        try {
+          return readTrustedDocuments(path);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    help: "JSON manifest of the only operations the server runs (GraphQL Code Generator's persisted-documents.json, or an Apollo persisted query manifest); clients send their ids. Unset: any operation runs.",
+  },
+  MAX_BATCH_SIZE: {
+    schema: int(0, 1000).default(10),
+    help: 'Most operations in one batched request (a JSON array, as Apollo BatchHttpLink sends); 0 turns batching off.',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -134,6 +197,10 @@ const configSchema = z
   .refine((c) => AUTH_KEYS.some((key) => c[key] !== undefined) || (c.AUTH_JWT_ISSUER === undefined && c.AUTH_JWT_AUDIENCE === undefined), {
     path: ['AUTH_JWT_ISSUER'],
     message: `AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE need a key to verify tokens with (${AUTH_KEYS.join(', ')})`,
+  })
+  .refine((c) => !(c.TRUSTED_DOCUMENTS_FILE && c.AUTOMATIC_PERSISTED_QUERIES), {
+    path: ['AUTOMATIC_PERSISTED_QUERIES'],
+    message: 'cannot be on with TRUSTED_DOCUMENTS_FILE: registering queries would let any operation in',
   })
   .transform((c) => {
     const production = c.NODE_ENV === 'production';

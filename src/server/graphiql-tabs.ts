@@ -4,16 +4,22 @@
  * others use the user it makes). test/server/graphiql.e2e.test.ts runs each
  * tab, as shipped, against a fresh server.
  */
-export type GraphiQLTab = Readonly<{ query: string; variables?: string }>;
-
-const json = (value: unknown) => JSON.stringify(value, null, 2);
+// Inputs are written into the documents, not passed as variables: in a browser,
+// the GraphiQL that yoga bundles opened a tab's variables editor empty, so an
+// example that needed variables failed as shipped.
+export type GraphiQLTab = Readonly<{ query: string }>;
 
 export const graphiqlTabs: readonly GraphiQLTab[] = [
   {
-    query: `# 1. Create a user. Run the tabs in order: the others use Ada.
-# A second run answers UserAlreadyExists (or EmailTaken): errors are typed results, not exceptions.
-mutation CreateUser($input: CreateUserInput!) {
-  createUser(input: $input) {
+    query: `# 1. Create a user. Run the tabs in order:
+# the others use Ada. Run it twice: the answer is
+# UserAlreadyExists, a typed result, not an error.
+mutation CreateUser {
+  createUser(input: {
+    id: "User:ada"
+    username: "ada"
+    email: "ada@example.com"
+  }) {
     __typename
     ... on CreateUserSuccess {
       position
@@ -23,10 +29,10 @@ mutation CreateUser($input: CreateUserInput!) {
     ... on ValidationError { fields { field message } }
   }
 }`,
-    variables: json({ input: { id: 'User:ada', username: 'ada', email: 'ada@example.com' } }),
   },
   {
-    query: `# 2. Page users forward, oldest first. Pass pageInfo.endCursor as $after for the next page.
+    query: `# 2. Page users forward, oldest first. For the
+# next page, pass pageInfo.endCursor as $after.
 query UsersForward($first: Int = 5, $after: String) {
   users(first: $first, after: $after) {
     totalCount
@@ -36,7 +42,8 @@ query UsersForward($first: Int = 5, $after: String) {
 }`,
   },
   {
-    query: `# 3. Page users backward, newest last. Pass pageInfo.startCursor as $before for older users.
+    query: `# 3. Page users backward. For older users,
+# pass pageInfo.startCursor as $before.
 query UsersBackward($last: Int = 5, $before: String) {
   users(last: $last, before: $before) {
     edges { cursor node { id username version } }
@@ -45,21 +52,26 @@ query UsersBackward($last: Int = 5, $before: String) {
 }`,
   },
   {
-    query: `# 4. Update with optimistic concurrency: expectedVersion is the version you last saw.
-# Run it twice: the second answer is VersionConflict, with the version the user is at now.
-mutation UpdateUser($input: UpdateUserInput!) {
-  updateUser(input: $input) {
+    query: `# 4. Update with optimistic concurrency:
+# expectedVersion is the version you last saw.
+# Run it twice: the second answer is VersionConflict.
+mutation UpdateUser {
+  updateUser(input: {
+    id: "User:ada"
+    username: "ada_lovelace"
+    expectedVersion: 1
+  }) {
     __typename
     ... on UpdateUserSuccess { position user { id username version updatedAt } }
     ... on VersionConflict { expectedVersion actualVersion message }
     ... on Error { message }
   }
 }`,
-    variables: json({ input: { id: 'User:ada', username: 'ada_lovelace', expectedVersion: 1 } }),
   },
   {
-    query: `# 5. Stream events from a position: "0" replays the whole log, then follows it live.
-# Put a mutation's \`position\` in $after to see only what came after it.
+    query: `# 5. Stream events: "0" replays the whole log,
+# then follows it live. A mutation's \`position\`
+# as $after shows only what came after it.
 subscription UserEvents($after: String = "0") {
   userEvents(after: $after) {
     __typename
@@ -72,7 +84,8 @@ subscription UserEvents($after: String = "0") {
 }`,
   },
   {
-    query: `# 6. Refetch any object by its global id (Relay's node interface).
+    query: `# 6. Refetch any object by its global id
+# (Relay's Node interface).
 query Node($id: ID! = "User:ada") {
   node(id: $id) {
     __typename

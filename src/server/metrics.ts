@@ -4,6 +4,7 @@ import type { CommandMiddleware } from '../kernel/command-bus.js';
 import type { EventStore } from '../kernel/event-store.js';
 import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
+import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
 
 /**
  * Prometheus metrics of one server instance. Each server has its own
@@ -101,11 +102,11 @@ export function createMetrics(): Metrics {
 
   const subscriptions = new Gauge({
     name: 'cqrs_subscriptions_active',
-    help: 'GraphQL subscriptions currently streaming, by transport (ws, sse, http).',
+    help: 'GraphQL subscriptions currently streaming, by transport (ws, sse, multipart, http).',
     labelNames: ['transport'] as const,
     registers,
   });
-  for (const transport of ['ws', 'sse']) subscriptions.set({ transport }, 0);
+  for (const transport of ['ws', 'sse', 'multipart']) subscriptions.set({ transport }, 0);
 
   return { registry, commands, queries, countAppends, observeProjector, subscriptions };
 }
@@ -200,11 +201,16 @@ function counted<T>(source: AsyncIterable<T>, gauge: Gauge<'transport'>, labels:
   };
 }
 
-/** graphql-ws operations carry the socket in their context (websocket.ts); HTTP ones carry the request. */
+/**
+ * graphql-ws operations carry the socket in their context (websocket.ts); HTTP ones carry
+ * the request, whose Accept header picks the stream's format (multipart-subscriptions.ts).
+ */
 function transportOf(context: unknown): string {
   const { socket, request } = context as { socket?: unknown; request?: Request };
   if (socket !== undefined) return 'ws';
-  return request?.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
+  if (!request) return 'http';
+  if (acceptsMultipartSubscriptions(request)) return 'multipart';
+  return request.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
 }
 
 /** Query handlers answer expected failures as a `Result`; its rejection type is the outcome. */

@@ -28,7 +28,9 @@ export const LIMIT_CODES = {
  * document costs the server no resolver work. A refusal is an ordinary
  * GraphQL request error (400 with application/graphql-response+json) with
  * `extensions.code` naming the limit. The same plugins guard HTTP, SSE and
- * graphql-ws, which all run through yoga's envelop.
+ * graphql-ws, which all run through yoga's envelop. yoga parses and
+ * validates each operation of a batch on its own, so each meets every limit
+ * as if sent alone (only the body-size limit is per request).
  */
 export function useOperationLimits(limits: OperationLimits): Plugin[] {
   // armor throws out of a validation rule by default; reporting instead makes the refusal

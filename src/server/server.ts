@@ -6,6 +6,7 @@ import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { storageOptions, type Config } from './config.js';
 import { createMetrics } from './metrics.js';
+import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
 
 export type RunningServer = Readonly<{
@@ -41,6 +42,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
   else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');
   const shutdown = new AbortController();
+  const persistedOperations = persistedOperationsMode(config);
   let ready = false;
   const app = createApp({
     system,
@@ -50,7 +52,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     graphiql: config.GRAPHIQL,
     security: {
       introspection: config.INTROSPECTION,
-      corsOrigins: config.CORS_ORIGINS ?? [],
+      cors: {
+        origins: config.CORS_ORIGINS ?? [],
+        allowedHeaders: config.CORS_ALLOWED_HEADERS,
+        exposedHeaders: config.CORS_EXPOSED_HEADERS,
+        maxAgeSeconds: config.CORS_MAX_AGE_SECONDS,
+      },
       maxBodyBytes: config.MAX_BODY_BYTES,
       limits: {
         maxDepth: config.MAX_DEPTH,
@@ -61,6 +68,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       },
       authenticator,
     },
+    transports: { persistedOperations, maxBatchSize: config.MAX_BATCH_SIZE },
     isReady: () => ready,
     shutdown: shutdown.signal,
     ...(metrics ? { metrics } : {}),
@@ -71,6 +79,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxMessageBytes: config.MAX_BODY_BYTES,
     logger,
+    persistedOperations,
   });
 
   await system.projector.start();

@@ -8,6 +8,7 @@ import type { Viewer } from '../graphql/viewer.js';
 import type { App } from './app.js';
 import type { Authenticator } from './auth.js';
 import { useGraphQLWsServer } from './graphql-ws-adapter.js';
+import { websocketDocument, type PersistedOperationsMode } from './persisted-operations.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -18,6 +19,8 @@ export type WebSocketOptions = Readonly<{
   /** Largest message a client may send; a larger one closes the socket with 1009. */
   maxMessageBytes: number;
   logger: Logger;
+  /** Trusted-documents mode holds over websockets too. */
+  persistedOperations: PersistedOperationsMode;
 }>;
 
 /**
@@ -67,9 +70,11 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
           params: payload,
           viewer: viewers.get(ctx),
         });
+        const resolved = websocketDocument(options.persistedOperations, payload);
+        if (resolved.type === 'refused') return [resolved.error];
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(resolved.text);
         } catch (error) {
           return [error as never];
         }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { settings } from '../../src/server/config.js';
+import { ERROR_CODES } from '../../src/server/error-codes.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -20,6 +21,13 @@ describe('README', () => {
       const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : '(unset)';
       expect(documented.get(name), name).toBe(fallback);
     }
+  });
+
+  it('lists every error code the server sends, and no other', () => {
+    const section = readme.split('### Error codes')[1]?.split('\n## ')[0] ?? '';
+    const rows = [...section.matchAll(/^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \|/gm)];
+    const documented = rows.flatMap(([, cell]) => [...cell!.matchAll(/`([A-Z_]+)`/g)].map(([, code]) => code!));
+    expect(documented.sort()).toEqual([...ERROR_CODES].sort());
   });
 
   it('gives the one-line start and test commands', () => {

@@ -110,7 +110,8 @@ type RequestCase = Readonly<{
   name: string;
   body: string;
   message: string | RegExp;
-  code?: string;
+  /** Every error has one (test/errors/error-codes.e2e.test.ts walks them all). */
+  code: string;
 }>;
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -127,7 +128,8 @@ const requestCases: readonly RequestCase[] = [
   { name: 'body is a JSON string', body: json('{ __typename }'), message: 'POST body is expected to be object but received string', code: 'BAD_REQUEST' },
   { name: 'body is JSON null', body: 'null', message: 'POST body is expected to be object but received null', code: 'BAD_REQUEST' },
   { name: 'body is a JSON number', body: '42', message: 'POST body is expected to be object but received number', code: 'BAD_REQUEST' },
-  { name: 'body is a JSON array (batch)', body: json([{ query: '{ __typename }' }]), message: 'Batching is not supported.', code: 'BAD_REQUEST' },
+  // A non-empty array is a batch (test/http/batching.e2e.test.ts).
+  { name: 'body is an empty JSON array (batch)', body: json([]), message: 'A batch must hold at least one operation.', code: 'BATCH_EMPTY' },
   { name: 'missing query', body: json({ variables: {} }), message: 'Must provide query string.', code: 'BAD_REQUEST' },
   {
     name: 'query is not a string',
@@ -169,21 +171,25 @@ const requestCases: readonly RequestCase[] = [
     name: 'unknown input field in CreateUserInput (variables)',
     body: json({ query: CREATE, variables: { input: { username: 'nick', email: 'nick@example.com', nickname: 'n' } } }),
     message: /^Variable "\$input" got invalid value .*; Field "nickname" is not defined by type "CreateUserInput"\. Did you mean "username"\?$/,
+    code: 'BAD_USER_INPUT',
   },
   {
     name: 'wrong variable type (username: 123)',
     body: json({ query: CREATE_WITH_USERNAME, variables: { username: 123 } }),
     message: 'Variable "$username" got invalid value 123; String cannot represent a non string value: 123',
+    code: 'BAD_USER_INPUT',
   },
   {
     name: 'missing required variable',
     body: json({ query: CREATE_WITH_USERNAME, variables: {} }),
     message: 'Variable "$username" of required type "String!" was not provided.',
+    code: 'BAD_USER_INPUT',
   },
   {
     name: 'null for a non-null variable',
     body: json({ query: CREATE_WITH_USERNAME, variables: { username: null } }),
     message: 'Variable "$username" of non-null type "String!" must not be null.',
+    code: 'BAD_USER_INPUT',
   },
   {
     name: 'null for a non-null input field (literal)',
@@ -195,6 +201,7 @@ const requestCases: readonly RequestCase[] = [
     name: 'null for a non-null input field (variables)',
     body: json({ query: CREATE, variables: { input: { username: 'nulled', email: null } } }),
     message: 'Variable "$input" got invalid value null at "input.email"; Expected non-nullable type "String!" not to be null.',
+    code: 'BAD_USER_INPUT',
   },
   {
     name: 'operationName that does not exist',
@@ -251,23 +258,65 @@ describe('requests refused at the HTTP level', () => {
     expectErrorsOnly(answer, GRAPHQL_RESPONSE, 'GraphQL only supports GET and POST requests.', 'BAD_REQUEST');
   });
 
-  it.each([GRAPHQL_RESPONSE, JSON_TYPE])('content-type text/plain (Accept %s): 415 Unsupported Media Type', async (accept) => {
+  it.each([GRAPHQL_RESPONSE, JSON_TYPE])('content-type text/plain (Accept %s): 415 Unsupported Media Type, with a JSON body', async (accept) => {
     const answer = await send({ accept, contentType: 'text/plain', body: json({ query: '{ __typename }' }), headers: csrf });
     record(`content-type text/plain [${accept}]`, answer);
     expect(answer.status).toBe(415);
+    expectErrorsOnly(answer, accept, /application\/json/, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('POST with no content-type and no body: 415', async () => {
+  it('POST with no content-type and no body: 415 with a JSON body', async () => {
     const answer = await send({ accept: GRAPHQL_RESPONSE, contentType: null, headers: csrf });
     record('no content-type, empty body', answer);
     expect(answer.status).toBe(415);
+    expectErrorsOnly(answer, GRAPHQL_RESPONSE, /application\/json/, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('subscription over a plain POST (no text/event-stream in Accept): 406, not 500', async () => {
+  it('subscription over a plain POST (no text/event-stream in Accept): 406 with a JSON body, not 500', async () => {
     const answer = await send({ accept: GRAPHQL_RESPONSE, body: json({ query: 'subscription { userEvents { userId } }' }) });
     record('subscription over plain POST', answer);
     expect(answer.status).toBe(406);
     expect(answer.headers.get('accept')).toContain('text/event-stream');
+    expectErrorsOnly(answer, GRAPHQL_RESPONSE, /Accept/, 'NOT_ACCEPTABLE');
+  });
+});
+
+describe('variables and extensions that are not JSON, by GET and by form POST', () => {
+  // Yoga let JSON.parse throw here: 500 "Unexpected error." and two error-level stack traces per request.
+  const cases = [
+    ['variables', '{"username": '],
+    ['variables', 'not json'],
+    ['extensions', '{persistedQuery'],
+    ['extensions', '['],
+  ] as const;
+  const byGet = (search: string, accept: string) =>
+    send({ method: 'GET', url: `${server.url}?${search}`, accept, contentType: null });
+  const byForm = (search: string, accept: string) =>
+    send({ accept, contentType: 'application/x-www-form-urlencoded', body: search, headers: { [CSRF_HEADER]: '1' } });
+
+  describe.each([
+    ['GET', byGet],
+    ['form POST', byForm],
+  ] as const)('%s', (transport, sendParams) => {
+    it.each(cases.flatMap(([name, value]) => [GRAPHQL_RESPONSE, JSON_TYPE].map((accept) => [name, value, accept] as const)))(
+      '%s=%j (Accept %s): 400 BAD_REQUEST naming the parameter, nothing run or written',
+      async (name, value, accept) => {
+        const before = await server.system.store.headPosition();
+        const search = new URLSearchParams({ query: 'query One($id: ID!) { user(id: $id) { id } }', [name]: value }).toString();
+        const answer = await sendParams(search, accept);
+        record(`${transport} ${name}=${value} [${accept}]`, answer);
+        expect(answer.status).toBe(400);
+        expectErrorsOnly(answer, accept, `The "${name}" parameter is not valid JSON.`, 'BAD_REQUEST');
+        expect(await server.system.store.headPosition()).toBe(before);
+      },
+    );
+
+    it('still serves well-formed variables', async () => {
+      const search = new URLSearchParams({ query: 'query One($id: ID!) { user(id: $id) { id } }', variables: json({ id: 'nobody' }) }).toString();
+      const answer = await sendParams(search, GRAPHQL_RESPONSE);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ data: { user: null } });
+    });
   });
 });
 

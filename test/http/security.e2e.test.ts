@@ -1,41 +1,120 @@
 /**
  * Browser-facing protections and production defaults, against the real
- * server: CSRF prevention (yoga's plugin), the CORS allow-list, and
+ * server and real clients: CSRF prevention (src/server/csrf.ts), CORS, and
  * introspection / GraphiQL under NODE_ENV=production.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src/server/app.js';
+import { ConfigError, DEFAULT_CORS_ALLOWED_HEADERS, loadConfig } from '../../src/server/config.js';
+import { EventSource } from 'undici';
+import { bearer, signToken } from '../auth/support.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 
-describe('CSRF prevention', () => {
+describe('CSRF prevention: requests that carry ambient credentials need the header', () => {
+  const SECRET = 'csrf-test-secret-of-at-least-32-characters';
   let server: TestServer;
+  let token: string;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { AUTH_JWT_SECRET: SECRET } });
+    token = await signToken(new TextEncoder().encode(SECRET), 'csrf-user');
   });
   afterAll(() => server.stop());
 
   const get = (query: string, headers: Record<string, string> = {}) =>
     fetch(`${server.url}?query=${encodeURIComponent(query)}`, { headers: { accept: GRAPHQL_RESPONSE, ...headers } });
 
-  it('refuses a GET without the CSRF header with 403, before running anything', async () => {
-    const response = await get('{ users { totalCount } }');
-    expect(response.status).toBe(403);
-    const body = (await response.json()) as { data?: unknown; errors: { message: string }[] };
+  const expectRefused = async (response: Response, status: number, code: string) => {
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
+    const body = (await response.json()) as { data?: unknown; errors: { message: string; extensions?: { code?: unknown } }[] };
     expect(body.data).toBeUndefined();
-    expect(body.errors[0]!.message).toBe('Required CSRF header(s) not present');
+    expect(body.errors).toEqual([expect.objectContaining({ extensions: { code } })]);
+    return body.errors[0]!.message;
+  };
+
+  it('serves an anonymous GET query (urql, Apollo Client with useGETForQueries)', async () => {
+    const response = await get('{ users { totalCount } }');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { users: { totalCount: 0 } } });
   });
 
-  it('serves a GET that carries the header', async () => {
-    const response = await get('{ __typename }', { [CSRF_HEADER]: '1' });
+  it('serves a GET query with a bearer token, which no browser attaches by itself', async () => {
+    const response = await get('{ __typename }', { authorization: bearer(token) });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it.each([
+    ['a cookie', { cookie: 'session=abc' }],
+    ['HTTP Basic credentials', { authorization: 'Basic dXNlcjpwYXNz' }],
+    ['a cookie, from another site', { cookie: 'session=abc', 'sec-fetch-site': 'cross-site' }],
+    ['a cookie, from a sibling subdomain', { cookie: 'session=abc', 'sec-fetch-site': 'same-site' }],
+  ])('refuses a GET that carries %s but not the header: 403 CSRF_PREVENTED, before running anything', async (_label, headers) => {
+    const queriesBefore = server.readModelQueries();
+    const message = await expectRefused(await get('{ users { totalCount } }', headers), 403, 'CSRF_PREVENTED');
+    expect(message).toContain(CSRF_HEADER);
+    expect(server.readModelQueries()).toBe(queriesBefore);
+  });
+
+  it.each([
+    ['the CSRF header', { cookie: 'session=abc', [CSRF_HEADER]: '1' }],
+    ["Apollo's apollo-require-preflight", { cookie: 'session=abc', 'apollo-require-preflight': 'true' }],
+    ['Sec-Fetch-Site: same-origin (the API\'s own pages)', { cookie: 'session=abc', 'sec-fetch-site': 'same-origin' }],
+    ['Sec-Fetch-Site: none (a URL the user typed)', { cookie: 'session=abc', 'sec-fetch-site': 'none' }],
+  ])('serves a GET with a cookie and %s', async (_label, headers) => {
+    const response = await get('{ __typename }', headers);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('streams a GET subscription to a real EventSource, which cannot set headers', async () => {
+    const created = await gql<{ createUser: { user: { id: string } } }>(
+      server.url,
+      'mutation { createUser(input: { username: "sse_reader", email: "sse@example.com" }) { ... on CreateUserSuccess { user { id } } } }',
+      undefined,
+      { authorization: bearer(token) },
+    );
+    const userId = created.body.data?.createUser.user.id;
+    expect(userId).toBeDefined();
+    // From the start of the log, so the event is there whenever the stream begins.
+    const query = 'subscription { userEvents(after: "0") { __typename userId } }';
+    const source = new EventSource(`${server.url}?query=${encodeURIComponent(query)}`);
+    try {
+      const first = await new Promise<unknown>((resolve, reject) => {
+        source.addEventListener('next', (event) => resolve(JSON.parse((event as MessageEvent<string>).data)));
+        source.onerror = () => reject(new Error(`EventSource failed (readyState ${source.readyState})`));
+      });
+      expect(first).toEqual({ data: { userEvents: { __typename: 'UserCreated', userId } } });
+    } finally {
+      source.close();
+    }
+  });
+
+  it('refuses a GET subscription that carries a cookie (EventSource withCredentials from another site)', async () => {
+    const response = await get('subscription { userEvents { userId } }', { accept: 'text/event-stream', cookie: 'session=abc', 'sec-fetch-site': 'cross-site' });
+    // An EventSource treats any status but 200 as fatal and does not reconnect; an SSE client reads the error event.
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const events = await response.text();
+    expect(events).toContain('"code":"CSRF_PREVENTED"');
+    expect(events).toContain('event: complete');
+  });
+
+  it('never runs a mutation sent by GET, with or without credentials: 405 with a code, nothing written', async () => {
+    const before = await server.system.store.headPosition();
+    const mutation = 'mutation { createUser(input: { username: "csrf_get", email: "csrf_get@example.com" }) { __typename } }';
+    const response = await get(mutation, { authorization: bearer(token) });
+    expect(response.headers.get('allow')).toBe('POST');
+    await expectRefused(response, 405, 'BAD_REQUEST');
+    await expectRefused(await get(mutation, { cookie: 'session=abc' }), 403, 'CSRF_PREVENTED');
+    expect(await server.system.store.headPosition()).toBe(before);
+  });
+
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
-    'refuses a POST a cross-site form could send (%s) without the header: 403, nothing written',
+    'refuses a POST a cross-site form could send (%s) without the header, even with no credentials: 403, nothing written',
     async (contentType) => {
       const before = await server.system.store.headPosition();
       const response = await fetch(server.url, {
@@ -43,14 +122,23 @@ describe('CSRF prevention', () => {
         headers: { 'content-type': contentType, accept: GRAPHQL_RESPONSE },
         body: JSON.stringify({ query: 'mutation { createUser(input: { username: "csrf_victim", email: "csrf@example.com" }) { __typename } }' }),
       });
-      expect(response.status).toBe(403);
-      await response.body?.cancel();
+      await expectRefused(response, 403, 'CSRF_PREVENTED');
       expect(await server.system.store.headPosition()).toBe(before);
     },
   );
 
-  it('lets a JSON POST through without the header (a browser preflights it)', async () => {
-    const { status, body } = await gql(server.url, '{ __typename }');
+  it('serves a form POST that carries the header', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: GRAPHQL_RESPONSE, [CSRF_HEADER]: '1' },
+      body: new URLSearchParams({ query: '{ __typename }' }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('lets a JSON POST through without the header, cookie or not (a browser preflights it)', async () => {
+    const { status, body } = await gql(server.url, '{ __typename }', undefined, { cookie: 'session=abc' });
     expect(status).toBe(200);
     expect(body.data).toEqual({ __typename: 'Query' });
   });
@@ -67,6 +155,8 @@ describe('CORS', () => {
       });
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      // Nothing depends on the origin, so caches need not key on it.
+      expect(response.headers.get('vary')).toBeNull();
       await response.body?.cancel();
     } finally {
       await server.stop();
@@ -86,33 +176,117 @@ describe('CORS', () => {
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
       });
 
+    const allowedHeaders = (response: Response) => response.headers.get('access-control-allow-headers')?.split(/,\s*/) ?? [];
+
     it.each(['https://app.example', 'https://admin.example:8443'])('answers an allowed origin’s preflight (%s)', async (origin) => {
       const response = await preflight(origin);
       expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBe(origin);
-      expect(response.headers.get('access-control-allow-headers')).toContain('authorization');
+      expect(allowedHeaders(response)).toEqual([...DEFAULT_CORS_ALLOWED_HEADERS]);
+      expect(response.headers.get('access-control-allow-methods')).toBe('GET, POST');
+      expect(response.headers.get('access-control-max-age')).toBe('7200');
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(response.headers.get('vary')).toBe('Origin');
     });
 
-    it('gives an allowed origin’s request the header', async () => {
+    it('lets the headers Apollo Client, urql, Relay, tracing and the CSRF rule use through a preflight', async () => {
+      const wanted = ['apollographql-client-name', 'apollographql-client-version', 'traceparent', 'baggage', 'x-request-id', 'authorization', 'content-type', CSRF_HEADER];
+      const response = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': wanted.join(',') },
+      });
+      expect(allowedHeaders(response)).toEqual(expect.arrayContaining(wanted));
+    });
+
+    it('gives an allowed origin’s request the header, and lets it read x-request-id', async () => {
       const response = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', origin: 'https://app.example' },
+        headers: { 'content-type': 'application/json', origin: 'https://app.example', 'x-request-id': 'cors-req-1' },
         body: JSON.stringify({ query: '{ __typename }' }),
       });
       expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(response.headers.get('access-control-expose-headers')).toBe('x-request-id');
+      expect(response.headers.get('x-request-id')).toBe('cors-req-1');
+      expect(response.headers.get('vary')).toBe('Origin');
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    });
+
+    it('answers a cross-origin GET query (urql’s default) with CORS headers, no CSRF header needed', async () => {
+      const response = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, {
+        headers: { origin: 'https://admin.example:8443', accept: GRAPHQL_RESPONSE, 'sec-fetch-site': 'cross-site' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('https://admin.example:8443');
       expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     });
 
     it.each(['https://evil.example', 'null', 'https://app.example.evil.example', 'http://app.example'])(
-      'gives another origin (%s) no CORS headers',
+      'gives another origin (%s) no CORS headers, and says the answer depends on the origin',
       async (origin) => {
         const response = await preflight(origin);
         expect(response.headers.get('access-control-allow-origin')).toBeNull();
         expect(response.headers.get('access-control-allow-headers')).toBeNull();
+        expect(response.headers.get('access-control-expose-headers')).toBeNull();
+        expect(response.headers.get('vary')).toBe('Origin');
         await response.body?.cancel();
       },
     );
+
+    it('marks a request without an Origin as varying by origin too (a shared cache must not reuse it for a page)', async () => {
+      const { status } = await gql(server.url, '{ __typename }');
+      expect(status).toBe(200);
+      const response = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`);
+      expect(response.headers.get('vary')).toBe('Origin');
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      await response.body?.cancel();
+    });
+  });
+
+  it('takes allowed and exposed headers and the preflight max-age from the configuration', async () => {
+    const server = await startTestServer({
+      env: {
+        CORS_ORIGINS: 'https://app.example',
+        CORS_ALLOWED_HEADERS: 'Content-Type, Authorization, X-Tenant',
+        CORS_EXPOSED_HEADERS: 'x-request-id, retry-after',
+        CORS_MAX_AGE_SECONDS: '60',
+      },
+    });
+    try {
+      const preflight = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-tenant' },
+      });
+      expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, authorization, x-tenant');
+      expect(preflight.headers.get('access-control-max-age')).toBe('60');
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://app.example', 'x-tenant': 't1' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.headers.get('access-control-expose-headers')).toBe('x-request-id, retry-after');
+      await response.body?.cancel();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('CORS_MAX_AGE_SECONDS=0 sends no Access-Control-Max-Age', async () => {
+    const server = await startTestServer({ env: { CORS_ORIGINS: 'https://app.example', CORS_MAX_AGE_SECONDS: '0' } });
+    try {
+      const response = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+      expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(response.headers.get('access-control-max-age')).toBeNull();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it.each([
+    ['CORS_ALLOWED_HEADERS', 'content-type, bad header'],
+    ['CORS_EXPOSED_HEADERS', ' , '],
+    ['CORS_MAX_AGE_SECONDS', '-1'],
+  ])('refuses a bad %s at start', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
   });
 
   it('CORS_ORIGINS=* allows any origin, still without credentials', async () => {
@@ -121,6 +295,7 @@ describe('CORS', () => {
       const response = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'POST' } });
       expect(response.headers.get('access-control-allow-origin')).toBe('https://anywhere.example');
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(response.headers.get('vary')).toBe('Origin');
     } finally {
       await server.stop();
     }
