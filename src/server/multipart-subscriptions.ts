@@ -1,5 +1,6 @@
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { streamResults, withoutInternals } from './streamed-results.js';
 
 export type MultipartSubscriptionOptions = Readonly<{
   /**
@@ -57,38 +58,13 @@ export function acceptsMultipartSubscriptions(request: Request): boolean {
   });
 }
 
-function multipartResponse(stream: AsyncIterable<ExecutionResult>, fetchAPI: { TextEncoder: typeof TextEncoder; ReadableStream: typeof ReadableStream; Response: typeof Response }, heartbeatMs: number): Response {
-  const encoder = new fetchAPI.TextEncoder();
-  const iterator = stream[Symbol.asyncIterator]();
-  const part = (json: string) => encoder.encode(`${PART_HEADER}${json}\r\n--${BOUNDARY}`);
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  const body = new fetchAPI.ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(`\r\n--${BOUNDARY}`));
-      heartbeat = setInterval(() => {
-        // Skipped while the client is not reading: a heartbeat must never queue up behind events.
-        if (controller.desiredSize !== null && controller.desiredSize > 0) controller.enqueue(part('{}'));
-      }, heartbeatMs);
-    },
-    async pull(controller) {
-      try {
-        const { done, value } = await iterator.next();
-        if (done) {
-          clearInterval(heartbeat);
-          controller.enqueue(encoder.encode('--\r\n'));
-          controller.close();
-          return;
-        }
-        controller.enqueue(part(JSON.stringify({ payload: withoutInternals(value) })));
-      } catch (error) {
-        clearInterval(heartbeat);
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      clearInterval(heartbeat);
-      await iterator.return?.();
-    },
+function multipartResponse(stream: AsyncIterable<ExecutionResult>, fetchAPI: { Response: typeof Response }, heartbeatMs: number): Response {
+  const part = (json: string) => `${PART_HEADER}${json}\r\n--${BOUNDARY}`;
+  const body = streamResults(stream, {
+    opening: `\r\n--${BOUNDARY}`,
+    frame: (result) => part(JSON.stringify({ payload: withoutInternals(result) })),
+    keepAlive: { everyMs: heartbeatMs, text: part('{}') },
+    closing: '--\r\n',
   });
   return new fetchAPI.Response(body, {
     status: 200,
@@ -98,17 +74,4 @@ function multipartResponse(stream: AsyncIterable<ExecutionResult>, fetchAPI: { T
       Connection: 'keep-alive',
     },
   });
-}
-
-/** yoga keeps its HTTP status hints in `extensions.http`; they are not for the client. */
-function withoutInternals(result: ExecutionResult): ExecutionResult {
-  if (!result.errors?.length) return result;
-  return {
-    ...result,
-    errors: result.errors.map((error) => {
-      const json = (error as GraphQLError).toJSON?.() ?? error;
-      const { http: _http, unexpected: _unexpected, ...extensions } = (json.extensions ?? {}) as Record<string, unknown>;
-      return { ...json, ...(Object.keys(extensions).length > 0 ? { extensions } : { extensions: undefined }) } as unknown as GraphQLError;
-    }),
-  };
 }

@@ -1,5 +1,5 @@
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { getSSEProcessor, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { streamResults, withoutInternals } from './streamed-results.js';
 
 /**
  * Server-sent events that a browser's `EventSource` resumes by itself.
@@ -62,61 +62,22 @@ export function createResumableSse(): ResumableSse {
 }
 
 function eventStreamResponse(results: AsyncIterable<unknown>, cursor: StreamCursor, fetchAPI: { Response: typeof Response }): Response {
-  const encoder = new TextEncoder();
-  const iterator = results[Symbol.asyncIterator]();
-  let ping: ReturnType<typeof setInterval> | undefined;
   let lastIdWritten: string | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      // Some browsers hold a fetch until the first bytes arrive.
-      controller.enqueue(encoder.encode(':\n\n'));
-      ping = setInterval(() => {
-        if (controller.desiredSize === null) clearInterval(ping);
-        else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(':\n\n'));
-      }, PING_INTERVAL_MS);
+  const body = streamResults(results, {
+    // Some browsers hold a fetch until the first bytes arrive.
+    opening: ':\n\n',
+    frame: (result) => {
+      // Read as the result is written: the feed has just yielded the event it was made from.
+      const id = cursor.lastDelivered;
+      const idLine = id !== undefined && id !== lastIdWritten ? `id: ${id}\n` : '';
+      lastIdWritten = id;
+      return `event: next\n${idLine}data: ${JSON.stringify(withoutInternals(result))}\n\n`;
     },
-    async pull(controller) {
-      try {
-        const { done, value } = await iterator.next();
-        if (value != null) {
-          const id = cursor.lastDelivered;
-          const idLine = id !== undefined && id !== lastIdWritten ? `id: ${id}\n` : '';
-          lastIdWritten = id;
-          controller.enqueue(encoder.encode(`event: next\n${idLine}data: ${serialise(value as ExecutionResult)}\n\n`));
-        }
-        if (done) {
-          controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
-          clearInterval(ping);
-          controller.close();
-        }
-      } catch (error) {
-        clearInterval(ping);
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      clearInterval(ping);
-      await iterator.return?.();
-    },
+    keepAlive: { everyMs: PING_INTERVAL_MS, text: ':\n\n' },
+    closing: 'event: complete\ndata:\n\n',
   });
   return new fetchAPI.Response(body, {
     status: 200,
     headers: { 'Content-Type': 'text/event-stream', Connection: 'keep-alive', 'Cache-Control': 'no-cache', 'Content-Encoding': 'none' },
-  });
-}
-
-/** As yoga serialises a result: without the `http` and `unexpected` extensions that only steer the server. */
-function serialise(result: ExecutionResult & { stringify?: (value: unknown) => string }): string {
-  const stringify = result.stringify ?? JSON.stringify;
-  if (!result.errors?.length && !result.extensions?.['http']) return stringify(result);
-  const { http: _http, ...extensions } = result.extensions ?? {};
-  return stringify({
-    ...result,
-    errors: result.errors?.map((error) => {
-      const formatted: GraphQLFormattedError = error.toJSON();
-      const { http: _status, unexpected: _unexpected, ...own } = formatted.extensions ?? {};
-      return { ...formatted, extensions: Object.keys(own).length > 0 ? own : undefined };
-    }),
-    extensions: Object.keys(extensions).length > 0 ? extensions : undefined,
   });
 }

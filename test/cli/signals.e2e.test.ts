@@ -49,7 +49,7 @@ describe('SIGTERM', () => {
     try {
       for (const id of acknowledged) {
         const { body } = await gql<{ user: { id: string } | null }>(reopened.url, `{ user(id: "${id}") { id } }`);
-        expect(body.data?.user?.id, id).toBe(id);
+        expect(body.data?.user?.id, id).toBe(`User:${id}`);
       }
     } finally {
       await reopened.stop();

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import type { SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
 import { CreateUserDocument, UserDocument, UserEventsDocument } from '../gql/graphql.js';
-import { executeOk, expectType } from '../support/graphql.js';
+import { bareUserId, executeOk, expectType } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { openClient } from '../support/subscriptions.js';
 import { waitUntil } from '../support/wait.js';
@@ -70,7 +70,7 @@ describe('a projection that fails on an event (poisoned event)', () => {
     const before = await createUser(first);
     // The mutation is acknowledged: the write side does not depend on any projection.
     const poison = await createUser(first, 'poison');
-    expect(poison.user).toMatchObject({ id: 'poison', version: 1 });
+    expect(poison.user).toMatchObject({ id: 'User:poison', version: 1 });
 
     await waitUntil(async () => (await projection(first, 'audit')).state === 'halted', 'the audit projection to halt');
     const halted = await health(first);
@@ -93,7 +93,7 @@ describe('a projection that fails on an event (poisoned event)', () => {
     const client = openClient('graphql-ws', first);
     const stream = client.subscribe(UserEventsDocument, { after: '0' });
     await stream.waitForResults(3);
-    expect(stream.data().map((d) => d.userEvents.userId)).toEqual([before.user.id, 'poison', after.user.id]);
+    expect(stream.data().map((d) => d.userEvents.userId)).toEqual([before.user.id, 'User:poison', after.user.id]);
     await client.dispose();
     // The halted projection never skipped ahead.
     expect(await projection(first, 'audit')).toMatchObject({ state: 'halted', position: audit.position, haltedAt: audit.haltedAt });
@@ -119,9 +119,9 @@ describe('a projection that fails on an event (poisoned event)', () => {
     try {
       const rows = readDb.prepare('SELECT position, stream_id AS streamId FROM audit ORDER BY rowid').all();
       expect(rows).toEqual([
-        { position: parsed(fixed.system.store, before.position), streamId: before.user.id },
+        { position: parsed(fixed.system.store, before.position), streamId: bareUserId(before.user.id) },
         { position: parsed(fixed.system.store, poison.position), streamId: 'poison' },
-        { position: parsed(fixed.system.store, after.position), streamId: after.user.id },
+        { position: parsed(fixed.system.store, after.position), streamId: bareUserId(after.user.id) },
       ]);
     } finally {
       readDb.close();

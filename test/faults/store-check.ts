@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
+import { bareUserId } from '../support/graphql.js';
 import { gql } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 import type { Mutation, Outcome } from './mutation-load.js';
@@ -80,7 +81,8 @@ export async function readModelUsers(url: string): Promise<{ users: UserNode[]; 
     );
     if (!body.data) throw new Error(JSON.stringify(body));
     totalCount = body.data.users.totalCount;
-    users.push(...body.data.users.edges.map((e) => e.node));
+    // Compared with the log's stream ids: the API answers with global ids.
+    users.push(...body.data.users.edges.map(({ node }) => ({ ...node, id: bareUserId(node.id) })));
     if (!body.data.users.pageInfo.hasNextPage) return { users, totalCount };
     after = body.data.users.edges.at(-1)!.cursor;
   }
