@@ -1,16 +1,19 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rebuildProjection, type RebuildProgress } from './kernel/rebuild.js';
 import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
+import { StartupRefusal } from './startup-refusal.js';
 import { openStorage } from './storage.js';
+import { missingEventStore } from './stores/sqlite/data-dir.js';
 
 const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
 Usage:
   npm start                      bundle src/ into dist/main.js (npm run build), then serve the API
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
-                                 stop the servers on this store first
+                                 refused while a server runs on the same SQLite DATA_DIR
   npm run migrate                create or upgrade the store's tables, then exit
   npm start -- --help            this text
 
@@ -23,7 +26,8 @@ async function serve(config: Config) {
   const server = await startServer(config, { logger });
   // The connection URL may hold a password: name the kind of store only.
   const store = config.DATABASE_URL ? 'postgres' : `sqlite:${config.DATA_DIR}`;
-  logger.info({ url: server.url, store }, `serving GraphQL at ${server.url}`);
+  // The pid is what a second process on the same SQLite DATA_DIR is told holds it.
+  logger.info({ url: server.url, store, pid: process.pid }, `serving GraphQL at ${server.url}`);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -51,6 +55,9 @@ const REBUILD_CACHE_MIB = 256;
 
 async function rebuild(config: Config, names: readonly string[]) {
   const options = storageOptions(config);
+  // Opening would create an empty store, and "rebuilt from 0 events" would hide a wrong DATA_DIR.
+  const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
+  if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
   const { store, sinks, leases, close } = await openStorage(options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB } : options);
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
@@ -72,10 +79,14 @@ async function rebuild(config: Config, names: readonly string[]) {
 }
 
 async function migrate(config: Config) {
+  const options = storageOptions(config);
+  const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
-  const storage = await openStorage(storageOptions(config));
+  const storage = await openStorage(options);
   await storage.close();
-  process.stdout.write(`store migrated (${config.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${config.DATA_DIR}`})\n`);
+  if (options.kind === 'postgres') process.stdout.write('store migrated (PostgreSQL)\n');
+  else if (created) process.stdout.write(`created a new, empty store: SQLite in ${resolve(options.dataDir)}\n`);
+  else process.stdout.write(`store migrated (SQLite in ${resolve(options.dataDir)})\n`);
 }
 
 function progressBar(name: string) {
@@ -115,6 +126,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof StartupRefusal) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
