@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { COMMANDS_USAGE, parseCommandLine } from './cli.js';
 import { rebuildProjection, type RebuildProgress } from './kernel/rebuild.js';
 import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
@@ -8,18 +9,15 @@ import { StartupRefusal } from './startup-refusal.js';
 import { openStorage } from './storage.js';
 import { missingEventStore } from './stores/sqlite/data-dir.js';
 
-const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
+const help = () => `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
-Usage:
-  npm start                      bundle src/ into dist/main.js (npm run build), then serve the API
-  npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
-                                 refused while a server runs on the same SQLite DATA_DIR
-  npm run migrate                create or upgrade the store's tables, then exit
-  npm start -- --help            this text
-
+${COMMANDS_USAGE}
 Settings (environment variables):
 ${configHelp()}
 `;
+
+/** src/main.ts and the dist/main.js bundle both sit one level below package.json. */
+const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function serve(config: Config) {
   const logger = createLogger(config.LOG_LEVEL);
@@ -103,22 +101,23 @@ function progressBar(name: string) {
 }
 
 async function main(argv: readonly string[]) {
-  const { values, positionals } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(usage);
-    return;
-  }
-  const [command = 'serve', ...rest] = positionals;
-  const config = loadConfig();
-  switch (command) {
+  const invocation = parseCommandLine(argv);
+  switch (invocation.type) {
+    case 'help':
+      return void process.stdout.write(help());
+    case 'version':
+      return void process.stdout.write(`cqrs-graphql ${version()}\n`);
+    case 'usage-error':
+      process.stderr.write(`${invocation.message}\n\n${COMMANDS_USAGE}`);
+      return void (process.exitCode = 2);
     case 'serve':
-      return serve(config);
+      return serve(loadConfig());
     case 'rebuild':
-      return rebuild(config, rest);
+      return rebuild(loadConfig(), invocation.projections);
     case 'migrate':
-      return migrate(config);
+      return migrate(loadConfig());
     default:
-      throw new ConfigError(`Unknown command "${command}". Run with --help.`);
+      return invocation satisfies never;
   }
 }
 
