@@ -1,3 +1,5 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -10,7 +12,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
  * same way (paths relative to the repository root).
  */
 export async function bundle(entryPoint: string, outfile: string): Promise<void> {
-  await build({
+  const { outputFiles } = await build({
     absWorkingDir: ROOT,
     entryPoints: [entryPoint],
     outfile,
@@ -21,7 +23,16 @@ export async function bundle(entryPoint: string, outfile: string): Promise<void>
     packages: 'external',
     sourcemap: true,
     logLevel: 'warning',
+    write: false,
   });
+  // Each file written whole, then renamed over the old one: two `npm start`s at once (one of
+  // them refused by the data directory's lock) must never run a half-written bundle.
+  for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
+  }
 }
 
 // `npm run build`

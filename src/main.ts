@@ -1,29 +1,31 @@
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { COMMANDS_USAGE, parseCommandLine } from './cli.js';
 import { rebuildProjection, type RebuildProgress } from './kernel/rebuild.js';
 import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
+import { StartupRefusal } from './startup-refusal.js';
 import { openStorage } from './storage.js';
+import { missingEventStore } from './stores/sqlite/data-dir.js';
 
-const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
+const help = () => `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
-Usage:
-  npm start                      bundle src/ into dist/main.js (npm run build), then serve the API
-  npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
-                                 stop the servers on this store first
-  npm run migrate                create or upgrade the store's tables, then exit
-  npm start -- --help            this text
-
+${COMMANDS_USAGE}
 Settings (environment variables):
 ${configHelp()}
 `;
+
+/** src/main.ts and the dist/main.js bundle both sit one level below package.json. */
+const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function serve(config: Config) {
   const logger = createLogger(config.LOG_LEVEL);
   const server = await startServer(config, { logger });
   // The connection URL may hold a password: name the kind of store only.
   const store = config.DATABASE_URL ? 'postgres' : `sqlite:${config.DATA_DIR}`;
-  logger.info({ url: server.url, store }, `serving GraphQL at ${server.url}`);
+  // The pid is what a second process on the same SQLite DATA_DIR is told holds it.
+  logger.info({ url: server.url, store, pid: process.pid }, `serving GraphQL at ${server.url}`);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -51,6 +53,9 @@ const REBUILD_CACHE_MIB = 256;
 
 async function rebuild(config: Config, names: readonly string[]) {
   const options = storageOptions(config);
+  // Opening would create an empty store, and "rebuilt from 0 events" would hide a wrong DATA_DIR.
+  const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
+  if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
   const { store, sinks, leases, close } = await openStorage(options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB } : options);
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
@@ -72,10 +77,14 @@ async function rebuild(config: Config, names: readonly string[]) {
 }
 
 async function migrate(config: Config) {
+  const options = storageOptions(config);
+  const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
-  const storage = await openStorage(storageOptions(config));
+  const storage = await openStorage(options);
   await storage.close();
-  process.stdout.write(`store migrated (${config.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${config.DATA_DIR}`})\n`);
+  if (options.kind === 'postgres') process.stdout.write('store migrated (PostgreSQL)\n');
+  else if (created) process.stdout.write(`created a new, empty store: SQLite in ${resolve(options.dataDir)}\n`);
+  else process.stdout.write(`store migrated (SQLite in ${resolve(options.dataDir)})\n`);
 }
 
 function progressBar(name: string) {
@@ -92,22 +101,23 @@ function progressBar(name: string) {
 }
 
 async function main(argv: readonly string[]) {
-  const { values, positionals } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(usage);
-    return;
-  }
-  const [command = 'serve', ...rest] = positionals;
-  const config = loadConfig();
-  switch (command) {
+  const invocation = parseCommandLine(argv);
+  switch (invocation.type) {
+    case 'help':
+      return void process.stdout.write(help());
+    case 'version':
+      return void process.stdout.write(`cqrs-graphql ${version()}\n`);
+    case 'usage-error':
+      process.stderr.write(`${invocation.message}\n\n${COMMANDS_USAGE}`);
+      return void (process.exitCode = 2);
     case 'serve':
-      return serve(config);
+      return serve(loadConfig());
     case 'rebuild':
-      return rebuild(config, rest);
+      return rebuild(loadConfig(), invocation.projections);
     case 'migrate':
-      return migrate(config);
+      return migrate(loadConfig());
     default:
-      throw new ConfigError(`Unknown command "${command}". Run with --help.`);
+      return invocation satisfies never;
   }
 }
 
@@ -115,6 +125,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof StartupRefusal) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

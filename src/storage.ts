@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventStore } from './kernel/event-store.js';
 import { localLeases, type Leases } from './kernel/leases.js';
@@ -11,6 +10,7 @@ import { createPostgresProjectionSinks, preparePostgresReadModel } from './store
 import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
+import { withDataDirLock } from './stores/sqlite/writer-lock.js';
 import type { UsersReadModel } from './users/read-model/read-model.js';
 import { usersModule } from './users/module.js';
 
@@ -37,7 +37,8 @@ export type Storage = Readonly<{
 }>;
 
 /**
- * Opens and migrates the store; `onReadModelQuery` lets tests count read-model
+ * Opens and migrates the store (SQLite: under the data directory's one-writer
+ * lock, held until `close`); `onReadModelQuery` lets tests count read-model
  * queries, and `extraSqliteProjections` run beside the modules' own (a test seam).
  */
 export async function openStorage(
@@ -46,7 +47,7 @@ export async function openStorage(
   extraSqliteProjections: readonly SqliteProjection[] = [],
 ): Promise<Storage> {
   return options.kind === 'sqlite'
-    ? openSqliteStorage(options, onReadModelQuery, extraSqliteProjections)
+    ? withDataDirLock(options.dataDir, () => openSqliteStorage(options, onReadModelQuery, extraSqliteProjections))
     : openPostgresStorage(options, onReadModelQuery);
 }
 
@@ -56,7 +57,6 @@ function openSqliteStorage(
   extraProjections: readonly SqliteProjection[],
 ): Storage {
   const { dataDir, durability } = options;
-  mkdirSync(dataDir, { recursive: true });
   const store = createSqliteEventStore({ path: join(dataDir, 'events.db'), durability });
   const readDb = openSqlite(join(dataDir, 'read.db'), { durability });
   if (options.readCacheMiB) readDb.pragma(`cache_size = -${options.readCacheMiB * 1024}`);

@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openSystem, type System, type SystemOptions } from '../system.js';
 import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
+import { bindPort, serve } from './bind-port.js';
 import { storageOptions, type Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import { persistedOperationsMode } from './persisted-operations.js';
@@ -26,6 +27,18 @@ export type StartOptions = Readonly<{
 }>;
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  // Bound first: a taken port is refused before the store is opened or a projection runs.
+  const httpServer = await bindPort(config.PORT, config.HOST);
+  try {
+    return await startOn(httpServer, config, options);
+  } catch (error) {
+    httpServer.close();
+    httpServer.closeAllConnections();
+    throw error;
+  }
+}
+
+async function startOn(httpServer: Server, config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
   const metrics = config.METRICS ? createMetrics() : undefined;
   const system = await openSystem({
@@ -73,7 +86,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
     shutdown: shutdown.signal,
     ...(metrics ? { metrics } : {}),
   });
-  const httpServer: Server = createServer(app);
   const ws = attachWebSocketServer(httpServer, app, {
     authenticator,
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -88,10 +100,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Served meanwhile; /health shows the lag shrinking, and mutations still read their own writes.
     logger.info({ projections: behind.map(({ name, position, lag }) => ({ name, position, lag })) }, 'projections catching up');
   }
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.PORT, config.HOST, () => resolve());
-  });
+  serve(httpServer, app);
   ready = true;
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
