@@ -5,7 +5,7 @@ import { openSystem, type System, type SystemOptions } from '../system.js';
 import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { storageOptions, type Config } from './config.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
 
@@ -16,6 +16,8 @@ export type RunningServer = Readonly<{
   system: System;
   /** Graceful: stop accepting, finish in-flight requests, close subscriptions, close the stores. */
   close: () => Promise<void>;
+  /** This server's registry, readable after `close()` too; absent with METRICS=false. */
+  metrics?: Metrics;
 }>;
 
 export type StartOptions = Readonly<{
@@ -114,5 +116,5 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await system.close();
     })());
 
-  return { url, port, app, system, close };
+  return { url, port, app, system, close, ...(metrics ? { metrics } : {}) };
 }
