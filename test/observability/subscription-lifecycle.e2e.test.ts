@@ -150,7 +150,7 @@ describe('the gauge after the server ends subscriptions', () => {
     try {
       const key = new TextEncoder().encode(secret);
       await createUser(server, 'expiring', bearer(await signToken(key, 'expiring')));
-      const authorization = bearer(await signToken(key, 'expiring', { expiresIn: 2 }));
+      const authorization = bearer(await signToken(key, 'expiring', { expiresIn: 4 }));
       const live = await subscribeOnEach(server, { authorization });
       await waitUntil(() => live.every((subscription) => subscription.ended()), 'every subscription to complete at the token’s expiry');
       expect(await gauge(server)).toEqual(ZERO);
