@@ -69,11 +69,13 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     const { state, version } = basis;
     const settled = (outcome: CommandOutcome) => (basis.verified ? outcome : 'read again');
     const expectedVersion = options.expectedVersion?.(command);
+    // The decider's rejection comes first: it is true of the stream whatever version the caller
+    // last saw (an update of a user who does not exist is UserNotFound, not "at version 0").
+    const decision = decider.decide(command, state, metadata);
+    if (!decision.ok) return settled(decision);
     if (expectedVersion !== undefined && expectedVersion !== version) {
       return settled({ ok: false, error: options.versionConflict({ expectedVersion, actualVersion: version }) });
     }
-    const decision = decider.decide(command, state, metadata);
-    if (!decision.ok) return settled(decision);
     if (decision.value.length === 0) {
       return settled({ ok: true, value: { streamId, version, position: basis.lastPosition, changed: false } });
     }

@@ -50,15 +50,16 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
   // meant to end at its token's expiry then never ends.
   const remainingMs = options.endsAt === undefined ? undefined : Math.max(0, options.endsAt.getTime() - Date.now());
   const deadline = remainingMs === undefined || remainingMs > MAX_TIMER_MS ? undefined : setTimeout(() => end(), remainingMs).unref();
+  let withdrawFromSignal: (() => void) | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
     clearTimeout(deadline);
-    signal?.removeEventListener('abort', end);
+    withdrawFromSignal?.();
     interrupt?.();
   };
-  signal?.addEventListener('abort', end, { once: true });
   if (signal?.aborted) end();
+  else if (signal) withdrawFromSignal = onAbort(signal, end);
 
   const fromPage = (): IteratorResult<StoredEvent> | undefined => {
     while (index < page.length) {
@@ -121,4 +122,29 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
       return this;
     },
   };
+}
+
+const liveFeeds = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Every feed of a server ends on the same shutdown signal. One listener per
+ * signal ends them all: a listener per feed would pass Node's limit of 10 at
+ * the 11th subscription and print MaxListenersExceededWarning, although
+ * nothing leaks. Returns the feed's withdrawal, for when it ends first.
+ */
+function onAbort(signal: AbortSignal, end: () => void): () => void {
+  let ends = liveFeeds.get(signal);
+  if (!ends) {
+    const registered = new Set<() => void>();
+    liveFeeds.set(signal, registered);
+    const endAll = () => {
+      for (const endFeed of [...registered]) endFeed();
+      registered.clear();
+    };
+    signal.addEventListener('abort', endAll, { once: true });
+    ends = registered;
+  }
+  const feeds = ends;
+  feeds.add(end);
+  return () => void feeds.delete(end);
 }

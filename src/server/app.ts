@@ -13,7 +13,7 @@ import { createRequestScope } from '../kernel/query-bus.js';
 import { shareReads } from '../kernel/shared-reads.js';
 import type { System } from '../system.js';
 import type { Authenticator } from './auth.js';
-import { graphiqlTabs } from './graphiql-tabs.js';
+import { useGraphiQLPage } from './graphiql-page.js';
 import { corsOptions, useVaryOrigin, type CorsOptions } from './cors.js';
 import { useCSRFPrevention } from './csrf.js';
 import { useErrorCodes } from './error-codes.js';
@@ -84,11 +84,8 @@ export function createApp(options: AppOptions): App {
     // Yoga's own probe answers 200 regardless of state; ours at /health reports readiness and lag.
     healthCheckEndpoint: '/live',
     landingPage: false,
-    // GraphiQL is bundled into the package, so it works on networks with no CDN.
-    graphiql: options.graphiql ? { title: 'cqrs-graphql', subscriptionsProtocol: 'WS', defaultTabs: [...graphiqlTabs] } : false,
-    // Imported with the first GraphiQL page, not at start-up: the bundle is 9 MB of source that
-    // V8 keeps twice (module text and string), about 30 MB of heap a server without a browser never needs.
-    renderGraphiQL: async (graphiql) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
+    // Served by useGraphiQLPage instead: rendered and compressed once, with an ETag.
+    graphiql: false,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -108,6 +105,7 @@ export function createApp(options: AppOptions): App {
     cors: corsOptions(security.cors),
     plugins: [
       useRequestLogging(logger),
+      ...(options.graphiql ? [useGraphiQLPage({ endpoint: '/graphql' })] : []),
       useHealth({ projector: system.projector, isReady: options.isReady }),
       ...(options.metrics ? [useMetrics({ metrics: options.metrics })] : []),
       useVaryOrigin(security.cors),

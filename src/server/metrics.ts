@@ -102,7 +102,7 @@ export function createMetrics(): Metrics {
 
   const subscriptions = new Gauge({
     name: 'cqrs_subscriptions_active',
-    help: 'GraphQL subscriptions currently streaming, by transport (ws, sse, multipart, http).',
+    help: 'GraphQL subscriptions currently streaming, by transport (ws, sse, multipart).',
     labelNames: ['transport'] as const,
     registers,
   });
@@ -153,7 +153,8 @@ export function useMetrics({ metrics, path = '/metrics' }: { metrics: Metrics; /
         }),
       );
     },
-    // Counts subscriptions that really stream: a subscribe that fails (bad `after`) yields no iterable.
+    // Counts subscriptions that really stream: a subscribe that fails (bad `after`) yields no iterable,
+    // and one no transport delivers (yoga's 406) is never read from.
     onSubscribe: () => ({
       onSubscribeResult: ({ args, result, setResult }) => {
         if (isAsyncIterable(result)) setResult(counted(result, subscriptions, { transport: transportOf(args.contextValue) }));
@@ -163,19 +164,19 @@ export function useMetrics({ metrics, path = '/metrics' }: { metrics: Metrics; /
 }
 
 /**
- * Up while the stream is iterated, down once however it ends: done, an error
- * from the source, or the client going away (`return`). Envelop's own
- * `onEnd` misses the error case. Not an async generator: its `return()`
- * would queue behind the pending `next()` and wait for the next event,
- * instead of reaching the feed at once.
+ * Up from the first `next()` (a transport started delivering it), down once
+ * however it ends: done, an error from the source, or the client going away
+ * (`return`). A stream ended before anyone read it (yoga's 406) is never
+ * counted. Envelop's own `onEnd` misses the error case. Not an async
+ * generator: its `return()` would queue behind the pending `next()` and wait
+ * for the next event, instead of reaching the feed at once.
  */
 function counted<T>(source: AsyncIterable<T>, gauge: Gauge<'transport'>, labels: { transport: string }): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  let open = true;
-  gauge.inc(labels);
+  let state: 'unread' | 'delivering' | 'ended' = 'unread';
   const end = () => {
-    if (open) gauge.dec(labels);
-    open = false;
+    if (state === 'delivering') gauge.dec(labels);
+    state = 'ended';
   };
   const settle = (step: Promise<IteratorResult<T>>) =>
     step.then(
@@ -192,7 +193,13 @@ function counted<T>(source: AsyncIterable<T>, gauge: Gauge<'transport'>, labels:
     [Symbol.asyncIterator]() {
       return this;
     },
-    next: () => settle(iterator.next()),
+    next: () => {
+      if (state === 'unread') {
+        state = 'delivering';
+        gauge.inc(labels);
+      }
+      return settle(iterator.next());
+    },
     return: (value?: unknown) => {
       end();
       return iterator.return ? settle(iterator.return(value)) : Promise.resolve({ done: true, value: undefined as T });
@@ -202,15 +209,15 @@ function counted<T>(source: AsyncIterable<T>, gauge: Gauge<'transport'>, labels:
 }
 
 /**
- * graphql-ws operations carry the socket in their context (websocket.ts); HTTP ones carry
- * the request, whose Accept header picks the stream's format (multipart-subscriptions.ts).
+ * graphql-ws operations carry the socket in their context (websocket.ts). Over HTTP a
+ * subscription that is delivered at all is Apollo's multipart, when its Accept asked for
+ * that (multipart-subscriptions.ts), or else SSE: yoga streams no other format (it answers
+ * 406, and such a stream is never counted), whatever else the Accept header allows (any type, say).
  */
-function transportOf(context: unknown): string {
+function transportOf(context: unknown): 'ws' | 'sse' | 'multipart' {
   const { socket, request } = context as { socket?: unknown; request?: Request };
   if (socket !== undefined) return 'ws';
-  if (!request) return 'http';
-  if (acceptsMultipartSubscriptions(request)) return 'multipart';
-  return request.headers.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
+  return request && acceptsMultipartSubscriptions(request) ? 'multipart' : 'sse';
 }
 
 /** Query handlers answer expected failures as a `Result`; its rejection type is the outcome. */

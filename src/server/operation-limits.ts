@@ -1,10 +1,22 @@
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError, type ParseOptions, type Source, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  visit,
+  type ASTNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type ParseOptions,
+  type Source,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { MAX_PAGE_SIZE } from '../users/read-model/queries.js';
 
 export type OperationLimits = Readonly<{
   maxDepth: number;
@@ -41,11 +53,57 @@ export function useOperationLimits(limits: OperationLimits): Plugin[] {
   });
   return [
     useTokenLimit(limits),
-    maxDepthPlugin({ n: limits.maxDepth, ...report('maxDepth') }),
-    maxAliasesPlugin({ n: limits.maxAliases, ...report('maxAliases') }),
+    useValidationRule(onArmorsView(maxDepthRule({ n: limits.maxDepth, ...report('maxDepth') }))),
+    // armor lets any number of `__typename` aliases through by default; they cost a line of output each like any other.
+    maxAliasesPlugin({ n: limits.maxAliases, allowList: [], ...report('maxAliases') }),
     maxDirectivesPlugin({ n: limits.maxDirectives, ...report('maxDirectives') }),
-    costLimitPlugin({ maxCost: limits.maxCost, ...report('maxCost') }),
+    useValidationRule(onArmorsView(costLimitRule({ maxCost: limits.maxCost, ...report('maxCost') }))),
   ];
+}
+
+const useValidationRule = (rule: ValidationRule): Plugin => ({ onValidate: ({ addValidationRule }) => addValidationRule(rule) });
+
+type ArmorVisitor = { onOperationDefinitionEnter: (operation: OperationDefinitionNode) => void };
+
+/**
+ * Runs an armor depth or cost rule on the operation as the server will really
+ * serve it, so the limits mean what the README says:
+ * - `__type` is introspection as much as `__schema`, which is all armor
+ *   exempts; armor is shown it under that name. graphql-js's own
+ *   MaxIntrospectionDepthRule (a specified rule) still bounds both.
+ * - no page is longer than MAX_PAGE_SIZE, so a larger `first`/`last` costs
+ *   what the largest page costs; the field itself then refuses it with
+ *   BAD_USER_INPUT, the page-size rule, instead of a cost estimate for a
+ *   list that could never be returned.
+ */
+function onArmorsView(rule: (context: ValidationContext) => ArmorVisitor): ValidationRule {
+  return (context) => {
+    const fragments = new Map<string, FragmentDefinitionNode | null | undefined>();
+    const view = Object.create(context, {
+      getFragment: {
+        value: (name: string) => {
+          if (!fragments.has(name)) {
+            const fragment = context.getFragment(name);
+            fragments.set(name, fragment && asServed(fragment));
+          }
+          return fragments.get(name);
+        },
+      },
+    }) as ValidationContext;
+    const visitor = rule(view);
+    return { OperationDefinition: { enter: (operation) => visitor.onOperationDefinitionEnter(asServed(operation)) } };
+  };
+}
+
+function asServed<T extends ASTNode>(node: T): T {
+  return visit(node, {
+    Field: (field) => (field.name.value === '__type' ? { ...field, name: { ...field.name, value: '__schema' } } : undefined),
+    Argument: (argument) => {
+      if ((argument.name.value !== 'first' && argument.name.value !== 'last') || argument.value.kind !== Kind.INT) return undefined;
+      const size = Math.min(Number(argument.value.value), MAX_PAGE_SIZE);
+      return { ...argument, value: { ...argument.value, value: String(size) } };
+    },
+  });
 }
 
 /** armor's token-counting parser; its refusal is re-thrown with our code (it stops the parse either way). */

@@ -6,7 +6,7 @@ import { createApp, type App } from './app.js';
 import { createAuthenticator } from './auth.js';
 import { bindPort, serve } from './bind-port.js';
 import { storageOptions, type Config } from './config.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
 
@@ -17,6 +17,8 @@ export type RunningServer = Readonly<{
   system: System;
   /** Graceful: stop accepting, finish in-flight requests, close subscriptions, close the stores. */
   close: () => Promise<void>;
+  /** This server's registry, readable after `close()` too; absent with METRICS=false. */
+  metrics?: Metrics;
 }>;
 
 export type StartOptions = Readonly<{
@@ -123,5 +125,5 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
       await system.close();
     })());
 
-  return { url, port, app, system, close };
+  return { url, port, app, system, close, ...(metrics ? { metrics } : {}) };
 }

@@ -4,6 +4,7 @@
  * connection. Each refusal is a typed error, never a 500, and the defaults
  * let the API's own operations through.
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { getIntrospectionQuery, parse } from 'graphql';
@@ -237,6 +238,131 @@ describe('subscriptions per websocket connection', () => {
     } finally {
       await client.dispose();
       await limited.stop();
+    }
+  });
+});
+
+describe('what the README says of the limits', () => {
+  it('depth: introspection is excepted, by __type as by __schema; the same depth elsewhere is refused', async () => {
+    // Deeper than MAX_DEPTH, within graphql-js's own bound on introspection cycles.
+    const ofType = (levels: number): string => (levels === 0 ? 'name' : `name ofType { ${ofType(levels - 1)} }`);
+    const depth = defaultOf('MAX_DEPTH') + 2;
+    for (const query of [`{ __type(name: "User") { fields { type { ${ofType(depth)} } } } }`, `{ __schema { types { fields { type { ${ofType(depth)} } } } } }`]) {
+      const { status, body } = await gql(server.url, query);
+      expect(body.errors, query).toBeUndefined();
+      expect(status).toBe(200);
+    }
+    const { body } = await gql(server.url, deepQuery(depth));
+    expect(body.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxDepth);
+  });
+
+  it('aliases: aliased __typename fields count like any other', async () => {
+    const limit = defaultOf('MAX_ALIASES');
+    const over = await gql(server.url, `{ ${aliases(limit + 1, '__typename')} }`);
+    expect(over.status).toBe(400);
+    expect(over.body.errors?.[0]?.extensions).toEqual({ code: LIMIT_CODES.maxAliases, limit });
+    const at = await gql(server.url, `{ ${aliases(limit, '__typename')} }`);
+    expect(at.body.errors).toBeUndefined();
+    expect(Object.keys(at.body.data as object)).toHaveLength(limit);
+  });
+
+  it.each([['first: 101'], ['first: 100000'], ['last: 100000'], ['first: 2147483647']])(
+    'page size: users(%s) is BAD_USER_INPUT on the field (200), not a cost refusal',
+    async (argument) => {
+      const { status, body } = await gql(server.url, `{ users(${argument}) { totalCount edges { node { id username } } } }`);
+      expect(status).toBe(200);
+      expect(body.data).toBeNull(); // `users` is non-null, so its error nulls the whole data
+      expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(body.errors?.[0]?.message).toMatch(/100/);
+    },
+  );
+
+  it('a page size the server serves still counts at its size towards the cost', async () => {
+    const costly = tooMuch.find(([limit]) => limit === 'cost')![2];
+    expect(costly).toContain('first: 100)');
+    for (const first of ['100', '100000']) {
+      const { status, body } = await gql(server.url, costly.replaceAll('first: 100)', `first: ${first})`));
+      expect(status).toBe(400);
+      expect(body.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxCost);
+    }
+  });
+
+  /**
+   * One probe per row of the README's "Limits on hostile input" table: it
+   * sends one past the default and returns what the server answered, which
+   * must be what the row's last cell says.
+   */
+  const probes: Record<string, () => Promise<string[]>> = {
+    'request body, websocket message': async () => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE },
+        body: JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(defaultOf('MAX_BODY_BYTES')) } }),
+      });
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      const closed = await new Promise<number>((resolve) => {
+        const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(defaultOf('MAX_BODY_BYTES')) } })));
+        socket.on('close', (code) => resolve(code));
+      });
+      return [`HTTP ${response.status}`, body.errors[0]!.extensions.code, `closed with ${closed}`];
+    },
+    'selection depth': async () => codesOf(deepQuery(defaultOf('MAX_DEPTH') + 1)),
+    aliases: async () => codesOf(`{ ${aliases(defaultOf('MAX_ALIASES') + 1)} }`),
+    'estimated cost': async () => codesOf(tooMuch.find(([limit]) => limit === 'cost')![2]),
+    'tokens in the document': async () => codesOf(`{ ${'__typename '.repeat(defaultOf('MAX_TOKENS'))}}`),
+    directives: async () => codesOf(`{ ${'__typename @include(if: true) '.repeat(defaultOf('MAX_DIRECTIVES') + 1)}}`),
+    'page size': async () => [...(await codesOf('{ users(first: 101) { totalCount } }')), ...(await codesOf('{ users(last: 100000) { totalCount } }'))],
+    'subscriptions on one websocket': async () => {
+      const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+      const errors: unknown[] = [];
+      try {
+        for (let i = 0; i <= defaultOf('MAX_SUBSCRIPTIONS_PER_CONNECTION'); i++) {
+          client.subscribe({ query: 'subscription { userEvents { position } }' }, { next: () => undefined, error: (error) => void errors.push(error), complete: () => undefined });
+        }
+        await waitUntil(() => errors.length > 0, 'one subscription to be refused');
+        return [...JSON.stringify(errors).matchAll(/"code":"([A-Z_]+)"/g)].map(([, code]) => code!);
+      } finally {
+        await client.dispose();
+      }
+    },
+    'operations in one batched request': async () => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE },
+        body: JSON.stringify(Array.from({ length: defaultOf('MAX_BATCH_SIZE') + 1 }, () => ({ query: '{ __typename }' }))),
+      });
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      return [`HTTP ${response.status}`, body.errors[0]!.extensions.code];
+    },
+  };
+
+  async function codesOf(query: string): Promise<string[]> {
+    const { body } = await gql(server.url, query);
+    return (body.errors ?? []).map((error) => String(error.extensions?.['code']));
+  }
+
+  const section = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('### Limits on hostile input')[1]!.split('\n#')[0]!;
+  const rows = [...section.matchAll(/^\| ([^|`]+?) \| (.+?) \| (.+?) \|$/gm)].map(([, limit, setting, refusal]) => ({ limit: limit!, setting: setting!, refusal: refusal! }))
+    .filter((row) => row.limit !== 'limit');
+
+  it('the table has a row for each limit probed here, and no other', () => {
+    expect(rows.map((row) => row.limit).sort()).toEqual(Object.keys(probes).sort());
+  });
+
+  it.each(rows.map((row) => [row.limit, row] as const))('%s: the default and the refusal are as the table says', async (_limit, row) => {
+    const documentedDefault = /`([A-Z_]+)` \((\S+?)( MiB)?\)/.exec(row.setting);
+    if (documentedDefault) {
+      const [, name, value, mib] = documentedDefault;
+      expect(defaultOf(name as keyof typeof settings)).toBe(Number(value) * (mib ? MIB : 1));
+    } else {
+      expect(row.setting).toBe('`first`/`last` at most 100');
+    }
+    const answered = await probes[row.limit]!();
+    expect(answered.length).toBeGreaterThan(0);
+    for (const part of answered) {
+      const [, word, number] = /^(HTTP|closed with) (\d+)$/.exec(part) ?? [];
+      expect(row.refusal, `${row.limit}: ${part}`).toContain(word === 'HTTP' ? `HTTP ${number}` : word ? `closed with ${number}` : `\`${part}\``);
     }
   });
 });

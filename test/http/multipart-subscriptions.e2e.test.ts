@@ -86,7 +86,9 @@ describe('a subscription over HTTP in no format the client accepts', () => {
         body: JSON.stringify({ query: USER_EVENTS }),
       });
       expect(response.status).toBe(406);
-      await waitUntil(async () => (await scrape(server.url)).value('cqrs_subscriptions_active', { transport: 'http' }) === 0, 'the unanswered subscription to end');
+      // Never delivered, so never counted (test/observability/subscription-lifecycle.e2e.test.ts walks every ending).
+      const gauges = (await scrape(server.url)).select('cqrs_subscriptions_active');
+      expect(gauges.map(({ labels, value }) => [labels['transport'], value])).toEqual([['ws', 0], ['sse', 0], ['multipart', 0]]);
     } finally {
       await server.stop();
     }

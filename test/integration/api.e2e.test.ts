@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -153,6 +154,24 @@ describe('updateUser', () => {
     expect(result.userId).toBe('User:no-such-user');
     expect(result.message).toContain('no-such-user');
     expect(await getUser('no-such-user')).toBeNull();
+  });
+
+  it('refuses an unknown user with UserNotFound, not VersionConflict, when expectedVersion is given', async () => {
+    for (const expectedVersion of [0, 1, 3]) {
+      const result = expectType(await updateUser({ id: 'no-such-user', username: 'whoever', expectedVersion }), 'UserNotFound');
+      expect(result.userId).toBe('User:no-such-user');
+    }
+    expect(await getUser('no-such-user')).toBeNull();
+  });
+
+  it('the README’s update example, pasted as written, says the user does not exist', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!).find((block) => block.includes('updateUser('));
+    expect(example).toContain('id: "USER_ID"');
+    const { status, body } = await gql<{ updateUser: { __typename: string; message: string } }>(server.url, example!);
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.updateUser).toEqual({ __typename: 'UserNotFound', message: 'No user has id "USER_ID"' });
   });
 });
 

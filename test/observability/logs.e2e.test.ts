@@ -80,8 +80,41 @@ describe('logs at LOG_LEVEL=trace', () => {
   });
 });
 
+describe('logs with authentication on, at LOG_LEVEL=trace', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-graphql-logs-auth-'));
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer(dataDir, { LOG_LEVEL: 'trace', AUTH_JWT_SECRET: 'a-secret-of-at-least-32-characters-for-logs' });
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keep messages as written: words like "token" are not taken for credentials', async () => {
+    const garbage = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: 'garbage',
+    });
+    expect(garbage.status).toBe(400);
+    const answer = JSON.stringify(await garbage.json());
+    expect(answer).toMatch(/Unexpected token/);
+    const refused = await post(server.url, { query: '{ users { totalCount } }' });
+    expect(refused.status).toBe(401);
+    await waitUntil(() => server.logs.filter((line) => line['msg'] === 'request done').length >= 2, 'a log line for each request');
+
+    const messages = server.logs.map((line) => String(line['msg']));
+    expect(messages).toContain('authentication on: mutations need a bearer token');
+    expect(server.output()).not.toContain('[redacted]');
+    for (const line of server.output().split('\n').filter((text) => text.includes('is not valid JSON'))) expect(line).toContain('Unexpected token');
+    for (const secret of [TOKEN, 'tok_9f8e7d6c5b4a', 'a-secret-of-at-least-32-characters-for-logs']) expect(server.output()).not.toContain(secret);
+  });
+});
+
 describe('the logger', () => {
-  it('scrubs emails and credentials that reach it inside messages and errors', () => {
+  const capture = () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -89,14 +122,46 @@ describe('the logger', () => {
         callback();
       },
     });
-    const logger = createLogger('trace', destination);
-    const error = new Error(`Variable "$input" got invalid value { email: "${EMAILS[0]}" }`);
-    logger.error({ err: error, email: EMAILS[1], headers: { authorization: TOKEN } }, `failed for ${EMAILS[2]} with ${TOKEN}`);
-    logger.trace({ user: { email: EMAILS[3] } }, 'nested');
-    const text = lines.join('');
-    expect(lines).toHaveLength(2);
-    for (const secret of [...EMAILS, 'tok_9f8e7d6c5b4a']) expect(text).not.toContain(secret);
-    expect(text).toContain('[email]');
-    expect(text).toContain('Bearer [redacted]');
+    return { logger: createLogger('trace', destination), entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>), text: () => lines.join('') };
+  };
+
+  it('redacts the fields that hold secrets: headers, tokens, connection strings, emails', () => {
+    const { logger, entries, text } = capture();
+    logger.info(
+      {
+        headers: { authorization: TOKEN, cookie: 'session=abc123cookie', 'proxy-authorization': 'Basic dXNlcjpwYXNz', accept: 'application/json' },
+        req: { headers: { authorization: TOKEN, 'set-cookie': 'id=setcookie42' } },
+        token: 'tok_9f8e7d6c5b4a',
+        DATABASE_URL: 'postgres://app:pgpass77@db.internal:5432/cqrs',
+        storage: { connectionString: 'postgres://app:pgpass77@db.internal/cqrs' },
+        email: EMAILS[0],
+        user: { email: EMAILS[1], username: 'alice' },
+        connectionParams: { authorization: TOKEN },
+      },
+      'request with secrets',
+    );
+    const [entry] = entries();
+    for (const secret of ['tok_9f8e7d6c5b4a', 'abc123cookie', 'dXNlcjpwYXNz', 'setcookie42', 'pgpass77', EMAILS[0]!, EMAILS[1]!]) expect(text()).not.toContain(secret);
+    expect(entry).toMatchObject({
+      msg: 'request with secrets',
+      headers: { authorization: '[redacted]', cookie: '[redacted]', 'proxy-authorization': '[redacted]', accept: 'application/json' },
+      req: { headers: { authorization: '[redacted]', 'set-cookie': '[redacted]' } },
+      token: '[redacted]',
+      DATABASE_URL: '[redacted]',
+      storage: { connectionString: '[redacted]' },
+      email: '[redacted]',
+      user: { email: '[redacted]', username: 'alice' },
+      connectionParams: { authorization: '[redacted]' },
+    });
+  });
+
+  it('leaves messages and error messages as written', () => {
+    const { logger, entries } = capture();
+    logger.info('authentication on: mutations need a bearer token');
+    logger.error({ err: new SyntaxError('Unexpected token g, "garbage" is not valid JSON') }, 'Token bucket empty');
+    const [info, error] = entries();
+    expect(info?.['msg']).toBe('authentication on: mutations need a bearer token');
+    expect(error?.['msg']).toBe('Token bucket empty');
+    expect((error?.['err'] as { message: string }).message).toBe('Unexpected token g, "garbage" is not valid JSON');
   });
 });

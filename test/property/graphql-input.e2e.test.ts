@@ -128,8 +128,8 @@ function createModel() {
     const data = parsed.data;
     return idempotent('UpdateUser', data, input['idempotencyKey'] as string | undefined, () => {
       const current = users.get(data.userId);
-      if (data.expectedVersion !== undefined && data.expectedVersion !== (current?.version ?? 0)) return { typename: 'VersionConflict' };
       if (!current) return { typename: 'UserNotFound' };
+      if (data.expectedVersion !== undefined && data.expectedVersion !== current.version) return { typename: 'VersionConflict' };
       const username = data.username ?? current.username;
       const emailChanged = data.email !== undefined && ignoringCase(data.email) !== ignoringCase(current.email);
       if (username === current.username && !emailChanged) return { typename: 'UpdateUserSuccess', user: current };

@@ -1,3 +1,5 @@
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +34,80 @@ describe('GraphiQL', () => {
     } finally {
       await plain.stop();
     }
+  });
+});
+
+/** A GET as a browser sends it, read raw: fetch would decompress the body and hide the encoding. */
+function getPage(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers: { accept: 'text/html,application/xhtml+xml', ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+describe('the GraphiQL page on the wire', () => {
+  let server: TestServer;
+  let plain: Buffer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const identity = await getPage(server.url, {});
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    plain = identity.body;
+    expect(plain.toString('utf8')).toContain('renderYogaGraphiQL');
+  });
+  afterAll(() => server.stop());
+
+  it.each([
+    ['gzip, deflate, br, zstd', 'br'],
+    ['br', 'br'],
+    ['gzip', 'gzip'],
+    ['gzip;q=1.0, br;q=0.5', 'gzip'],
+    ['deflate', undefined],
+    ['identity', undefined],
+    ['br;q=0, gzip;q=0', undefined],
+  ])('Accept-Encoding: %s is answered with %s, the same page', async (acceptEncoding, encoding) => {
+    const page = await getPage(server.url, { 'accept-encoding': acceptEncoding });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-encoding']).toBe(encoding);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['vary']).toMatch(/accept-encoding/i);
+    expect(Number(page.headers['content-length'])).toBe(page.body.byteLength);
+    const decoded = encoding === 'br' ? brotliDecompressSync(page.body) : encoding === 'gzip' ? gunzipSync(page.body) : page.body;
+    expect(decoded.equals(plain)).toBe(true);
+    // Compressed, the 9 MB page is a fraction of its size.
+    if (encoding) expect(page.body.byteLength).toBeLessThan(plain.byteLength / 3);
+  });
+
+  it('carries an ETag per encoding and Cache-Control, and answers a page the browser holds with a bodiless 304', async () => {
+    const first = await getPage(server.url, { 'accept-encoding': 'gzip, br' });
+    const etag = first.headers['etag']!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(first.headers['cache-control']).toBe('no-cache');
+    const again = await getPage(server.url, { 'accept-encoding': 'gzip, br' });
+    expect(again.headers['etag']).toBe(etag);
+    expect(again.body.equals(first.body)).toBe(true);
+    const gzipped = await getPage(server.url, { 'accept-encoding': 'gzip' });
+    expect(gzipped.headers['etag']).not.toBe(etag);
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, gzipped.headers['etag']!, '*']) {
+      const held = await getPage(server.url, { 'accept-encoding': 'gzip, br', 'if-none-match': ifNoneMatch });
+      expect(held.status, ifNoneMatch).toBe(304);
+      expect(held.body.byteLength).toBe(0);
+      expect(held.headers['etag']).toBe(etag);
+      expect(held.headers['cache-control']).toBe('no-cache');
+    }
+    const stale = await getPage(server.url, { 'accept-encoding': 'gzip, br', 'if-none-match': '"an-older-page"' });
+    expect(stale.status).toBe(200);
+    expect(stale.body.equals(first.body)).toBe(true);
+  });
+
+  it('is the page only for browsers: GraphQL GETs still run', async () => {
+    const response = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
   });
 });
 

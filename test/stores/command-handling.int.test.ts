@@ -347,6 +347,14 @@ describe('user commands through the command bus on SQLite', () => {
       expect((await store.readStream('u1')).version).toBe(2);
     });
 
+    it('answers UserNotFound, not VersionConflict, for a missing user whatever expectedVersion is given', async () => {
+      for (const expectedVersion of [0, 1, 5]) {
+        const missing = rejection(await bus.execute(updateUser({ userId: 'ghost', username: 'bob', expectedVersion })));
+        expect(missing).toMatchObject({ type: 'UserNotFound', userId: 'ghost' });
+      }
+      expect((await store.readStream('ghost')).version).toBe(0);
+    });
+
     it('lets one of several concurrent updates with the same expectedVersion win', async () => {
       success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
       const outcomes = await Promise.all(

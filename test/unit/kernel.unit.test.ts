@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createCommandBus, validation, type CommandOutcome } from '../../src/kernel/command-bus.js';
 import { followEvents } from '../../src/kernel/event-feed.js';
@@ -216,5 +217,30 @@ describe('event feed end', () => {
     expect(settled).toBe('waiting');
     shutdown.abort();
     expect(await next).toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('event feeds on one shutdown signal', () => {
+  const quietStore: EventReader = { readAll: async () => [] };
+
+  it('share one abort listener however many feeds run, and all end when it fires', async () => {
+    const shutdown = new AbortController();
+    const feeds = Array.from({ length: 50 }, () => followEvents(quietStore, createWakeSignal(), { after: LOG_START, pollIntervalMs: 60_000, signal: shutdown.signal }));
+    const pending = feeds.map((feed) => feed.next());
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
+    // Feeds that end first leave nothing behind on the signal.
+    await Promise.all(feeds.slice(0, 10).map((feed) => feed.return!()));
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
+    shutdown.abort();
+    expect(await Promise.all(pending)).toEqual(feeds.map(() => ({ done: true, value: undefined })));
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a feed started on an aborted signal ends at once', async () => {
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const feed = followEvents(quietStore, createWakeSignal(), { after: LOG_START, pollIntervalMs: 60_000, signal: shutdown.signal });
+    expect(await feed.next()).toEqual({ done: true, value: undefined });
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 });

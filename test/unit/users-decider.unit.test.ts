@@ -48,6 +48,13 @@ describe('users decider', () => {
       expect(rejection).toMatchObject({ userId: 'ghost' });
     });
 
+    it('rejects updating a user that does not exist as UserNotFound, whatever expectedVersion says', () => {
+      // The handler checks expectedVersion only after this rejection (src/kernel/command-handler.ts).
+      for (const expectedVersion of [0, 1, 7]) {
+        given([]).when(updateUser({ username: 'bob', expectedVersion }, 'ghost')).thenRejects('UserNotFound');
+      }
+    });
+
     it('emits UserUpdated with only the username when only the username changes', () => {
       given([created()])
         .when(updateUser({ username: 'alice2', email: 'alice@example.com' }))
