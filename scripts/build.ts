@@ -6,10 +6,11 @@ import { build } from 'esbuild';
 const ROOT = new URL('..', import.meta.url).pathname;
 
 /**
- * Bundles one server entry point into a single ES module for Node 20, with
- * every package left to node_modules. `npm run build` uses it for the API;
- * the bench uses it for the API and the baseline, so both run compiled the
- * same way (paths relative to the repository root).
+ * Bundles one server entry point into a single ES module for Node 22 (the
+ * oldest supported version), with every package left to node_modules.
+ * `npm run build` uses it for the API; the bench uses it for the API and the
+ * baseline, so both run compiled the same way (paths relative to the
+ * repository root).
  */
 export async function bundle(entryPoint: string, outfile: string): Promise<void> {
   const { outputFiles } = await build({
@@ -19,7 +20,7 @@ export async function bundle(entryPoint: string, outfile: string): Promise<void>
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     packages: 'external',
     sourcemap: true,
     logLevel: 'warning',
