@@ -4,6 +4,7 @@ import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
 import { openStorage } from './storage.js';
+import { DamagedEventLog } from './stores/sqlite/integrity.js';
 
 const usage = `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
@@ -115,6 +116,11 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof DamagedEventLog) {
+    // One line the operator can act on; the stack would only bury it.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

@@ -10,7 +10,9 @@ import { createNotificationListener } from './stores/postgres/notifications.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
 import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
+import { openEventLog } from './stores/sqlite/integrity.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
+import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { UsersReadModel } from './users/read-model/read-model.js';
 import { usersModule } from './users/module.js';
 
@@ -21,6 +23,8 @@ export type StorageOptions =
       durability: Durability;
       /** Page cache of read.db; a replay inserts nowhere near key order, so `rebuild` keeps the indexes in memory. */
       readCacheMiB?: number;
+      /** How a damaged read.db being set aside and rebuilt is told; one line each on stderr by default. */
+      reportRepair?: (repair: ReadModelRepair) => void;
     }>
   | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
 
@@ -50,27 +54,46 @@ export async function openStorage(
     : openPostgresStorage(options, onReadModelQuery);
 }
 
-function openSqliteStorage(
+async function openSqliteStorage(
   options: Extract<StorageOptions, { kind: 'sqlite' }>,
   onQuery: (() => void) | undefined,
   extraProjections: readonly SqliteProjection[],
-): Storage {
-  const { dataDir, durability } = options;
+): Promise<Storage> {
+  const { dataDir, durability, reportRepair = reportOnStderr } = options;
   mkdirSync(dataDir, { recursive: true });
-  const store = createSqliteEventStore({ path: join(dataDir, 'events.db'), durability });
-  const readDb = openSqlite(join(dataDir, 'read.db'), { durability });
-  if (options.readCacheMiB) readDb.pragma(`cache_size = -${options.readCacheMiB * 1024}`);
+  const store = openEventLog(join(dataDir, 'events.db'), () => createSqliteEventStore({ path: join(dataDir, 'events.db'), durability }));
   const projections = [...usersModule.sqlite.projections, ...extraProjections];
-  prepareReadDatabase(readDb, projections);
+  // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
+  const read = openReadDatabase({
+    path: join(dataDir, 'read.db'),
+    connect: (path) => {
+      const db = openSqlite(path, { durability });
+      try {
+        if (options.readCacheMiB) db.pragma(`cache_size = -${options.readCacheMiB * 1024}`);
+        prepareReadDatabase(db, projections);
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    },
+    build: (db) => ({
+      sinks: projections.map((projection) => createSqliteProjectionSink(db, projection)),
+      users: usersModule.sqlite.readModel(db, onQuery),
+    }),
+    report: reportRepair,
+  });
+  const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
+  if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
   return {
     store,
-    sinks: projections.map((projection) => createSqliteProjectionSink(readDb, projection)),
+    sinks,
     leases: localLeases,
-    readModels: { users: usersModule.sqlite.readModel(readDb, onQuery) },
-    description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(readDb) } },
+    readModels: { users: read.guarded((built) => built.users) },
+    description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(read.current()) } },
     close: async () => {
       await store.close();
-      readDb.close();
+      read.close();
     },
   };
 }

@@ -1,0 +1,56 @@
+import { existsSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+
+type SqliteError = InstanceType<typeof Database.SqliteError>;
+
+/**
+ * True when SQLite says the file's bytes are wrong, not the statement:
+ * SQLITE_CORRUPT (and its extended codes) or SQLITE_NOTADB. A truncated file
+ * says so as soon as its first page is read; overwritten pages only when a
+ * statement reaches them, so this is checked at open and on every later failure.
+ */
+export function isDamage(error: unknown): error is SqliteError {
+  return error instanceof Database.SqliteError && (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT'));
+}
+
+/**
+ * Renames a damaged database file, with its -wal and -shm, to
+ * `<file>.damaged-<timestamp>`: kept for a post-mortem, out of the way of a
+ * fresh file. The connection to it must be closed first.
+ */
+export function setAside(path: string, now: Date = new Date()): string {
+  const movedTo = `${path}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(path, movedTo);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+  }
+  return movedTo;
+}
+
+/**
+ * The event log cannot be opened because its file is damaged. It is the
+ * source of truth, so nothing repairs or replaces it on its own: the message
+ * tells the operator how to restore it, and `main` prints it as one line.
+ */
+export class DamagedEventLog extends Error {
+  override readonly name = 'DamagedEventLog';
+  constructor(readonly path: string, cause: SqliteError) {
+    super(
+      `${resolve(path)} is damaged (${cause.code}: ${cause.message}). It is the event log, the source of truth: ` +
+        'nothing repairs, replaces or deletes it on its own. Stop every process on this DATA_DIR, restore events.db ' +
+        'from your latest backup, then run `npm run rebuild` before starting the server.',
+      { cause },
+    );
+  }
+}
+
+/** Opens the event log with `open`, turning a damaged file into a DamagedEventLog that names it. */
+export function openEventLog<T>(path: string, open: () => T): T {
+  try {
+    return open();
+  } catch (error) {
+    if (isDamage(error)) throw new DamagedEventLog(path, error);
+    throw error;
+  }
+}
