@@ -83,24 +83,28 @@ export function openReadDatabase<Built>(options: ReadDatabaseOptions<Built>): Re
     replace(error, 'running');
   };
 
-  const guarded = <T extends object>(pick: (built: Built) => T): T =>
-    new Proxy({} as T, {
-      get: (_, key) => {
-        const value = (pick(built) as Record<PropertyKey, unknown>)[key];
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          const on = db;
-          const call = () => (pick(built) as Record<PropertyKey, (...a: unknown[]) => unknown>)[key]!(...args);
-          try {
-            return await call();
-          } catch (error) {
-            if (!isDamage(error)) throw error;
-            repairAfter(on, error);
-            return await call();
-          }
-        };
-      },
-    });
+  // Wrappers made once, not a Proxy: a read-model query is a hot path.
+  const guarded = <T extends object>(pick: (built: Built) => T): T => {
+    const wrapped: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(pick(built))) {
+      if (typeof value !== 'function') {
+        wrapped[key] = value;
+        continue;
+      }
+      const call = (args: unknown[]) => (pick(built) as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
+      wrapped[key] = async (...args: unknown[]) => {
+        const on = db;
+        try {
+          return await call(args);
+        } catch (error) {
+          if (!isDamage(error)) throw error;
+          repairAfter(on, error);
+          return await call(args);
+        }
+      };
+    }
+    return wrapped as T;
+  };
 
   const sink = (pick: (built: Built) => ProjectionSink): ProjectionSink => {
     const current = guarded(pick);
