@@ -52,7 +52,10 @@ const REBUILD_CACHE_MIB = 256;
 
 async function rebuild(config: Config, names: readonly string[]) {
   const options = storageOptions(config);
-  const { store, sinks, leases, close } = await openStorage(options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB } : options);
+  // The log is checked in full first (a fraction of the replay's cost): damage found half-way would leave the read model emptied.
+  const { store, sinks, leases, close } = await openStorage(
+    options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB, fullCheck: ['events.db'] } : options,
+  );
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
     if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${sinks.map((s) => s.name).join(', ')}`);
@@ -74,7 +77,9 @@ async function rebuild(config: Config, names: readonly string[]) {
 
 async function migrate(config: Config) {
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
-  const storage = await openStorage(storageOptions(config));
+  // An operator's command, run seldom: it can afford to read every page of both files (README: Operations).
+  const options = storageOptions(config);
+  const storage = await openStorage(options.kind === 'sqlite' ? { ...options, fullCheck: ['events.db', 'read.db'] } : options);
   await storage.close();
   process.stdout.write(`store migrated (${config.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${config.DATA_DIR}`})\n`);
 }

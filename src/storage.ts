@@ -10,7 +10,7 @@ import { createNotificationListener } from './stores/postgres/notifications.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
 import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
-import { openEventLog } from './stores/sqlite/integrity.js';
+import { openEventLog, quickCheck, quickCheckFile, reportDamagedReads } from './stores/sqlite/integrity.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { UsersReadModel } from './users/read-model/read-model.js';
@@ -25,6 +25,11 @@ export type StorageOptions =
       readCacheMiB?: number;
       /** How a damaged read.db being set aside and rebuilt is told; one line each on stderr by default. */
       reportRepair?: (repair: ReadModelRepair) => void;
+      /**
+       * Files to read in full first (`PRAGMA quick_check`), so damage in any page is found before
+       * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
+       */
+      fullCheck?: readonly ('events.db' | 'read.db')[];
     }>
   | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
 
@@ -61,7 +66,11 @@ async function openSqliteStorage(
 ): Promise<Storage> {
   const { dataDir, durability, reportRepair = reportOnStderr } = options;
   mkdirSync(dataDir, { recursive: true });
-  const store = openEventLog(join(dataDir, 'events.db'), () => createSqliteEventStore({ path: join(dataDir, 'events.db'), durability }));
+  const eventsPath = join(dataDir, 'events.db');
+  const store = openEventLog(eventsPath, () => {
+    if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
+    return reportDamagedReads(createSqliteEventStore({ path: eventsPath, durability }), eventsPath);
+  });
   const projections = [...usersModule.sqlite.projections, ...extraProjections];
   // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
   const read = openReadDatabase({
@@ -70,6 +79,7 @@ async function openSqliteStorage(
       const db = openSqlite(path, { durability });
       try {
         if (options.readCacheMiB) db.pragma(`cache_size = -${options.readCacheMiB * 1024}`);
+        if (options.fullCheck?.includes('read.db')) quickCheck(db);
         prepareReadDatabase(db, projections);
         return db;
       } catch (error) {
