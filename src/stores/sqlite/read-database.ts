@@ -151,7 +151,7 @@ export function describeRepair(repair: ReadModelRepair): string {
         `${repair.file} is damaged (${repair.reason}): moved it to ${repair.movedTo}; ` +
         (repair.when === 'open'
           ? 'rebuilding the read model from events.db'
-          : 'a fresh read model is being filled from events.db (the projections start over; /health shows their lag)')
+          : 'a fresh one is being filled from the start of events.db')
       );
     case 'rebuilding':
       return `rebuilding ${repair.projection}: ${repair.applied} of about ${repair.total} events`;
