@@ -22,7 +22,9 @@ export function isDamage(error: unknown): error is SqliteError {
 export function quickCheck(db: Database.Database): void {
   const findings = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((row) => row.quick_check);
   if (findings.length === 1 && findings[0] === 'ok') return;
-  throw new Database.SqliteError(`quick_check: ${findings.join('; ')}`, 'SQLITE_CORRUPT');
+  // SQLite starts its findings with "*** in database main ***" and a newline; the refusal is one line.
+  const text = findings.map((finding) => finding.replace('*** in database main ***', '').replace(/\s+/g, ' ').trim());
+  throw new Database.SqliteError(`quick_check: ${text.join('; ')}`, 'SQLITE_CORRUPT');
 }
 
 /** quickCheck on a file through a connection of its own; a file that does not exist yet has nothing to check. */
