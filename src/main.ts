@@ -56,7 +56,10 @@ async function rebuild(config: Config, names: readonly string[]) {
   // Opening would create an empty store, and "rebuilt from 0 events" would hide a wrong DATA_DIR.
   const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
   if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
-  const { store, sinks, leases, close } = await openStorage(options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB } : options);
+  // The log is checked in full first (a fraction of the replay's cost): damage found half-way would leave the read model emptied.
+  const { store, sinks, leases, close } = await openStorage(
+    options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB, fullCheck: ['events.db'] } : options,
+  );
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
     if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${sinks.map((s) => s.name).join(', ')}`);
@@ -80,7 +83,8 @@ async function migrate(config: Config) {
   const options = storageOptions(config);
   const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
-  const storage = await openStorage(options);
+  // An operator's command, run seldom: it can afford to read every page of both files (README: Operations).
+  const storage = await openStorage(options.kind === 'sqlite' ? { ...options, fullCheck: ['events.db', 'read.db'] } : options);
   await storage.close();
   if (options.kind === 'postgres') process.stdout.write('store migrated (PostgreSQL)\n');
   else if (created) process.stdout.write(`created a new, empty store: SQLite in ${resolve(options.dataDir)}\n`);
@@ -126,6 +130,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
+  // A damaged event log is one too (DamagedEventLog).
   if (error instanceof StartupRefusal) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);

@@ -5,5 +5,5 @@
  * stack would only bury it.
  */
 export class StartupRefusal extends Error {
-  override readonly name = 'StartupRefusal';
+  override readonly name: string = 'StartupRefusal';
 }

@@ -9,8 +9,10 @@ import { createNotificationListener } from './stores/postgres/notifications.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from './stores/postgres/projection-sink.js';
 import { openSqlite, synchronousOf, type Durability } from './stores/sqlite/database.js';
 import { createSqliteEventStore } from './stores/sqlite/event-store.js';
+import { openEventLog, quickCheck, quickCheckFile, reportDamagedReads } from './stores/sqlite/integrity.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { withDataDirLock } from './stores/sqlite/writer-lock.js';
+import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { UsersReadModel } from './users/read-model/read-model.js';
 import { usersModule } from './users/module.js';
 
@@ -21,6 +23,13 @@ export type StorageOptions =
       durability: Durability;
       /** Page cache of read.db; a replay inserts nowhere near key order, so `rebuild` keeps the indexes in memory. */
       readCacheMiB?: number;
+      /** How a damaged read.db being set aside and rebuilt is told; one line each on stderr by default. */
+      reportRepair?: (repair: ReadModelRepair) => void;
+      /**
+       * Files to read in full first (`PRAGMA quick_check`), so damage in any page is found before
+       * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
+       */
+      fullCheck?: readonly ('events.db' | 'read.db')[];
     }>
   | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
 
@@ -51,26 +60,51 @@ export async function openStorage(
     : openPostgresStorage(options, onReadModelQuery);
 }
 
-function openSqliteStorage(
+async function openSqliteStorage(
   options: Extract<StorageOptions, { kind: 'sqlite' }>,
   onQuery: (() => void) | undefined,
   extraProjections: readonly SqliteProjection[],
-): Storage {
-  const { dataDir, durability } = options;
-  const store = createSqliteEventStore({ path: join(dataDir, 'events.db'), durability });
-  const readDb = openSqlite(join(dataDir, 'read.db'), { durability });
-  if (options.readCacheMiB) readDb.pragma(`cache_size = -${options.readCacheMiB * 1024}`);
+): Promise<Storage> {
+  // The directory exists: taking its writer lock created it.
+  const { dataDir, durability, reportRepair = reportOnStderr } = options;
+  const eventsPath = join(dataDir, 'events.db');
+  const store = openEventLog(eventsPath, () => {
+    if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
+    return reportDamagedReads(createSqliteEventStore({ path: eventsPath, durability }), eventsPath);
+  });
   const projections = [...usersModule.sqlite.projections, ...extraProjections];
-  prepareReadDatabase(readDb, projections);
+  // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
+  const read = openReadDatabase({
+    path: join(dataDir, 'read.db'),
+    connect: (path) => {
+      const db = openSqlite(path, { durability });
+      try {
+        if (options.readCacheMiB) db.pragma(`cache_size = -${options.readCacheMiB * 1024}`);
+        if (options.fullCheck?.includes('read.db')) quickCheck(db);
+        prepareReadDatabase(db, projections);
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    },
+    build: (db) => ({
+      sinks: projections.map((projection) => createSqliteProjectionSink(db, projection)),
+      users: usersModule.sqlite.readModel(db, onQuery),
+    }),
+    report: reportRepair,
+  });
+  const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
+  if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
   return {
     store,
-    sinks: projections.map((projection) => createSqliteProjectionSink(readDb, projection)),
+    sinks,
     leases: localLeases,
-    readModels: { users: usersModule.sqlite.readModel(readDb, onQuery) },
-    description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(readDb) } },
+    readModels: { users: read.guarded((built) => built.users) },
+    description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(read.current()) } },
     close: async () => {
       await store.close();
-      readDb.close();
+      read.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { commandLogging } from './server/command-logging.js';
 import { openStorage, type StorageOptions } from './storage.js';
+import { describeRepair, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import { usersModule } from './users/module.js';
 
 export type SystemOptions = Readonly<{
@@ -46,7 +47,8 @@ export type System = Readonly<{
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
-  const storage = await openStorage(options.storage, options.onReadModelQuery, options.extraProjections);
+  const storageOptions = options.storage.kind === 'sqlite' ? { ...options.storage, reportRepair: logRepair(logger) } : options.storage;
+  const storage = await openStorage(storageOptions, options.onReadModelQuery, options.extraProjections);
   // Read back from the connections: what is logged is what commits really do.
   logger.info(storage.description, 'storage opened');
   const { sinks } = storage;
@@ -93,3 +95,11 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     },
   };
 }
+
+/** A damaged read model is an error worth an alert even though it repairs itself; the rebuild's progress is routine. */
+const logRepair = (logger: Logger) => (repair: ReadModelRepair) => {
+  const { type, ...details } = repair;
+  const fields = { readModelRepair: type, ...details };
+  if (repair.type === 'set-aside') logger.error(fields, describeRepair(repair));
+  else logger.info(fields, describeRepair(repair));
+};

@@ -27,6 +27,12 @@ export interface ProjectionSink {
    * answer read-your-writes waits without polling.
    */
   onCheckpointMoved?(listener: () => void): () => void;
+  /**
+   * The read model was replaced by an empty one under a running projector
+   * (a damaged file set aside): the projector takes the checkpoint up again,
+   * from the start of the log, instead of carrying on from where it was.
+   */
+  onRestart?(listener: () => void): () => void;
 }
 
 /**
@@ -93,6 +99,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   const checkpoints = new Map<string, Position>();
   const health = new Map<string, Health>();
   const resumed = new Map<string, () => void>();
+  const restarted = new Set<string>();
   const leaders = new Set<string>();
   const waiters = new Set<{ position: Position; resolve: (reached: boolean) => void }>();
   const signal = createWakeSignal();
@@ -151,6 +158,10 @@ export function createProjector(options: ProjectorOptions): Projector {
       const seen = signal.version();
       let events: readonly StoredEvent[] = [];
       try {
+        if (restarted.delete(sink.name)) {
+          isolateUpTo = null;
+          await refreshCheckpoint(sink);
+        }
         if (lease?.lost.aborted) {
           const lost = lease;
           setLease(null);
@@ -228,6 +239,13 @@ export function createProjector(options: ProjectorOptions): Projector {
       unsubscribe = [
         store.onAppended(wake),
         ...sinks.map((sink) => sink.onCheckpointMoved?.(wakeUnlessLeading(sink.name)) ?? (() => {})),
+        ...sinks.map(
+          (sink) =>
+            sink.onRestart?.(() => {
+              restarted.add(sink.name);
+              signal.notify();
+            }) ?? (() => {}),
+        ),
       ];
       loops = sinks.map(runLoop);
     },
