@@ -8,6 +8,7 @@ import { startServer } from './server/server.js';
 import { StartupRefusal } from './startup-refusal.js';
 import { openStorage } from './storage.js';
 import { missingEventStore } from './stores/sqlite/data-dir.js';
+import { unsupportedNode } from './node-version.js';
 
 const help = () => `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
@@ -106,6 +107,8 @@ function progressBar(name: string) {
 
 async function main(argv: readonly string[]) {
   const invocation = parseCommandLine(argv);
+  const oldNode = unsupportedNode(process.versions.node);
+  if (oldNode && ['serve', 'rebuild', 'migrate'].includes(invocation.type)) throw new StartupRefusal(oldNode);
   switch (invocation.type) {
     case 'help':
       return void process.stdout.write(help());

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { OLDEST_SUPPORTED_NODE, unsupportedNode } from '../../src/node-version.js';
 
 /**
  * The supported Node versions are declared in four places that nothing else
@@ -36,5 +37,15 @@ describe('supported Node versions', () => {
   it('each have a row in the README saying what it gets', () => {
     const quickStart = read('README.md').split('## Quick start')[1]?.split('\n## ')[0] ?? '';
     for (const major of ciMajors) expect(quickStart).toMatch(new RegExp(`^\\| ${major}[ .]`, 'm'));
+  });
+
+  it('start at the floor the commands check before opening a store', () => {
+    expect(engines).toMatch(new RegExp(`^\\^${OLDEST_SUPPORTED_NODE.replaceAll('.', '\\.')} `));
+    expect(unsupportedNode('20.20.2')).toMatch(/Node 20\.20\.2 is not supported: .*22\.15\.0 or later/);
+    expect(unsupportedNode('22.14.9')).not.toBeNull();
+    expect(unsupportedNode('22.15.0')).toBeNull();
+    expect(unsupportedNode('22.23.3')).toBeNull();
+    expect(unsupportedNode('24.0.0')).toBeNull();
+    for (const version of ciVersions) expect(unsupportedNode(version), version).toBeNull();
   });
 });
