@@ -40,7 +40,9 @@ async function loadNodes(globalIds: readonly GlobalId[], ctx: GraphQLContext): P
   const byType = new Map<string, number[]>();
   globalIds.forEach(({ typename }, index) => {
     if (!loaders.has(typename)) return; // a type this API has no node of: null, as for an unknown id
-    byType.set(typename, [...(byType.get(typename) ?? []), index]);
+    const indexes = byType.get(typename);
+    if (indexes) indexes.push(index);
+    else byType.set(typename, [index]);
   });
   await Promise.all(
     [...byType].map(async ([typename, indexes]) => {

@@ -38,18 +38,23 @@ export function userAsNewAs(event: StoredEvent, ctx: GraphQLContext): Promise<Us
       const user = await ctx.queryBus.execute(getUser(event.streamId), createRequestScope());
       if (user && user.version >= event.streamVersion) return user;
     }
-    return foldStream(event, ctx, Number.POSITIVE_INFINITY);
+    return userFromStream(ctx, event.streamId, Number.POSITIVE_INFINITY);
   });
 }
 
 /** The user exactly as this event left it: the stream folded up to the event's version. */
 export function userAsLeftBy(event: StoredEvent, ctx: GraphQLContext): Promise<UserView> {
-  return memo(leftByEvent, event, () => foldStream(event, ctx, event.streamVersion));
+  return memo(leftByEvent, event, () => userFromStream(ctx, event.streamId, event.streamVersion));
 }
 
-async function foldStream(event: StoredEvent, ctx: GraphQLContext, upToVersion: number): Promise<UserView> {
-  const { events } = await ctx.store.readStream(event.streamId);
+/**
+ * A user read from the event store, not the read model: the stream folded up
+ * to `upToVersion`. For answers the read model cannot give (yet): a stalled
+ * projection, or the state at one event.
+ */
+export async function userFromStream(ctx: Pick<GraphQLContext, 'store'>, streamId: string, upToVersion: number): Promise<UserView> {
+  const { events } = await ctx.store.readStream(streamId);
   const user = userViewFromStream(events.filter((stored) => stored.streamVersion <= upToVersion));
-  if (!user) throw new Error(`User stream ${event.streamId} folds to no user at version ${upToVersion}`);
+  if (!user) throw new Error(`User stream ${streamId} folds to no user at version ${upToVersion}`);
   return user;
 }

@@ -12,7 +12,8 @@ import {
 } from '../../graphql/errors.js';
 import type { EmailTaken, UserAlreadyExists, UserNotFound, UserRejection } from '../decide.js';
 import { getUser } from '../read-model/queries.js';
-import { userViewFromStream, type UserView } from '../user-view.js';
+import type { UserView } from '../user-view.js';
+import { userFromStream } from './event-users.js';
 import { USER_ID_ARGUMENT, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
@@ -172,9 +173,7 @@ async function afterWrite(success: CommandSuccess, ctx: GraphQLContext) {
     if (reached && (!user || user.version < success.version)) {
       ctx.logger.warn({ streamId: success.streamId }, 'read model behind after its checkpoint passed the write');
     }
-    const { events } = await ctx.store.readStream(success.streamId);
-    user = userViewFromStream(events.filter((event) => event.streamVersion <= success.version));
+    user = await userFromStream(ctx, success.streamId, success.version);
   }
-  if (!user) throw new Error(`User ${success.streamId} has no events after a successful command`);
   return { user, position: ctx.store.formatPosition(success.position) };
 }
