@@ -55,10 +55,10 @@ export type ReadAllOptions = Readonly<{
 }>;
 
 /**
- * The append-only log. Every adapter (SQLite, PostgreSQL) passes the same
- * conformance suite in test/stores/event-store.contract.ts.
+ * The append-only log: what command handlers, projections and subscriptions
+ * read and write. Every adapter passes test/stores/event-store.contract.ts.
  */
-export interface EventStore {
+export interface EventLog {
   /** Atomic: all events, claims, releases and the idempotency record, or nothing. */
   append(request: AppendRequest): Promise<Result<Appended, AppendConflict>>;
   readStream(streamId: string): Promise<StreamSlice>;
@@ -66,9 +66,6 @@ export interface EventStore {
   readAll(options: ReadAllOptions): Promise<readonly StoredEvent[]>;
   /** Position of the newest event visible to readers; `LOG_START` when empty. */
   headPosition(): Promise<Position>;
-  getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
-  /** Stores the record unless the key exists; returns the record that is stored now. */
-  saveIdempotencyRecord(record: IdempotencyRecord): Promise<IdempotencyRecord>;
   /**
    * Wake-up signal after appends become visible (possibly from other
    * processes, for stores that can tell). Carries no events: readers go back
@@ -77,6 +74,17 @@ export interface EventStore {
   onAppended(listener: () => void): () => void;
   /** True for `LOG_START` and for the position of a stored event: a client's `after` must be one of these. */
   isEventPosition(position: Position): Promise<boolean>;
+}
+
+/** Outcomes remembered under idempotency keys; the idempotency step on the command bus is their only reader. */
+export interface IdempotencyRecords {
+  getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
+  /** Stores the record unless the key exists; returns the record that is stored now. */
+  saveIdempotencyRecord(record: IdempotencyRecord): Promise<IdempotencyRecord>;
+}
+
+/** How a store's positions look to clients (event positions, cursors, checkpoints in /health). */
+export interface PositionCodec {
   /** Reads a client-supplied position, or says why it is not a position of this store. */
   parsePosition(text: string): Result<Position, string>;
   /** The opaque string clients see, tagged with the kind of store that made it. */
@@ -86,5 +94,9 @@ export interface EventStore {
    * lag and progress reports, never for correctness.
    */
   estimateEventsBetween(from: Position, to: Position): number;
+}
+
+/** Everything one store adapter provides; callers take the role they use. */
+export interface EventStore extends EventLog, IdempotencyRecords, PositionCodec {
   close(): Promise<void>;
 }

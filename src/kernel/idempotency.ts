@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CommandMiddleware, CommandOutcome } from './command-bus.js';
-import type { EventStore, IdempotencyRecord } from './event-store.js';
+import type { IdempotencyRecord, IdempotencyRecords } from './event-store.js';
 import type { Command } from './messages.js';
 
 /**
@@ -9,7 +9,7 @@ import type { Command } from './messages.js';
  * the append transaction (see `handleCommand`); every other outcome is stored
  * here. Runs after validation, so equivalent inputs (" bob" and "bob") hash alike.
  */
-export function idempotency(store: Pick<EventStore, 'getIdempotencyRecord' | 'saveIdempotencyRecord'>): CommandMiddleware {
+export function idempotency(store: IdempotencyRecords): CommandMiddleware {
   return async (envelope, _registration, next) => {
     const key = envelope.metadata.idempotencyKey;
     if (key === undefined) return next(envelope);

@@ -36,6 +36,16 @@ export interface ProjectionSink {
 }
 
 /**
+ * The events of a batch that a projection declared it handles. Sinks apply
+ * only these and still move the checkpoint to the batch's end, so a
+ * projection never sees another aggregate's events, nor re-reads them.
+ */
+export function eventsHandledBy(eventTypes: readonly string[]): (events: readonly StoredEvent[]) => readonly StoredEvent[] {
+  const handled = new Set(eventTypes);
+  return (events) => (events.every((event) => handled.has(event.type)) ? events : events.filter((event) => handled.has(event.type)));
+}
+
+/**
  * `running`: applying or idle at the head. `retrying`: the last attempt
  * failed and it is backing off. `halted`: an event kept failing; the
  * projection stays at the event before it until `resume` or a restart.

@@ -1,6 +1,6 @@
-import type { EventStore } from './event-store.js';
+import type { EventLog } from './event-store.js';
 
-export type EventReader = Pick<EventStore, 'readAll'>;
+export type EventReader = Pick<EventLog, 'readAll'>;
 
 /**
  * Live feeds woken by the same append all ask the store the same question at
@@ -11,8 +11,8 @@ export type EventReader = Pick<EventStore, 'readAll'>;
  * turn and at every append this process hears of, so a reader never gets an
  * answer older than the wake-up it acted on, and nothing is held for a slow reader.
  */
-export function shareReads(store: EventStore): EventReader {
-  let answers = new Map<string, ReturnType<EventStore['readAll']>>();
+export function shareReads(store: Pick<EventLog, 'readAll' | 'onAppended'>): EventReader {
+  let answers = new Map<string, ReturnType<EventLog['readAll']>>();
   let clearing = false;
   const forget = () => {
     answers = new Map();

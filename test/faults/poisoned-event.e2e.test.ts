@@ -22,6 +22,7 @@ type Health = { status: string; projections: ProjectionHealth[] };
 function auditProjection(poisoned: ReadonlySet<string>): SqliteProjection {
   return {
     name: 'audit',
+    eventTypes: ['UserCreated', 'UserUpdated'],
     migrations: [
       {
         version: 1,

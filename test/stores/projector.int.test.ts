@@ -282,6 +282,7 @@ describe('projector over SQLite', () => {
     /** A second read model in the same read.db that never fails: it counts events. */
     const counting: SqliteProjection = {
       name: 'event_count',
+      eventTypes: ['UserCreated', 'UserUpdated'],
       migrations: [{ version: 1, description: 'count', up: (db) => db.exec('CREATE TABLE event_count (n INTEGER NOT NULL) STRICT; INSERT INTO event_count VALUES (0)') }],
       apply: (db, events) => void db.prepare('UPDATE event_count SET n = n + ?').run(events.length),
       reset: (db) => void db.exec('UPDATE event_count SET n = 0'),

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
-import type { ProjectionSink } from '../../kernel/projector.js';
+import { eventsHandledBy, type ProjectionSink } from '../../kernel/projector.js';
 import { inTransaction, migrate, type PgClient, type PgMigration, type PgPool } from './database.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { pgPosition, pgPositionParts } from './position.js';
@@ -31,6 +31,8 @@ export type PgWrite = (guard: string, param: PgParam) => string;
  */
 export type PostgresProjection = Readonly<{
   name: string;
+  /** The only events `read` and `write` are given; the checkpoint still moves past the others. */
+  eventTypes: readonly string[];
   migrations: readonly PgMigration[];
   read: (events: readonly StoredEvent[], param: PgParam) => string | null;
   /** `rows` are what `read` selected, each row as a JSON object (`json_agg`). */
@@ -88,6 +90,7 @@ export async function createPostgresProjectionSinks(
 function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<() => void>): ProjectionSink {
   const { name } = projection;
   const statementName = statementNames(`cqrs_sink_${name}`);
+  const handled = eventsHandledBy(projection.eventTypes);
   const read = async (): Promise<Position> => {
     const { rows } = await pool.query<{ transaction_id: string; position: string }>(
       'SELECT transaction_id::text, position::text FROM projection_checkpoints WHERE name = $1',
@@ -102,7 +105,7 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     const params = parameters();
     const checkpoint = `SELECT json_build_array(generation::text, transaction_id::text, position::text)
                           FROM projection_checkpoints WHERE name = ${params.add(name)}`;
-    const rowsRead = projection.read(events, params.add);
+    const rowsRead = events.length === 0 ? null : projection.read(events, params.add);
     const text = `SELECT (${checkpoint}) AS checkpoint,
               ${rowsRead === null ? 'NULL' : `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${rowsRead}) r)`} AS rows`;
     const { rows } = await pool.query<{ checkpoint: [string, string, string] | null; rows: Record<string, unknown>[] | null }>({
@@ -119,9 +122,10 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
     checkpoint: read,
     apply: async (events, from) => {
       if (events.length === 0) return true;
-      const current = await snapshot(events);
+      const relevant = handled(events);
+      const current = await snapshot(relevant);
       if (current.position !== from) return false;
-      const writes = projection.write(events, current.rows);
+      const writes = relevant.length === 0 ? [] : projection.write(relevant, current.rows);
       const params = parameters();
       const target = pgPositionParts(events[events.length - 1]!.position);
       const start = pgPositionParts(from);

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
-import type { ProjectionSink } from '../../kernel/projector.js';
+import { eventsHandledBy, type ProjectionSink } from '../../kernel/projector.js';
 import { positionTextOf } from './position.js';
 import { migrate, type Migration, type SqliteDatabase } from './database.js';
 
@@ -12,6 +12,8 @@ import { migrate, type Migration, type SqliteDatabase } from './database.js';
  */
 export type SqliteProjection = Readonly<{
   name: string;
+  /** The only events `apply` is given; the checkpoint still moves past the others. */
+  eventTypes: readonly string[];
   migrations: readonly Migration[];
   apply: (db: SqliteDatabase, events: readonly StoredEvent[]) => void;
   /** Deletes every row this projection owns. */
@@ -54,10 +56,12 @@ export function createSqliteProjectionSink(db: SqliteDatabase, projection: Sqlit
      ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
   );
   const current = () => read.get(name)?.position ?? LOG_START;
+  const handled = eventsHandledBy(projection.eventTypes);
 
   const applyBatch = db.transaction((events: readonly StoredEvent[], from: Position): boolean => {
     if (current() !== from) return false;
-    projection.apply(db, events);
+    const relevant = handled(events);
+    if (relevant.length > 0) projection.apply(db, relevant);
     write.run(name, events[events.length - 1]!.position);
     return true;
   });

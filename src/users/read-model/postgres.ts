@@ -3,6 +3,7 @@ import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
 import { batchPerTurn } from '../../stores/postgres/turn-batch.js';
+import { userEventTypes } from '../user.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
@@ -34,6 +35,7 @@ async function selectPage(pool: PgPool, direction: PageDirection, count: number,
 
 export const usersPostgresProjection: PostgresProjection = {
   name: 'users',
+  eventTypes: userEventTypes,
   migrations: [
     {
       version: 1,

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { EventStore } from '../../kernel/event-store.js';
+import type { PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -25,7 +25,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /** Cursors wrap the user's creation position, in the store's own client format. */
-export type PositionFormat = Pick<EventStore, 'parsePosition' | 'formatPosition'>;
+export type PositionFormat = Pick<PositionCodec, 'parsePosition' | 'formatPosition'>;
 
 const CURSOR_PREFIX = 'user:';
 const MAX_CURSOR_LENGTH = 128;

@@ -4,11 +4,13 @@ import type { SqliteDatabase } from '../../stores/sqlite/database.js';
 import { limitedQuery } from '../../stores/sqlite/limited-query.js';
 import { positionTextOf } from '../../stores/sqlite/position.js';
 import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
+import { userEventTypes } from '../user.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 
 export const usersProjection: SqliteProjection = {
   name: 'users',
+  eventTypes: userEventTypes,
   migrations: [
     {
       version: 1,
