@@ -6,6 +6,7 @@ import { ConfigError, configHelp, loadConfig, storageOptions, type Config } from
 import { createLogger } from './server/logger.js';
 import { startServer } from './server/server.js';
 import { StartupRefusal } from './startup-refusal.js';
+import { modules } from './modules.js';
 import { openStorage } from './storage.js';
 import { missingEventStore } from './stores/sqlite/data-dir.js';
 import { unsupportedNode } from './node-version.js';
@@ -22,7 +23,7 @@ const version = () => (JSON.parse(readFileSync(new URL('../package.json', import
 
 async function serve(config: Config) {
   const logger = createLogger(config.LOG_LEVEL);
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, { logger, modules });
   // The connection URL may hold a password: name the kind of store only.
   const store = config.DATABASE_URL ? 'postgres' : `sqlite:${config.DATA_DIR}`;
   // The pid is what a second process on the same SQLite DATA_DIR is told holds it.
@@ -60,6 +61,7 @@ async function rebuild(config: Config, names: readonly string[]) {
   // The log is checked in full first (a fraction of the replay's cost): damage found half-way would leave the read model emptied.
   const { store, sinks, leases, close } = await openStorage(
     options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB, fullCheck: ['events.db'] } : options,
+    modules,
   );
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
@@ -85,7 +87,7 @@ async function migrate(config: Config) {
   const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
   // An operator's command, run seldom: it can afford to read every page of both files (README: Operations).
-  const storage = await openStorage(options.kind === 'sqlite' ? { ...options, fullCheck: ['events.db', 'read.db'] } : options);
+  const storage = await openStorage(options.kind === 'sqlite' ? { ...options, fullCheck: ['events.db', 'read.db'] } : options, modules);
   await storage.close();
   if (options.kind === 'postgres') process.stdout.write('store migrated (PostgreSQL)\n');
   else if (created) process.stdout.write(`created a new, empty store: SQLite in ${resolve(options.dataDir)}\n`);

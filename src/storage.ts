@@ -13,8 +13,7 @@ import { openEventLog, quickCheck, quickCheckFile, reportDamagedReads } from './
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { withDataDirLock } from './stores/sqlite/writer-lock.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
-import type { UsersReadModel } from './users/read-model/read-model.js';
-import { usersModule } from './users/module.js';
+import type { AnyModule, ModuleWiring } from './module.js';
 
 export type StorageOptions =
   | Readonly<{
@@ -33,46 +32,70 @@ export type StorageOptions =
     }>
   | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
 
+/** What storage hands the modules besides their read model. */
+export type StorageWiring = Omit<ModuleWiring<never>, 'readModel'>;
+
 /** The event store, the projections' sinks and the read models, on one kind of store. */
 export type Storage = Readonly<{
   store: EventStore;
   sinks: readonly ProjectionSink[];
   /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
   leases: Leases;
-  readModels: Readonly<{ users: UsersReadModel }>;
+  /** Registers every module's handlers, each with its read model opened on this store. */
+  registerModules: (wiring: StorageWiring) => void;
   /** What was opened, for the start-up log (never the connection URL: it may hold a password). */
   description: Readonly<Record<string, unknown>>;
   close: () => Promise<void>;
 }>;
 
+export type StorageHooks = Readonly<{
+  /** Called once per read-model query; lets tests count DataLoader batching. */
+  onReadModelQuery?: () => void;
+  /** Test seam (SQLite): projections run beside the modules' own (e.g. one that fails on a chosen event). */
+  extraSqliteProjections?: readonly SqliteProjection[];
+}>;
+
 /**
- * Opens and migrates the store (SQLite: under the data directory's one-writer
- * lock, held until `close`); `onReadModelQuery` lets tests count read-model
- * queries, and `extraSqliteProjections` run beside the modules' own (a test seam).
+ * Opens and migrates the store for these modules (SQLite: under the data
+ * directory's one-writer lock, held until `close`).
  */
-export async function openStorage(
-  options: StorageOptions,
-  onReadModelQuery?: () => void,
-  extraSqliteProjections: readonly SqliteProjection[] = [],
-): Promise<Storage> {
+export async function openStorage(options: StorageOptions, modules: readonly AnyModule[], hooks: StorageHooks = {}): Promise<Storage> {
+  checkModules(modules);
   return options.kind === 'sqlite'
-    ? withDataDirLock(options.dataDir, () => openSqliteStorage(options, onReadModelQuery, extraSqliteProjections))
-    : openPostgresStorage(options, onReadModelQuery);
+    ? withDataDirLock(options.dataDir, () => openSqliteStorage(options, modules, hooks))
+    : openPostgresStorage(options, modules, hooks);
 }
 
-async function openSqliteStorage(
-  options: Extract<StorageOptions, { kind: 'sqlite' }>,
-  onQuery: (() => void) | undefined,
-  extraProjections: readonly SqliteProjection[],
-): Promise<Storage> {
+function checkModules(modules: readonly AnyModule[]): void {
+  const seen = new Set<string>();
+  for (const name of [...modules.map((m) => `module ${m.name}`), ...modules.flatMap((m) => m.sqlite.projections.map((p) => `projection ${p.name}`))]) {
+    if (seen.has(name)) throw new Error(`Two modules declare the same ${name}`);
+    seen.add(name);
+  }
+  const adopting = modules.filter((m) => m.adoptsStreamsWithoutCategory !== undefined);
+  if (adopting.length > 1) throw new Error(`Only one module may adopt streams without a category: ${adopting.map((m) => m.name).join(', ')}`);
+}
+
+/** The category old, uncategorised streams are renamed into, if a module adopts them. */
+const categoryOfOldStreams = (modules: readonly AnyModule[]) => modules.find((m) => m.adoptsStreamsWithoutCategory)?.adoptsStreamsWithoutCategory;
+
+/** A registration per module, each bound to the read model it opened on this store. */
+function registrationOf(bound: readonly { module: AnyModule; readModel: unknown }[]): Storage['registerModules'] {
+  return (wiring) => {
+    for (const { module, readModel } of bound) module.register({ ...wiring, readModel });
+  };
+}
+
+async function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlite' }>, modules: readonly AnyModule[], hooks: StorageHooks): Promise<Storage> {
+  const onQuery = hooks.onReadModelQuery ?? (() => {});
   // The directory exists: taking its writer lock created it.
   const { dataDir, durability, reportRepair = reportOnStderr } = options;
   const eventsPath = join(dataDir, 'events.db');
   const store = openEventLog(eventsPath, () => {
     if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
-    return reportDamagedReads(createSqliteEventStore({ path: eventsPath, durability }), eventsPath);
+    return reportDamagedReads(createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules) }), eventsPath);
   });
-  const projections = [...usersModule.sqlite.projections, ...extraProjections];
+  const projections = [...modules.flatMap((m) => m.sqlite.projections), ...(hooks.extraSqliteProjections ?? [])];
   // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
   const read = openReadDatabase({
     path: join(dataDir, 'read.db'),
@@ -90,7 +113,7 @@ async function openSqliteStorage(
     },
     build: (db) => ({
       sinks: projections.map((projection) => createSqliteProjectionSink(db, projection)),
-      users: usersModule.sqlite.readModel(db, onQuery),
+      readModels: modules.map((m): object => m.sqlite.readModel(db, onQuery)),
     }),
     report: reportRepair,
   });
@@ -100,7 +123,9 @@ async function openSqliteStorage(
     store,
     sinks,
     leases: localLeases,
-    readModels: { users: read.guarded((built) => built.users) },
+    registerModules: registrationOf(
+      modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
+    ),
     description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(read.current()) } },
     close: async () => {
       await store.close();
@@ -109,7 +134,8 @@ async function openSqliteStorage(
   };
 }
 
-async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'postgres' }>, onQuery?: () => void): Promise<Storage> {
+async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'postgres' }>, modules: readonly AnyModule[], hooks: StorageHooks): Promise<Storage> {
+  const onQuery = hooks.onReadModelQuery ?? (() => {});
   const { url, poolSize } = options;
   const pool = openPostgres(url, { poolSize });
   const opened: (() => Promise<void>)[] = [() => pool.end()];
@@ -120,9 +146,9 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
     // One listening session for the store and the projections: PostgreSQL wakes every one at each NOTIFY.
     const notifications = await createNotificationListener(url);
     opened.push(() => notifications.close());
-    const store = await createPostgresEventStore({ pool, connectionString: url, notifications });
+    const store = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
     opened.push(() => store.close());
-    const projections = usersModule.postgres.projections;
+    const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
     opened.push(() => sinks.close());
@@ -130,7 +156,9 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
       store,
       sinks: sinks.sinks,
       leases: createPostgresLeases(pool),
-      readModels: { users: usersModule.postgres.readModel(pool, onQuery) },
+      registerModules: registrationOf(
+        modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),
+      ),
       description: { store: 'postgres', poolSize },
       close,
     };

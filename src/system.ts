@@ -1,19 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
 import { createCommandBus, validation, type CommandBus, type CommandMiddleware } from './kernel/command-bus.js';
+import { commandLogging } from './kernel/command-logging.js';
 import type { EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
-import { commandLogging } from './server/command-logging.js';
 import { openStorage, type StorageOptions } from './storage.js';
 import { describeRepair, type ReadModelRepair } from './stores/sqlite/read-database.js';
-import { usersModule } from './users/module.js';
+import type { AnyModule } from './module.js';
 
 export type SystemOptions = Readonly<{
   storage: StorageOptions;
+  /** The features to run (src/modules.ts lists the server's). */
+  modules: readonly AnyModule[];
   pollIntervalMs: number;
+  /** How long a query after the caller's own write waits for the projections before answering from the event log. */
+  readYourWritesTimeoutMs: number;
+  /** The decisions' clock. @default () => new Date() */
+  clock?: () => Date;
+  /** Ids of new entities (UUID v7, in creation order) and of commands (UUID v4) by default. */
+  newId?: () => string;
   /** Retries of a failing event before its projection halts (see ProjectorOptions.maxRetries). */
   projectionMaxRetries?: number;
   logger: Logger;
@@ -32,6 +42,7 @@ export type Instrumentation = Readonly<{
 }>;
 
 export type System = Readonly<{
+  modules: readonly AnyModule[];
   store: EventStore;
   commandBus: CommandBus;
   queryBus: QueryBus;
@@ -48,20 +59,28 @@ export type System = Readonly<{
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
   const storageOptions = options.storage.kind === 'sqlite' ? { ...options.storage, reportRepair: logRepair(logger) } : options.storage;
-  const storage = await openStorage(storageOptions, options.onReadModelQuery, options.extraProjections);
+  const storage = await openStorage(storageOptions, options.modules, {
+    ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
+    ...(options.extraProjections ? { extraSqliteProjections: options.extraProjections } : {}),
+  });
   // Read back from the connections: what is logged is what commits really do.
   logger.info(storage.description, 'storage opened');
   const { sinks } = storage;
   const store = instrumentation ? instrumentation.countAppends(storage.store) : storage.store;
 
-  const commandBus = createCommandBus([
-    ...(instrumentation ? [instrumentation.commands] : []),
-    commandLogging(logger),
-    validation,
-    idempotency(store),
-  ]);
-  const queryBus = createQueryBus(instrumentation ? [instrumentation.queries] : []);
-  usersModule.register({ commandBus, queryBus, store, readModel: storage.readModels.users });
+  const commandBus = createCommandBus({
+    middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store)],
+    clock: options.clock ?? (() => new Date()),
+    newId: randomUUID,
+  });
+
+  const queryBus = createQueryBus({
+    middlewares: instrumentation ? [instrumentation.queries] : [],
+    progress: { reached: (position) => projector.waitFor(position, options.readYourWritesTimeoutMs) },
+    // The commit-to-checkpoint wait, one line per write at debug: `npm run bench` reads its percentiles from here.
+    onWait: (waitedMs, reached) => logger.debug({ waitedMs, reached }, 'read-your-writes wait'),
+  });
+  storage.registerModules({ commandBus, queryBus, eventLog: store, positions: store, newId: options.newId ?? uuidv7 });
 
   const appended = createWakeSignal();
   const stopSignal = store.onAppended(() => appended.notify());
@@ -82,6 +101,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
   });
 
   return {
+    modules: options.modules,
     store,
     commandBus,
     queryBus,

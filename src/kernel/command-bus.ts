@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Command, CommandMetadata } from './messages.js';
 import type { Position } from './position.js';
 import type { Result } from './result.js';
@@ -33,7 +32,25 @@ export type CommandEnvelope<C extends Command = Command> = Readonly<{
   metadata: CommandMetadata;
 }>;
 
-export type CommandHandler<C extends Command = Command> = (envelope: CommandEnvelope<C>) => Promise<CommandOutcome>;
+/**
+ * A command that names the rejections its handler may answer with, so
+ * registering a handler and executing the command are both typed without a
+ * central registry. The `rejection` marker is never set at run time.
+ */
+export type TypedCommand<Type extends string, Data extends object, R extends Rejection> = Command<Type, Data> & Readonly<{ rejection?: R }>;
+
+/** The rejections a command declares (any tagged rejection for an untyped command), plus validation's. */
+export type RejectionOf<C> = C extends { rejection?: infer R extends Rejection } ? R : Rejection;
+
+/**
+ * The append lost a race on the command's idempotency key. Only handlers
+ * return it: the idempotency step answers with the winner's outcome instead.
+ */
+export type IdempotencyKeyTaken = Readonly<{ type: 'IdempotencyKeyTaken'; message: string }>;
+
+export type CommandHandler<C extends Command = Command> = (
+  envelope: CommandEnvelope<C>,
+) => Promise<CommandOutcome<RejectionOf<C> | IdempotencyKeyTaken>>;
 
 export type CommandRegistration<C extends Command = Command> = Readonly<{
   handle: CommandHandler<C>;
@@ -58,30 +75,40 @@ export class UnknownCommandError extends Error {
 
 export type CommandBus = Readonly<{
   register: <C extends Command>(type: C['type'], registration: CommandRegistration<C>) => void;
-  execute: (command: Command, metadata?: Partial<CommandMetadata>) => Promise<CommandOutcome>;
+  execute: <C extends Command>(command: C, metadata?: Partial<CommandMetadata>) => Promise<CommandOutcome<RejectionOf<C>>>;
 }>;
 
-export function createCommandBus(middlewares: readonly CommandMiddleware[] = []): CommandBus {
-  const registrations = new Map<string, CommandRegistration>();
+export type CommandBusOptions = Readonly<{
+  middlewares?: readonly CommandMiddleware[];
+  /** The decisions' clock (`metadata.now`). */
+  clock: () => Date;
+  /** Ids of commands (`metadata.commandId`). */
+  newId: () => string;
+}>;
+
+export function createCommandBus(options: CommandBusOptions): CommandBus {
+  const { middlewares = [], clock, newId } = options;
+  // Stored untyped: the type parameter of `register` ties each handler to its own command.
+  const registrations = new Map<string, CommandRegistration<Command>>();
 
   const register: CommandBus['register'] = (type, registration) => {
     if (registrations.has(type)) throw new Error(`Command "${type}" is already registered`);
-    registrations.set(type, registration as CommandRegistration);
+    registrations.set(type, registration as unknown as CommandRegistration<Command>);
   };
 
-  const execute: CommandBus['execute'] = (command, metadata = {}) => {
+  const execute = <C extends Command>(command: C, metadata: Partial<CommandMetadata> = {}): Promise<CommandOutcome<RejectionOf<C>>> => {
     const registration = registrations.get(command.type);
     if (!registration) return Promise.reject(new UnknownCommandError(command.type, [...registrations.keys()]));
     const envelope: CommandEnvelope = {
       command,
-      metadata: { ...metadata, commandId: metadata.commandId ?? randomUUID(), now: metadata.now ?? new Date() },
+      metadata: { ...metadata, commandId: metadata.commandId ?? newId(), now: metadata.now ?? clock() },
     };
     const run = (index: number, current: CommandEnvelope): Promise<CommandOutcome> => {
       const middleware = middlewares[index];
       if (!middleware) return registration.handle(current);
       return middleware(current, registration, (next) => run(index + 1, next));
     };
-    return run(0, envelope);
+    return run(0, envelope) as Promise<CommandOutcome<RejectionOf<C>>>;
   };
 
   return { register, execute };

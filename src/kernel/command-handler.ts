@@ -1,18 +1,21 @@
-import type { CommandEnvelope, CommandHandler, CommandOutcome, Rejection } from './command-bus.js';
+import type { CommandEnvelope, CommandOutcome, IdempotencyKeyTaken, Rejection } from './command-bus.js';
 import { foldEvents, type Decider } from './decider.js';
-import type { EventStore, NewEvent, UniqueValue } from './event-store.js';
+import type { EventLog, NewEvent, UniqueValue } from './event-store.js';
 import { IDEMPOTENCY_KEY_TAKEN } from './idempotency.js';
 import { createKeyedLock } from './keyed-lock.js';
 import type { Command, CommandMetadata, Event } from './messages.js';
 import { LOG_START, type Position } from './position.js';
 import { createStreamStateCache } from './stream-state-cache.js';
+import { streamIdOf, type StreamCategory } from './stream-id.js';
 
 export type UniqueValueChanges = Readonly<{ claims: readonly UniqueValue[]; releases: readonly UniqueValue[] }>;
 
 export type DeciderHandlerOptions<C extends Command, E extends Event, S, R extends Rejection> = Readonly<{
   decider: Decider<C, E, S, R>;
-  store: EventStore;
-  streamId: (command: C) => string;
+  eventLog: Pick<EventLog, 'append' | 'readStream'>;
+  /** The aggregate's stream category: the handler names the stream, so no two aggregates share one. */
+  category: StreamCategory;
+  entityId: (command: C) => string;
   /** The version the caller insists on; undefined lets a command that lost a race be decided again. */
   expectedVersion?: (command: C) => number | undefined;
   versionConflict: (conflict: { expectedVersion: number; actualVersion: number }) => R;
@@ -46,8 +49,8 @@ type Basis<S> = Readonly<{ state: S; version: number; lastPosition: Position; ve
  */
 export function deciderHandler<C extends Command, E extends Event, S, R extends Rejection>(
   options: DeciderHandlerOptions<C, E, S, R>,
-): CommandHandler<C> {
-  const { decider, store, maxAttempts = 10, cachedStreams = 10_000 } = options;
+): (envelope: CommandEnvelope<C>) => Promise<CommandOutcome<R | IdempotencyKeyTaken>> {
+  const { decider, eventLog: store, category, maxAttempts = 10, cachedStreams = 10_000 } = options;
   const withStreamLock = createKeyedLock();
   const known = createStreamStateCache<S>(cachedStreams);
 
@@ -64,10 +67,10 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
   const attempt = async (
     { command, metadata }: CommandEnvelope<C>,
     basis: Basis<S>,
-  ): Promise<CommandOutcome | 'retry' | 'read again'> => {
-    const streamId = options.streamId(command);
+  ): Promise<CommandOutcome<R | IdempotencyKeyTaken> | 'retry' | 'read again'> => {
+    const streamId = streamIdOf(category, options.entityId(command));
     const { state, version } = basis;
-    const settled = (outcome: CommandOutcome) => (basis.verified ? outcome : 'read again');
+    const settled = (outcome: CommandOutcome<R | IdempotencyKeyTaken>) => (basis.verified ? outcome : 'read again');
     const expectedVersion = options.expectedVersion?.(command);
     // The decider's rejection comes first: it is true of the stream whatever version the caller
     // last saw (an update of a user who does not exist is UserNotFound, not "at version 0").
@@ -120,7 +123,7 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
   };
 
   return (envelope) => {
-    const streamId = options.streamId(envelope.command);
+    const streamId = streamIdOf(category, options.entityId(envelope.command));
     return withStreamLock(streamId, async () => {
       const hinted = await attempt(envelope, hint(streamId));
       if (hinted !== 'read again' && hinted !== 'retry') return hinted;

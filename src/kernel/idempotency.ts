@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CommandMiddleware, CommandOutcome } from './command-bus.js';
+import type { CommandMiddleware, CommandOutcome, IdempotencyKeyTaken } from './command-bus.js';
 import type { IdempotencyRecord, IdempotencyRecords } from './event-store.js';
 import type { Command } from './messages.js';
 
@@ -34,7 +34,7 @@ export function idempotency(store: IdempotencyRecords): CommandMiddleware {
 }
 
 /** Rejection a handler returns when the append lost a race on the idempotency key. */
-export const IDEMPOTENCY_KEY_TAKEN = 'IdempotencyKeyTaken';
+export const IDEMPOTENCY_KEY_TAKEN: IdempotencyKeyTaken['type'] = 'IdempotencyKeyTaken';
 
 /** Printable ASCII, so keys are safe to log and store, and bounded so they cannot bloat every event's metadata. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

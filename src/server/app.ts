@@ -5,7 +5,8 @@ import { createGraphQLError, createYoga, maskError, type Plugin, type YogaServer
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context.js';
 import { visibilityKey, type Viewer } from '../graphql/viewer.js';
-import { schema } from '../graphql/schema.js';
+import { feedStart } from '../graphql/feed-start.js';
+import { schemaOf } from '../graphql/schema.js';
 import { followEvents } from '../kernel/event-feed.js';
 import { assertNever, type StoredEvent } from '../kernel/messages.js';
 import type { Position } from '../kernel/position.js';
@@ -32,7 +33,6 @@ import { usePersistedOperationsMode, type PersistedOperationsMode } from './pers
 export type AppOptions = Readonly<{
   system: System;
   logger: Logger;
-  readYourWritesTimeoutMs: number;
   /** Subscriptions re-read the store this often when no append signal arrives. */
   pollIntervalMs: number;
   graphiql: boolean;
@@ -79,7 +79,7 @@ export function createApp(options: AppOptions): App {
   const feedReader = shareReads(system.store);
   const resumableSse = createResumableSse();
   return createYoga<ServerContext, GraphQLContext>({
-    schema,
+    schema: schemaOf(system.modules),
     graphqlEndpoint: '/graphql',
     // Yoga's own probe answers 200 regardless of state; ours at /health reports readiness and lag.
     healthCheckEndpoint: '/live',
@@ -135,10 +135,13 @@ export function createApp(options: AppOptions): App {
         commandBus: system.commandBus,
         queryBus: system.queryBus,
         scope: createRequestScope(),
-        store: system.store,
-        followEvents: (feed) => {
+        positions: system.store,
+        followEvents: async ({ after, ...feed }) => {
+          // A reconnecting EventSource's last id is later than the `after` it first asked for.
+          const from = await feedStart(sseCursor?.resumeAfter ?? after, system.store);
           const events = followEvents(feedReader, system.appended, {
             ...feed,
+            after: from,
             pollIntervalMs: options.pollIntervalMs,
             signal: options.shutdown,
             // A feed sees no more than its token may: it completes when the token expires, and the client reconnects with a fresh one.
@@ -146,8 +149,6 @@ export function createApp(options: AppOptions): App {
           });
           return sseCursor ? recordingPositions(events, sseCursor, system.store.formatPosition) : events;
         },
-        resumeAfter: sseCursor?.resumeAfter ?? null,
-        projectionsReached: (position) => system.projector.waitFor(position, options.readYourWritesTimeoutMs),
         requestId,
         get logger() {
           return (requestLogger ??= logger.child({ requestId }));

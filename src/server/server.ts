@@ -23,6 +23,8 @@ export type RunningServer = Readonly<{
 
 export type StartOptions = Readonly<{
   logger: Logger;
+  /** The features to serve (src/modules.ts lists the server's own). */
+  modules: SystemOptions['modules'];
   onReadModelQuery?: () => void;
   /** Test seam: see SystemOptions.extraProjections. */
   extraProjections?: SystemOptions['extraProjections'];
@@ -45,7 +47,9 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
   const metrics = config.METRICS ? createMetrics() : undefined;
   const system = await openSystem({
     storage: storageOptions(config),
+    modules: options.modules,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
@@ -62,7 +66,6 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
   const app = createApp({
     system,
     logger,
-    readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     graphiql: config.GRAPHIQL,
     security: {

@@ -1,10 +1,9 @@
-import { v7 as uuidv7 } from 'uuid';
-import type { CommandBus, CommandRegistration } from '../kernel/command-bus.js';
+import type { CommandBus } from '../kernel/command-bus.js';
 import { deciderHandler } from '../kernel/command-handler.js';
-import type { EventStore } from '../kernel/event-store.js';
-import { emailTaken, userDecider, versionConflict, type CreateUser, type UpdateUser } from './decide.js';
+import type { EventLog } from '../kernel/event-store.js';
+import { emailTaken, userDecider, versionConflict, type CreateUserRequest, type UpdateUser } from './decide.js';
 import { createUserRules, updateUserRules } from './input-rules.js';
-import { EMAIL_SCOPE, emailKey, type User } from './user.js';
+import { EMAIL_SCOPE, emailKey, USER_STREAMS, type User } from './user.js';
 
 /** Email changes claim the new address and free the old one in the append's transaction. */
 function emailChanges(before: User, after: User) {
@@ -17,11 +16,19 @@ function emailChanges(before: User, after: User) {
   };
 }
 
-export function registerUserCommands(bus: CommandBus, store: EventStore): void {
+export type UserCommandsWiring = Readonly<{
+  commandBus: CommandBus;
+  eventLog: Pick<EventLog, 'append' | 'readStream'>;
+  /** Ids for users created without one (UUID v7: creation order, so inserts stay local in an index). */
+  newId: () => string;
+}>;
+
+export function registerUserCommands({ commandBus, eventLog, newId }: UserCommandsWiring): void {
   const handle = deciderHandler({
     decider: userDecider,
-    store,
-    streamId: (command) => command.data.userId,
+    eventLog,
+    category: USER_STREAMS,
+    entityId: (command) => command.data.userId,
     expectedVersion: (command) => (command.type === 'UpdateUser' ? command.data.expectedVersion : undefined),
     versionConflict: ({ expectedVersion, actualVersion }) => versionConflict(expectedVersion, actualVersion),
     uniqueValues: emailChanges,
@@ -29,12 +36,12 @@ export function registerUserCommands(bus: CommandBus, store: EventStore): void {
     uniqueValueTaken: ({ value }, command) => emailTaken(command.data.email ?? value),
   });
 
-  bus.register<CreateUser>('CreateUser', {
+  commandBus.register<CreateUserRequest>('CreateUser', {
     schema: createUserRules,
     // The id is generated after validation and idempotency, so a retried
     // request with the same key and input hashes alike and gets the first id.
     handle: ({ command, metadata }) =>
-      handle({ command: { ...command, data: { ...command.data, userId: command.data.userId ?? uuidv7() } }, metadata }),
-  } as CommandRegistration<CreateUser>);
-  bus.register<UpdateUser>('UpdateUser', { schema: updateUserRules, handle } as CommandRegistration<UpdateUser>);
+      handle({ command: { type: 'CreateUser', data: { ...command.data, userId: command.data.userId ?? newId() } }, metadata }),
+  });
+  commandBus.register<UpdateUser>('UpdateUser', { schema: updateUserRules, handle });
 }

@@ -1,14 +1,20 @@
+import type { TypedCommand } from '../kernel/command-bus.js';
 import type { Decider } from '../kernel/decider.js';
 import { assertNever, type Command } from '../kernel/messages.js';
 import { fail, ok, type Result } from '../kernel/result.js';
 import { emailKey, evolve, initialState, type User, type UserEvent } from './user.js';
 
+/** What the decider decides on: the user id is always set. */
 export type CreateUser = Command<'CreateUser', { userId: string; username: string; email: string }>;
-export type UpdateUser = Command<
+export type UpdateUser = TypedCommand<
   'UpdateUser',
-  { userId: string; username?: string; email?: string; expectedVersion?: number }
+  { userId: string; username?: string; email?: string; expectedVersion?: number },
+  UserRejection
 >;
 export type UserCommand = CreateUser | UpdateUser;
+
+/** What a client sends on the bus: the id is optional, and generated once the request is valid. */
+export type CreateUserRequest = TypedCommand<'CreateUser', { userId?: string; username: string; email: string }, UserRejection>;
 
 export type UserAlreadyExists = Readonly<{ type: 'UserAlreadyExists'; message: string; userId: string }>;
 export type UserNotFound = Readonly<{ type: 'UserNotFound'; message: string; userId: string }>;

@@ -1,18 +1,21 @@
-import type { CommandBus } from '../kernel/command-bus.js';
-import type { EventStore } from '../kernel/event-store.js';
-import type { QueryBus } from '../kernel/query-bus.js';
+import { defineModule } from '../module.js';
 import { registerUserCommands } from './command-handlers.js';
+import { defineUsersGraphQL } from './graphql/index.js';
 import { createPostgresUsersReadModel, usersPostgresProjection } from './read-model/postgres.js';
 import { registerUserQueries } from './read-model/queries.js';
-import type { UsersReadModel } from './read-model/read-model.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
+import { USER_STREAMS } from './user.js';
 
-/** What the composition root needs from the users feature, for each kind of store. */
-export const usersModule = {
+/** The users feature, as the composition root's list of modules takes it. */
+export const usersModule = defineModule({
+  name: 'users',
+  // Release 0.1.0 had only users, and named their streams by the bare user id.
+  adoptsStreamsWithoutCategory: USER_STREAMS,
   sqlite: { projections: [usersProjection], readModel: createSqliteUsersReadModel },
   postgres: { projections: [usersPostgresProjection], readModel: createPostgresUsersReadModel },
-  register: (deps: { commandBus: CommandBus; queryBus: QueryBus; store: EventStore; readModel: UsersReadModel }) => {
-    registerUserCommands(deps.commandBus, deps.store);
-    registerUserQueries(deps.queryBus, deps.readModel, deps.store);
+  register: ({ commandBus, queryBus, eventLog, positions, readModel, newId }) => {
+    registerUserCommands({ commandBus, eventLog, newId });
+    registerUserQueries({ queryBus, readModel, positions, eventLog });
   },
-};
+  graphql: defineUsersGraphQL,
+});

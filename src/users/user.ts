@@ -1,6 +1,11 @@
 import { assertNever, type Event } from '../kernel/messages.js';
+import { requireEntityIdOf, streamCategory } from '../kernel/stream-id.js';
 
-/** The `users` stream: one stream per user, named by the user id. */
+/** One stream per user: `user-<user id>`. */
+export const USER_STREAMS = streamCategory('user');
+
+/** The id of the user whose stream an event is in. */
+export const userIdOf = (event: Readonly<{ streamId: string }>): string => requireEntityIdOf(USER_STREAMS, event.streamId);
 
 export type UserCreated = Event<'UserCreated', { userId: string; username: string; email: string }>;
 /** Carries only what changed; an absent field kept its value. */

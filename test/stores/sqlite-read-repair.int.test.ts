@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProjector } from '../../src/kernel/projector.js';
+import { modules } from '../../src/modules.js';
 import { openStorage, type Storage } from '../../src/storage.js';
+import { usersQueriesOf } from '../support/storage.js';
 import { DamagedEventLog } from '../../src/stores/sqlite/integrity.js';
 import type { ReadModelRepair } from '../../src/stores/sqlite/read-database.js';
 import { damageFile } from '../support/damage.js';
@@ -26,7 +28,7 @@ describe('SQLite storage on damaged files', () => {
       durability: 'process',
       reportRepair: (repair) => reports.push(repair),
       ...(fullCheck ? { fullCheck } : {}),
-    });
+    }, modules);
     opened.push(storage);
     return storage;
   };
@@ -39,7 +41,7 @@ describe('SQLite storage on damaged files', () => {
     const occurredAt = new Date().toISOString();
     for (let i = 0; i < USERS; i++) {
       const appended = await storage.store.append({
-        streamId: `u${i}`,
+        streamId: `user-u${i}`,
         expectedVersion: 0,
         events: [{ type: 'UserCreated', data: { userId: `u${i}`, username: `user${i}`, email: `u${i}@example.com` }, metadata: { occurredAt } }],
       });
@@ -63,15 +65,15 @@ describe('SQLite storage on damaged files', () => {
     const projector = createProjector({ store: storage.store, sinks: storage.sinks, pollIntervalMs: 50 });
     await projector.start();
     try {
-      await expect(storage.readModels.users.byIds([`u${USERS - 1}`])).resolves.toEqual([]);
+      await expect(usersQueriesOf(storage).user(`u${USERS - 1}`)).resolves.toBeNull();
       expect(reports).toEqual([
         expect.objectContaining({ type: 'set-aside', file: join(dataDir, 'read.db'), when: 'running', reason: 'database disk image is malformed' }),
       ]);
       const moved = (reports[0] as Extract<ReadModelRepair, { type: 'set-aside' }>).movedTo;
       expect(existsSync(moved)).toBe(true);
       // The projector's checkpoint was at the head; only the restart signal makes it start over.
-      await waitUntil(async () => (await storage.readModels.users.byIds([`u${USERS - 1}`])).length === 1, 'the fresh read model refilled');
-      expect(await storage.readModels.users.count()).toBe(USERS);
+      await waitUntil(async () => (await usersQueriesOf(storage).user(`u${USERS - 1}`)) !== null, 'the fresh read model refilled');
+      expect(await usersQueriesOf(storage).count()).toBe(USERS);
       expect(reports).toHaveLength(1);
     } finally {
       await projector.stop();
@@ -85,7 +87,7 @@ describe('SQLite storage on damaged files', () => {
     const storage = await open(dataDir, reports);
     expect(reports.map((r) => r.type)).toEqual(['set-aside', 'rebuilt']);
     expect(reports[1]).toMatchObject({ projection: 'users', applied: USERS });
-    expect(await storage.readModels.users.count()).toBe(USERS);
+    expect(await usersQueriesOf(storage).count()).toBe(USERS);
     expect(readdirSync(dataDir).filter((name) => name.startsWith('read.db.damaged-') && !/-(wal|shm)$/.test(name))).toHaveLength(1);
   });
 

@@ -1,3 +1,5 @@
+import type { StreamCategory } from '../../kernel/stream-id.js';
+import { OLD_ID_MARK, oldStreamsNotAdopted } from '../stream-categories.js';
 import type { PgMigration } from './database.js';
 
 /**
@@ -192,3 +194,27 @@ export const eventStoreMigrations: readonly PgMigration[] = [
       $fn$;`,
   },
 ];
+
+/**
+ * Version 5: stream ids carry their aggregate's category (see
+ * src/stores/stream-categories.ts). The category is a plain word
+ * (kernel/stream-id.ts checks it), so it is safe to write into the SQL.
+ */
+export function categorisedStreams(category: StreamCategory | undefined): PgMigration {
+  const refusal = oldStreamsNotAdopted('The PostgreSQL event store').replaceAll("'", "''");
+  return {
+    version: 5,
+    description: 'stream ids carry their aggregate category',
+    sql:
+      category === undefined
+        ? `DO $$ BEGIN
+             IF EXISTS (SELECT FROM events) OR EXISTS (SELECT FROM unique_values) THEN RAISE EXCEPTION '${refusal}'; END IF;
+           END $$;`
+        : `UPDATE events SET stream_id = '${category}${OLD_ID_MARK}' || stream_id;
+           UPDATE events SET stream_id = '${category}-' || substr(stream_id, ${category.length + 2});
+           UPDATE unique_values SET stream_id = '${category}-' || stream_id;
+           UPDATE idempotency_records
+              SET outcome = jsonb_set(outcome, '{value,streamId}', to_jsonb('${category}-' || (outcome #>> '{value,streamId}')))
+            WHERE jsonb_typeof(outcome #> '{value,streamId}') = 'string';`,
+  };
+}

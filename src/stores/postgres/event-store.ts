@@ -6,7 +6,8 @@ import pg from 'pg';
 import { createAppendListeners } from '../append-listeners.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
-import { EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
+import type { StreamCategory } from '../../kernel/stream-id.js';
+import { categorisedStreams, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
 import { pgPosition, pgPositionParts } from './position.js';
@@ -76,11 +77,13 @@ export type PostgresEventStoreOptions = Readonly<{
   connectionString: string;
   /** The instance's shared listening connection; without one the store opens (and closes) its own. */
   notifications?: NotificationListener;
+  /** Where streams written before stream ids carried a category go (see src/stores/stream-categories.ts). */
+  categoryOfOldStreams?: StreamCategory | undefined;
 }>;
 
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
-  await migrate(pool, 'event-store', eventStoreMigrations);
+  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams)]);
   const listeners = createAppendListeners();
   const notify = listeners.notify;
   // Appends by any instance (including this one) arrive here after their commit.

@@ -2,7 +2,9 @@ import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRe
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
+import type { StreamCategory } from '../../kernel/stream-id.js';
 import { createAppendListeners } from '../append-listeners.js';
+import { OLD_ID_MARK, oldStreamsNotAdopted } from '../stream-categories.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
@@ -49,6 +51,24 @@ const migrations: readonly Migration[] = [
   },
 ];
 
+/** Version 3 (after the released ones above): stream ids carry their aggregate's category (src/stores/stream-categories.ts). */
+const categorisedStreams = (category: StreamCategory | undefined): Migration => ({
+  version: 3,
+  description: 'stream ids carry their aggregate category',
+  up: (db) => {
+    const old = db.prepare('SELECT 1 FROM events UNION ALL SELECT 1 FROM unique_values LIMIT 1').get();
+    if (old === undefined) return;
+    if (category === undefined) throw new Error(oldStreamsNotAdopted(db.name));
+    db.prepare(`UPDATE events SET stream_id = ? || stream_id`).run(`${category}${OLD_ID_MARK}`);
+    db.prepare(`UPDATE events SET stream_id = ? || substr(stream_id, ?)`).run(`${category}-`, category.length + 2);
+    db.prepare(`UPDATE unique_values SET stream_id = ? || stream_id`).run(`${category}-`);
+    db.prepare(
+      `UPDATE idempotency_records SET outcome = json_set(outcome, '$.value.streamId', ? || json_extract(outcome, '$.value.streamId'))
+        WHERE json_type(outcome, '$.value.streamId') = 'text'`,
+    ).run(`${category}-`);
+  },
+});
+
 const EVENT_COLUMNS = 'position, stream_id, stream_version, type, schema_version, data, metadata';
 /** A row as an array in EVENT_COLUMNS order: better-sqlite3 builds no keyed object per row (`.raw(true)`). */
 type EventRow = [position: number, streamId: string, streamVersion: number, type: string, schemaVersion: number, data: string, metadata: string];
@@ -70,7 +90,12 @@ class Rollback {
   constructor(readonly conflict: AppendConflict) {}
 }
 
-export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
+export type SqliteEventStoreOptions = Readonly<{
+  path: string;
+  durability?: Durability;
+  /** Where streams written before stream ids carried a category go (see src/stores/stream-categories.ts). */
+  categoryOfOldStreams?: StreamCategory | undefined;
+}>;
 
 export type SqliteEventStore = EventStore &
   Readonly<{
@@ -85,7 +110,7 @@ export type SqliteEventStore = EventStore &
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
-  migrate(db, 'event-store', migrations);
+  migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams)]);
   const listeners = createAppendListeners();
   const notify = listeners.notify;
 

@@ -1,8 +1,9 @@
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { createRequestScope } from '../../kernel/query-bus.js';
-import { getUser } from '../read-model/queries.js';
-import { userViewFromStream, type UserView } from '../user-view.js';
+import { getUserAtVersion } from '../read-model/queries.js';
+import { userIdOf } from '../user.js';
+import type { UserView } from '../user-view.js';
 
 /*
  * The users an event's `user` and `state` fields resolve to. Both are
@@ -32,29 +33,15 @@ function memo(cache: WeakMap<StoredEvent, Promise<UserView>>, event: StoredEvent
  * halted projection), the user's stream folded to its end: newer still.
  */
 export function userAsNewAs(event: StoredEvent, ctx: GraphQLContext): Promise<UserView> {
-  return memo(latestByEvent, event, async () => {
-    if (await ctx.projectionsReached(event.position)) {
-      // A scope of its own: a subscription's context lives for hours, and its loader would remember users forever.
-      const user = await ctx.queryBus.execute(getUser(event.streamId), createRequestScope());
-      if (user && user.version >= event.streamVersion) return user;
-    }
-    return userFromStream(ctx, event.streamId, Number.POSITIVE_INFINITY);
-  });
+  return memo(latestByEvent, event, () =>
+    // A scope of its own: a subscription's context lives for hours, and its loader would remember users forever.
+    ctx.queryBus.execute(getUserAtVersion(userIdOf(event), event.streamVersion, 'atLeast'), createRequestScope(), { atLeast: event.position }),
+  );
 }
 
 /** The user exactly as this event left it: the stream folded up to the event's version. */
 export function userAsLeftBy(event: StoredEvent, ctx: GraphQLContext): Promise<UserView> {
-  return memo(leftByEvent, event, () => userFromStream(ctx, event.streamId, event.streamVersion));
-}
-
-/**
- * A user read from the event store, not the read model: the stream folded up
- * to `upToVersion`. For answers the read model cannot give (yet): a stalled
- * projection, or the state at one event.
- */
-export async function userFromStream(ctx: Pick<GraphQLContext, 'store'>, streamId: string, upToVersion: number): Promise<UserView> {
-  const { events } = await ctx.store.readStream(streamId);
-  const user = userViewFromStream(events.filter((stored) => stored.streamVersion <= upToVersion));
-  if (!user) throw new Error(`User stream ${streamId} folds to no user at version ${upToVersion}`);
-  return user;
+  return memo(leftByEvent, event, () =>
+    ctx.queryBus.execute(getUserAtVersion(userIdOf(event), event.streamVersion, 'exactly'), createRequestScope()),
+  );
 }

@@ -1,10 +1,9 @@
 import { builder } from '../../graphql/builder.js';
-import type { GraphQLContext } from '../../graphql/context.js';
 import { badUserInput } from '../../graphql/errors.js';
 import type { StoredEvent } from '../../kernel/messages.js';
-import type { Position } from '../../kernel/position.js';
+import { streamIdOf } from '../../kernel/stream-id.js';
 import { actsFor } from '../../graphql/viewer.js';
-import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
+import { USER_STREAMS, userEventTypes, userIdOf, type UserCreated, type UserUpdated } from '../user.js';
 import { userAsLeftBy, userAsNewAs } from './event-users.js';
 import { EMAIL_VISIBILITY, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
@@ -16,9 +15,9 @@ const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').im
   fields: (t) => ({
     position: t.string({
       description: 'Global position in the event log; pass it as `after` to resume after this event.',
-      resolve: (event, _args, ctx) => ctx.store.formatPosition(event.position),
+      resolve: (event, _args, ctx) => ctx.positions.formatPosition(event.position),
     }),
-    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (event) => userGlobalId(event.streamId) }),
+    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (event) => userGlobalId(userIdOf(event)) }),
     version: t.int({ description: 'The user version this event produced.', resolve: (event) => event.streamVersion }),
     occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.metadata.occurredAt }),
     user: t.field({
@@ -42,7 +41,7 @@ builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
     email: t.string({
       nullable: true,
       description: EMAIL_VISIBILITY,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
+      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, userIdOf(event)),
       unauthorizedResolver: () => null,
       resolve: (event) => event.data.email,
     }),
@@ -57,7 +56,7 @@ builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
     email: t.string({
       nullable: true,
       description: `The new email, null when it did not change. ${EMAIL_VISIBILITY}`,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
+      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, userIdOf(event)),
       unauthorizedResolver: () => null,
       resolve: (event) => event.data.email ?? null,
     }),
@@ -66,38 +65,26 @@ builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
 
 const USER_EVENT_TYPES = new Set<string>(userEventTypes);
 
-builder.subscriptionField('userEvents', (t) =>
-  t.field({
-    type: UserEventInterface,
-    description:
-      'User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate.',
-    args: {
-      userId: t.arg.id({ description: `Only this user’s events. ${USER_ID_ARGUMENT}` }),
-      after: t.arg.string({ description: 'A `position` from an event or a mutation result; "0" replays the whole log.' }),
-    },
-    subscribe: async (_root, { userId, after }, ctx) => {
-      const streamId = userId == null ? undefined : userIdArgument(userId);
-      if (streamId === null) throw badUserInput('"userId" is the global id of another type, not of a User', 'userId');
-      // A reconnecting EventSource's last id is later than the `after` it first asked for.
-      const resumeFrom = ctx.resumeAfter ?? after;
-      const from = resumeFrom == null ? await ctx.store.headPosition() : await knownPosition(resumeFrom, ctx);
-      return ctx.followEvents({
-        after: from,
-        types: USER_EVENT_TYPES,
-        ...(streamId === undefined ? {} : { streamId }),
-      }) as AsyncIterable<StoredUserEvent>;
-    },
-    resolve: (event) => event,
-  }),
-);
-
-/** A position a client passed: it must name an event of this very log, or a wait for what follows it might never end. */
-async function knownPosition(text: string, ctx: GraphQLContext): Promise<Position> {
-  const parsed = ctx.store.parsePosition(text);
-  if (!parsed.ok) throw badUserInput(`"after" ${parsed.error}`, 'after');
-  if (!(await ctx.store.isEventPosition(parsed.value))) {
-    // A position from a log that was reset, or from another database of the same kind.
-    throw badUserInput(`"after" is not the position of an event in this event log`, 'after');
-  }
-  return parsed.value;
+export function defineUserEventsSubscription(): void {
+  builder.subscriptionField('userEvents', (t) =>
+    t.field({
+      type: UserEventInterface,
+      description:
+        'User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate.',
+      args: {
+        userId: t.arg.id({ description: `Only this user’s events. ${USER_ID_ARGUMENT}` }),
+        after: t.arg.string({ description: 'A `position` from an event or a mutation result; "0" replays the whole log.' }),
+      },
+      subscribe: (_root, { userId, after }, ctx) => {
+        const id = userId == null ? undefined : userIdArgument(userId);
+        if (id === null) throw badUserInput('"userId" is the global id of another type, not of a User', 'userId');
+        return ctx.followEvents({
+          after: after ?? null,
+          types: USER_EVENT_TYPES,
+          ...(id === undefined ? {} : { streamId: streamIdOf(USER_STREAMS, id) }),
+        }) as Promise<AsyncIterableIterator<StoredUserEvent>>;
+      },
+      resolve: (event) => event,
+    }),
+  );
 }

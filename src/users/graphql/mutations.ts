@@ -11,9 +11,9 @@ import {
   withInputFieldNames,
 } from '../../graphql/errors.js';
 import type { EmailTaken, UserAlreadyExists, UserNotFound, UserRejection } from '../decide.js';
-import { getUser } from '../read-model/queries.js';
+import { getUserAtVersion } from '../read-model/queries.js';
+import { userIdOf } from '../user.js';
 import type { UserView } from '../user-view.js';
-import { userFromStream } from './event-users.js';
 import { USER_ID_ARGUMENT, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
@@ -85,6 +85,8 @@ const INPUT_NAMES = { userId: 'id' } as const;
 const definedOnly = <T extends object>(value: T) =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
 
+/** The mutations' root fields; the types above are only reachable through them. */
+export function defineUserMutations(): void {
 builder.mutationField('createUser', (t) =>
   t.field({
     type: CreateUserResult,
@@ -136,6 +138,7 @@ builder.mutationField('updateUser', (t) =>
     },
   }),
 );
+}
 
 type Declared = UserRejection | ValidationRejection;
 
@@ -155,25 +158,17 @@ function rejection<T extends Declared['type']>(error: Tagged & { message: string
 }
 
 /**
- * Read-your-writes: answer from the read model once the projections have
- * processed the command's events. If they do not within the configured wait
- * (a stalled projection), fold the user's stream instead: the answer is still
- * the state after this write, just not served from the read model.
+ * Read-your-writes: the user exactly as this command left it, from the read
+ * model once the projections have processed the command's events, or folded
+ * from the stream when they do not within the configured wait (a stalled
+ * projection). A later write, or for an idempotent replay everything since
+ * the first outcome, is not part of this answer.
  */
 async function afterWrite(success: CommandSuccess, ctx: GraphQLContext) {
-  const waitStarted = performance.now();
-  const reached = await ctx.projectionsReached(success.position);
-  // The commit-to-checkpoint wait, one line per write at debug: `npm run bench` reads its percentiles from here.
-  ctx.logger.debug({ waitedMs: performance.now() - waitStarted, reached }, 'read-your-writes wait');
+  const user = await ctx.queryBus.execute(getUserAtVersion(userIdOf(success), success.version, 'exactly'), ctx.scope, {
+    atLeast: success.position,
+  });
+  // The request's loaders may hold users as they were before this write.
   ctx.scope.clear();
-  let user = reached ? await ctx.queryBus.execute(getUser(success.streamId), ctx.scope) : null;
-  // The payload is the user exactly as this command left it: a later write (or, for an
-  // idempotent replay, everything since the first outcome) is not part of this answer.
-  if (!user || user.version !== success.version) {
-    if (reached && (!user || user.version < success.version)) {
-      ctx.logger.warn({ streamId: success.streamId }, 'read model behind after its checkpoint passed the write');
-    }
-    user = await userFromStream(ctx, success.streamId, success.version);
-  }
-  return { user, position: ctx.store.formatPosition(success.position) };
+  return { user, position: ctx.positions.formatPosition(success.position) };
 }

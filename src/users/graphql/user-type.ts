@@ -62,6 +62,8 @@ export const UserStateType = builder.objectRef<UserView>('UserState').implement(
   }),
 });
 
+/** The queries' root fields, and `User` as a `node`. */
+export function defineUserQueries(): void {
 builder.queryField('user', (t) =>
   t.field({
     type: UserType,
@@ -98,3 +100,4 @@ builder.queryField('users', (t) =>
     { name: 'UserEdge' },
   ),
 );
+}

@@ -3,7 +3,7 @@ import { LOG_START, type Position } from '../../kernel/position.js';
 import type { PgClient, PgPool } from '../../stores/postgres/database.js';
 import type { PgWrite, PostgresProjection } from '../../stores/postgres/projection-sink.js';
 import { batchPerTurn } from '../../stores/postgres/turn-batch.js';
-import { userEventTypes } from '../user.js';
+import { userEventTypes, userIdOf } from '../user.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
@@ -57,11 +57,14 @@ export const usersPostgresProjection: PostgresProjection = {
     },
   ],
   // The touched rows in, the fold in memory, one upsert (and the count) out.
-  read: (events, param) => `SELECT ${COLUMNS} FROM users WHERE id = ANY(${param([...new Set(events.map((event) => event.streamId))])}::text[])`,
+  read: (events, param) => `SELECT ${COLUMNS} FROM users WHERE id = ANY(${param([...new Set(events.map(userIdOf))])}::text[])`,
   write: (events, rows) => {
     const views = new Map<string, UserView | null>((rows as UserRow[]).map((row) => [row.id, toUserView(row)]));
     const existed = new Set(views.keys());
-    for (const event of events) views.set(event.streamId, evolveUserView(views.get(event.streamId) ?? null, event));
+    for (const event of events) {
+      const userId = userIdOf(event);
+      views.set(userId, evolveUserView(views.get(userId) ?? null, event));
+    }
     const changed = [...views.values()].filter((view): view is UserView => view !== null);
     const created = changed.filter((view) => !existed.has(view.id)).length;
     const upsert: PgWrite = (guard, param) => `

@@ -1,16 +1,31 @@
 import DataLoader from 'dataloader';
-import type { PositionCodec } from '../../kernel/event-store.js';
+import type { EventLog, PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
-import type { UserView } from '../user-view.js';
+import { streamIdOf } from '../../kernel/stream-id.js';
+import { USER_STREAMS } from '../user.js';
+import { userViewFromStream, type UserView } from '../user-view.js';
 import type { UsersReadModel } from './read-model.js';
 
 export type GetUser = TypedQuery<'GetUser', { userId: string }, UserView | null>;
 export type GetUsers = TypedQuery<'GetUsers', PageArgs, Result<UserConnection, InvalidPageRequest>>;
 export type CountUsers = TypedQuery<'CountUsers', Record<string, never>, number>;
 
+/**
+ * The user exactly at `version` (`exactly`) or at least that new (`atLeast`):
+ * from the read model when the projections have passed the caller's
+ * position (execute it with `atLeast`), else folded from the user's stream.
+ * For answers the read model cannot give (yet): a mutation's own write with
+ * a stalled projection, or the state one event left.
+ */
+export type GetUserAtVersion = TypedQuery<'GetUserAtVersion', { userId: string; version: number; match: 'exactly' | 'atLeast' }, UserView>;
+
 export const getUser = (userId: string): GetUser => ({ type: 'GetUser', data: { userId } });
+export const getUserAtVersion = (userId: string, version: number, match: 'exactly' | 'atLeast'): GetUserAtVersion => ({
+  type: 'GetUserAtVersion',
+  data: { userId, version, match },
+});
 export const getUsers = (args: PageArgs): GetUsers => ({ type: 'GetUsers', data: args });
 export const countUsers = (): CountUsers => ({ type: 'CountUsers', data: {} });
 
@@ -45,9 +60,29 @@ const cursors = (positions: PositionFormat) => ({
 const invalid = (argument: keyof PageArgs, message: string): Result<never, InvalidPageRequest> =>
   fail({ type: 'InvalidPageRequest', message, argument });
 
-export function registerUserQueries(bus: QueryBus, readModel: UsersReadModel, positions: PositionFormat): void {
+export type UserQueriesWiring = Readonly<{
+  queryBus: QueryBus;
+  readModel: UsersReadModel;
+  positions: PositionFormat;
+  eventLog: Pick<EventLog, 'readStream'>;
+}>;
+
+export function registerUserQueries({ queryBus: bus, readModel, positions, eventLog }: UserQueriesWiring): void {
   const cursor = cursors(positions);
-  bus.register<GetUser>('GetUser', (query, scope) => userLoader(scope, readModel).load(query.data.userId));
+  bus.register<GetUser>('GetUser', (query, { scope }) => userLoader(scope, readModel).load(query.data.userId));
+
+  bus.register<GetUserAtVersion>('GetUserAtVersion', async ({ data: { userId, version, match } }, { reached }) => {
+    if (reached) {
+      // Not the request's loader: it may hold this user as it was before the caller's write.
+      const [user] = await readModel.byIds([userId]);
+      if (user && (match === 'exactly' ? user.version === version : user.version >= version)) return user;
+    }
+    const { events } = await eventLog.readStream(streamIdOf(USER_STREAMS, userId));
+    const upTo = match === 'exactly' ? version : Number.POSITIVE_INFINITY;
+    const user = userViewFromStream(events.filter((event) => event.streamVersion <= upTo));
+    if (!user) throw new Error(`User stream of ${userId} folds to no user at version ${version}`);
+    return user;
+  });
 
   bus.register<CountUsers>('CountUsers', () => readModel.count());
 

@@ -4,7 +4,7 @@ import type { SqliteDatabase } from '../../stores/sqlite/database.js';
 import { limitedQuery } from '../../stores/sqlite/limited-query.js';
 import { positionTextOf } from '../../stores/sqlite/position.js';
 import type { SqliteProjection } from '../../stores/sqlite/projection-sink.js';
-import { userEventTypes } from '../user.js';
+import { userEventTypes, userIdOf } from '../user.js';
 import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 
@@ -84,7 +84,7 @@ export const usersProjection: SqliteProjection = {
     const statements = prepared(db);
     let created = 0;
     for (const event of events) {
-      const row = event.type === 'UserCreated' ? undefined : statements.viewById.get(event.streamId);
+      const row = event.type === 'UserCreated' ? undefined : statements.viewById.get(userIdOf(event));
       const before = row ? fromColumns(row) : null;
       const after = evolveUserView(before, event);
       if (after === null) continue;

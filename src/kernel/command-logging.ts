@@ -1,8 +1,13 @@
-import type { Logger } from 'pino';
-import type { CommandMiddleware } from '../kernel/command-bus.js';
+import type { CommandMiddleware } from './command-bus.js';
+
+/** The two levels the step logs at; a pino logger fits. */
+export type CommandLogger = Readonly<{
+  debug: (fields: object, message: string) => void;
+  error: (fields: object, message: string) => void;
+}>;
 
 /** One log line per command with its outcome and duration. Never logs command data: it holds emails. */
-export function commandLogging(logger: Logger): CommandMiddleware {
+export function commandLogging(logger: CommandLogger): CommandMiddleware {
   return async (envelope, _registration, next) => {
     const started = performance.now();
     const { commandId, correlationId } = envelope.metadata;

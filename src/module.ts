@@ -1,0 +1,54 @@
+import type { CommandBus } from './kernel/command-bus.js';
+import type { EventLog, PositionCodec } from './kernel/event-store.js';
+import type { QueryBus } from './kernel/query-bus.js';
+import type { StreamCategory } from './kernel/stream-id.js';
+import type { PgPool } from './stores/postgres/database.js';
+import type { PostgresProjection } from './stores/postgres/projection-sink.js';
+import type { SqliteDatabase } from './stores/sqlite/database.js';
+import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
+
+/** What a module's handlers and queries are given when the system starts. */
+export type ModuleWiring<ReadModel> = Readonly<{
+  commandBus: CommandBus;
+  queryBus: QueryBus;
+  eventLog: EventLog;
+  positions: PositionCodec;
+  readModel: ReadModel;
+  /** Ids for entities created without one. */
+  newId: () => string;
+}>;
+
+/** A module's projections on one kind of store, and how its read model is opened there. */
+export type ReadSide<Projection, Connection, ReadModel> = Readonly<{
+  projections: readonly Projection[];
+  /** `onQuery` is called once per read-model query (tests count DataLoader batching with it). */
+  readModel: (connection: Connection, onQuery: () => void) => ReadModel;
+}>;
+
+/**
+ * A feature: its aggregate's commands, its projections and read model on
+ * every kind of store, its queries and its GraphQL fields. The composition
+ * root takes a list of these (src/modules.ts) and names no feature itself.
+ */
+export type FeatureModule<ReadModel> = Readonly<{
+  name: string;
+  /**
+   * Streams written before stream ids carried a category (release 0.1.0,
+   * whose only aggregate was users) are renamed into this category by the
+   * stores' migration. At most one module may claim them.
+   */
+  adoptsStreamsWithoutCategory?: StreamCategory;
+  sqlite: ReadSide<SqliteProjection, SqliteDatabase, ReadModel>;
+  postgres: ReadSide<PostgresProjection, PgPool, ReadModel>;
+  /** Registers the module's command and query handlers. */
+  register: (wiring: ModuleWiring<ReadModel>) => void;
+  /** Adds the module's root fields to the shared Pothos builder; called once per process. */
+  graphql?: () => void;
+}>;
+
+/** A module of any read model: how lists of modules are typed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list holds modules of different read models; each is checked where defined.
+export type AnyModule = FeatureModule<any>;
+
+/** Checks a module's parts against each other (the read model its stores open is the one its queries use). */
+export const defineModule = <ReadModel>(module: FeatureModule<ReadModel>): FeatureModule<ReadModel> => module;

@@ -1,0 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { createCommandBus } from '../../src/kernel/command-bus.js';
+import { createQueryBus, createRequestScope } from '../../src/kernel/query-bus.js';
+import type { Storage } from '../../src/storage.js';
+import { countUsers, getUser, getUsers, type PageArgs } from '../../src/users/read-model/queries.js';
+
+/** The users queries on an opened storage, through the modules' own registration (as the server wires them). */
+export function usersQueriesOf(storage: Storage) {
+  const queryBus = createQueryBus();
+  const commandBus = createCommandBus({ clock: () => new Date(), newId: randomUUID });
+  storage.registerModules({ commandBus, queryBus, eventLog: storage.store, positions: storage.store, newId: randomUUID });
+  return {
+    user: (userId: string) => queryBus.execute(getUser(userId), createRequestScope()),
+    users: (args: PageArgs) => queryBus.execute(getUsers(args), createRequestScope()),
+    count: () => queryBus.execute(countUsers(), createRequestScope()),
+  };
+}
