@@ -5,7 +5,7 @@ import { fail, ok, type Result } from '../kernel/result.js';
  * a position made by the other kind of store with a message that says so,
  * instead of misreading it (both would otherwise be runs of digits).
  */
-const STORE_NAMES = { sqlite: 'SQLite', pg: 'PostgreSQL' } as const;
+const STORE_NAMES = { sqlite: 'SQLite', pg: 'PostgreSQL', mem: 'memory' } as const;
 export type StoreTag = keyof typeof STORE_NAMES;
 
 const MAX_POSITION_TEXT = 64;
