@@ -6,6 +6,7 @@ import type { PgPool } from './stores/postgres/database.js';
 import type { PostgresProjection } from './stores/postgres/projection-sink.js';
 import type { SqliteDatabase } from './stores/sqlite/database.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
+import type { ProjectionSink } from './kernel/projector.js';
 
 /** What a module's handlers and queries are given when the system starts. */
 export type ModuleWiring<ReadModel> = Readonly<{
@@ -25,6 +26,9 @@ export type ReadSide<Projection, Connection, ReadModel> = Readonly<{
   readModel: (connection: Connection, onQuery: () => void) => ReadModel;
 }>;
 
+/** In memory a projection's rows are the read model's: the module opens both together. */
+export type MemoryReadSide<ReadModel> = (onQuery: () => void) => Readonly<{ sinks: readonly ProjectionSink[]; readModel: ReadModel }>;
+
 /**
  * A feature: its aggregate's commands, its projections and read model on
  * every kind of store, its queries and its GraphQL fields. The composition
@@ -40,6 +44,7 @@ export type FeatureModule<ReadModel> = Readonly<{
   adoptsStreamsWithoutCategory?: StreamCategory;
   sqlite: ReadSide<SqliteProjection, SqliteDatabase, ReadModel>;
   postgres: ReadSide<PostgresProjection, PgPool, ReadModel>;
+  memory: MemoryReadSide<ReadModel>;
   /** Registers the module's command and query handlers. */
   register: (wiring: ModuleWiring<ReadModel>) => void;
   /** Adds the module's root fields to the shared Pothos builder; called once per process. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { EventStore } from './kernel/event-store.js';
 import { localLeases, type Leases } from './kernel/leases.js';
 import type { ProjectionSink } from './kernel/projector.js';
+import { createMemoryEventStore } from './stores/memory/event-store.js';
 import { openPostgres } from './stores/postgres/database.js';
 import { createPostgresEventStore } from './stores/postgres/event-store.js';
 import { createPostgresLeases } from './stores/postgres/leases.js';
@@ -30,7 +31,9 @@ export type StorageOptions =
        */
       fullCheck?: readonly ('events.db' | 'read.db')[];
     }>
-  | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>;
+  | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>
+  /** Nothing kept: for tests and trying the API out. Each open is a new, empty world. */
+  | Readonly<{ kind: 'memory' }>;
 
 /** What storage hands the modules besides their read model. */
 export type StorageWiring = Omit<ModuleWiring<never>, 'readModel'>;
@@ -61,9 +64,27 @@ export type StorageHooks = Readonly<{
  */
 export async function openStorage(options: StorageOptions, modules: readonly AnyModule[], hooks: StorageHooks = {}): Promise<Storage> {
   checkModules(modules);
-  return options.kind === 'sqlite'
-    ? withDataDirLock(options.dataDir, () => openSqliteStorage(options, modules, hooks))
-    : openPostgresStorage(options, modules, hooks);
+  switch (options.kind) {
+    case 'sqlite':
+      return withDataDirLock(options.dataDir, () => openSqliteStorage(options, modules, hooks));
+    case 'postgres':
+      return openPostgresStorage(options, modules, hooks);
+    case 'memory':
+      return openMemoryStorage(modules, hooks);
+  }
+}
+
+function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks): Storage {
+  const store = createMemoryEventStore();
+  const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
+  return {
+    store,
+    sinks: opened.flatMap(({ sinks }) => sinks),
+    leases: localLeases,
+    registerModules: registrationOf(opened),
+    description: { store: 'memory' },
+    close: () => store.close(),
+  };
 }
 
 function checkModules(modules: readonly AnyModule[]): void {

@@ -238,7 +238,7 @@ export function configHelp(): string {
 }
 
 /** Which store the configuration selects. */
-export function storageOptions(config: Config): StorageOptions {
+export function storageOptions(config: Config): Exclude<StorageOptions, { kind: 'memory' }> {
   return config.DATABASE_URL
     ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.PG_POOL_SIZE }
     : { kind: 'sqlite', dataDir: config.DATA_DIR, durability: config.DURABILITY };

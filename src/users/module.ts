@@ -1,7 +1,9 @@
 import { defineModule } from '../module.js';
+import { createMemoryProjectionSink } from '../stores/memory/projection-sink.js';
 import { registerUserCommands } from './command-handlers.js';
 import { defineUsersGraphQL } from './graphql/index.js';
 import { createPostgresUsersReadModel, usersPostgresProjection } from './read-model/postgres.js';
+import { createMemoryUsersReadModel, usersMemoryProjection } from './read-model/memory.js';
 import { registerUserQueries } from './read-model/queries.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
 import { USER_STREAMS } from './user.js';
@@ -13,6 +15,10 @@ export const usersModule = defineModule({
   adoptsStreamsWithoutCategory: USER_STREAMS,
   sqlite: { projections: [usersProjection], readModel: createSqliteUsersReadModel },
   postgres: { projections: [usersPostgresProjection], readModel: createPostgresUsersReadModel },
+  memory: (onQuery) => {
+    const users = createMemoryProjectionSink(usersMemoryProjection);
+    return { sinks: [users.sink], readModel: createMemoryUsersReadModel(users.rows, onQuery) };
+  },
   register: ({ commandBus, queryBus, eventLog, positions, readModel, newId }) => {
     registerUserCommands({ commandBus, eventLog, newId });
     registerUserQueries({ queryBus, readModel, positions, eventLog });
