@@ -4,6 +4,7 @@ import { LOG_START } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
 import pg from 'pg';
 import { createAppendListeners } from '../append-listeners.js';
+import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
 import { EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
@@ -54,11 +55,6 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   data: row.data,
   metadata: row.metadata,
 });
-
-/** Thrown inside the append transaction to roll it back; never escapes this module. */
-class Rollback {
-  constructor(readonly conflict: AppendConflict) {}
-}
 
 const UNIQUE_VIOLATION = '23505';
 const DEADLOCK = '40P01';

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import { createAppendListeners } from '../append-listeners.js';
+import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
@@ -64,11 +65,6 @@ const toStoredEvent = ([position, streamId, streamVersion, type, schemaVersion, 
   data: JSON.parse(data) as object,
   metadata: JSON.parse(metadata) as StoredEvent['metadata'],
 });
-
-/** Thrown inside the append transaction to roll it back; never escapes this module. */
-class Rollback {
-  constructor(readonly conflict: AppendConflict) {}
-}
 
 export type SqliteEventStoreOptions = Readonly<{ path: string; durability?: Durability }>;
 

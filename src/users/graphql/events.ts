@@ -3,10 +3,9 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { badUserInput } from '../../graphql/errors.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import type { Position } from '../../kernel/position.js';
-import { actsFor } from '../../graphql/viewer.js';
 import { userEventTypes, type UserCreated, type UserUpdated } from '../user.js';
 import { userAsLeftBy, userAsNewAs } from './event-users.js';
-import { EMAIL_VISIBILITY, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
+import { privateEmailField, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
@@ -39,13 +38,7 @@ builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ resolve: (event) => event.data.username }),
-    email: t.string({
-      nullable: true,
-      description: EMAIL_VISIBILITY,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
-      unauthorizedResolver: () => null,
-      resolve: (event) => event.data.email,
-    }),
+    email: privateEmailField(t, { ownerId: (event) => event.streamId, email: (event) => event.data.email }),
   }),
 });
 
@@ -54,12 +47,10 @@ builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
-    email: t.string({
-      nullable: true,
-      description: `The new email, null when it did not change. ${EMAIL_VISIBILITY}`,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, event.streamId),
-      unauthorizedResolver: () => null,
-      resolve: (event) => event.data.email ?? null,
+    email: privateEmailField(t, {
+      ownerId: (event) => event.streamId,
+      email: (event) => event.data.email,
+      note: 'The new email, null when it did not change.',
     }),
   }),
 });
