@@ -41,8 +41,8 @@ const BELOW_HORIZON = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())'
  * again soon, since the transaction holding them back may end without a
  * notification (a rollback, or a projection's own transaction). max() walks
  * the primary key from its end whatever the statistics say; the equivalent
- * `WHERE NOT (below horizon) LIMIT 1` was planned as a scan of the whole log
- * (3 ms at 20k events) on a table not analysed since it grew.
+ * `WHERE NOT (below horizon) LIMIT 1` can be planned as a scan of the whole
+ * log on a table not analysed since it grew.
  */
 const HELD_BACK = '(SELECT max(transaction_id) >= pg_snapshot_xmin(pg_current_snapshot()) FROM events)';
 
