@@ -1,14 +1,4 @@
-import type {
-  AppendConflict,
-  AppendRequest,
-  Appended,
-  EventLog,
-  EventStore,
-  IdempotencyRecord,
-  IdempotencyRecords,
-  PositionCodec,
-  StreamSlice,
-} from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, StreamSlice } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';

@@ -1,13 +1,4 @@
-import type {
-  AppendConflict,
-  AppendRequest,
-  Appended,
-  EventLog,
-  EventStore,
-  IdempotencyRecord,
-  IdempotencyRecords,
-  PositionCodec,
-} from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
