@@ -106,18 +106,8 @@ export type Projector = Readonly<{
 
 type Health = { state: ProjectionState; haltedAt: Position | null; lastError: string | null };
 
-type Settings = Readonly<{
-  store: EventStore;
-  sinks: readonly ProjectionSink[];
-  leases: Leases;
-  batchSize: number;
-  pollIntervalMs: number;
-  maxRetries: number;
-  retryDelayMs: number;
-  onError: (sink: string, error: unknown) => void;
-  onHalt: (sink: string, position: Position, error: unknown) => void;
-  onLeadership: (sink: string, leader: boolean) => void;
-}>;
+/** The options with their defaults filled in. */
+type Settings = Required<ProjectorOptions>;
 
 /** What the projector and its loops, one per projection, share. */
 type Shared = {
