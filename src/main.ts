@@ -50,7 +50,7 @@ async function serve(config: Config) {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** Measured (BENCHMARKS.md): 10^6 events went from 49–110k to 103–127k events/s with the indexes cached. */
+/** A rebuild inserts in id order, far from key order: its index pages are revisited at random, so they stay in memory. */
 const REBUILD_CACHE_MIB = 256;
 
 async function rebuild(config: Config, names: readonly string[]) {

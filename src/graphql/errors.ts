@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { FieldError, Rejection, ValidationRejection } from '../kernel/command-bus.js';
+import type { VersionConflict } from '../kernel/command-handler.js';
 import { builder } from './builder.js';
 
 /** Every expected failure in a result union implements this. */
@@ -20,14 +21,7 @@ export const ValidationErrorType = builder.objectRef<ValidationRejection>('Valid
   fields: (t) => ({ fields: t.expose('fields', { type: [FieldErrorType] }) }),
 });
 
-export type VersionConflictRejection = Readonly<{
-  type: 'VersionConflict';
-  message: string;
-  expectedVersion: number;
-  actualVersion: number;
-}>;
-
-export const VersionConflictType = builder.objectRef<VersionConflictRejection>('VersionConflict').implement({
+export const VersionConflictType = builder.objectRef<VersionConflict>('VersionConflict').implement({
   description: 'The entity moved on since the version the client decided on.',
   interfaces: [ErrorInterface],
   fields: (t) => ({

@@ -8,6 +8,12 @@ import { LOG_START, type Position } from './position.js';
 import { createStreamStateCache } from './stream-state-cache.js';
 import { streamIdOf, type StreamCategory } from './stream-id.js';
 
+/**
+ * The rejection when the client's expected version is not the stream's. One
+ * shape for every aggregate, so one GraphQL type can show it.
+ */
+export type VersionConflict = Readonly<{ type: 'VersionConflict'; message: string; expectedVersion: number; actualVersion: number }>;
+
 export type UniqueValueChanges = Readonly<{ claims: readonly UniqueValue[]; releases: readonly UniqueValue[] }>;
 
 export type DeciderHandlerOptions<C extends Command, E extends Event, S, R extends Rejection> = Readonly<{

@@ -1,9 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { createCheckpointWaiters, type CheckpointWaiters } from './checkpoint-waiters.js';
 import type { EventStore } from './event-store.js';
-import { localLeases, type Lease, type Leases } from './leases.js';
-import type { StoredEvent } from './messages.js';
-import { earliestOf, LOG_START, type Position } from './position.js';
-import { createWakeSignal } from './wake-signal.js';
+import { localLeases, type Leases } from './leases.js';
+import { assertNever, type StoredEvent } from './messages.js';
+import type { Position } from './position.js';
+import { createProjectionLeadership, type ProjectionLeadership } from './projection-leadership.js';
+import { createProjectionRetries, type ProjectionRetries } from './projection-retries.js';
+import { createWakeSignal, type WakeSignal } from './wake-signal.js';
 
 /**
  * Where a projection keeps its rows and its checkpoint. `apply` must write
@@ -103,210 +106,244 @@ export type Projector = Readonly<{
 
 type Health = { state: ProjectionState; haltedAt: Position | null; lastError: string | null };
 
+/** The options with their defaults filled in. */
+type Settings = Required<ProjectorOptions>;
+
+/** What the projector and its loops, one per projection, share. */
+type Shared = {
+  readonly settings: Settings;
+  readonly health: Map<string, Health>;
+  readonly progress: CheckpointWaiters;
+  /** Wakes a halted loop: set while it waits for `resume`. */
+  readonly resumed: Map<string, () => void>;
+  /** Projections whose read model was replaced by an empty one since their loop last looked. */
+  readonly restarted: Set<string>;
+  readonly leaders: Set<string>;
+  readonly signal: WakeSignal;
+  running: boolean;
+  stopping: AbortController;
+};
+
 export function createProjector(options: ProjectorOptions): Projector {
-  const { store, sinks, leases = localLeases, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
-  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {} } = options;
-  const checkpoints = new Map<string, Position>();
-  const health = new Map<string, Health>();
-  const resumed = new Map<string, () => void>();
-  const restarted = new Set<string>();
-  const leaders = new Set<string>();
-  const waiters = new Set<{ position: Position; resolve: (reached: boolean) => void }>();
-  const signal = createWakeSignal();
-  let running = false;
-  let stopping = new AbortController();
+  const shared = createShared(options);
+  const { store, sinks } = shared.settings;
   let loops: Promise<void>[] = [];
   let unsubscribe: (() => void)[] = [];
 
-  const lowestCheckpoint = () => earliestOf(sinks.map((s) => checkpoints.get(s.name) ?? LOG_START));
-
-  /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
-  const blockedAt = (position: Position) =>
-    [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
-
-  const settleWaiters = () => {
-    const reached = lowestCheckpoint();
-    for (const waiter of waiters) {
-      if (waiter.position <= reached) waiter.resolve(true);
-      else if (blockedAt(waiter.position)) waiter.resolve(false);
-    }
-  };
-
-  const refreshCheckpoint = async (sink: ProjectionSink) => {
-    checkpoints.set(sink.name, await sink.checkpoint());
-    settleWaiters();
-  };
-
-
-  const runLoop = async (sink: ProjectionSink) => {
-    const state: Health = { state: 'running', haltedAt: null, lastError: null };
-    health.set(sink.name, state);
-    let failures = 0;
-    // After a batch failed: apply one event per transaction up to the batch's end,
-    // so the checkpoint stops right before the event that fails.
-    let isolateUpTo: Position | null = null;
-    // Widened on purpose: setLease changes it, which control-flow narrowing cannot see.
-    let lease = null as Lease | null;
-    let lastBid = -Infinity;
-    const setLease = (next: Lease | null) => {
-      if ((next === null) === (lease === null)) return;
-      lease = next;
-      if (lease) leaders.add(sink.name);
-      else leaders.delete(sink.name);
-      onLeadership(sink.name, lease !== null);
-    };
-    while (running) {
-      if (state.state === 'halted') {
-        await new Promise<void>((resolve) => {
-          resumed.set(sink.name, resolve);
-          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        resumed.delete(sink.name);
-        failures = 0;
-        continue;
-      }
-      const seen = signal.version();
-      let events: readonly StoredEvent[] = [];
-      try {
-        if (restarted.delete(sink.name)) {
-          isolateUpTo = null;
-          await refreshCheckpoint(sink);
-        }
-        if (lease?.lost.aborted) {
-          const lost = lease;
-          setLease(null);
-          await lost.release().catch((error: unknown) => onError(sink.name, error));
-        }
-        if (!lease && performance.now() - lastBid >= pollIntervalMs) {
-          lastBid = performance.now();
-          setLease(await leases.tryAcquire(sink.name));
-          // The previous leader may have moved the checkpoint since we last looked.
-          if (lease) await refreshCheckpoint(sink);
-        }
-        if (!lease) {
-          await refreshCheckpoint(sink);
-          await signal.wait(seen, pollIntervalMs);
-          continue;
-        }
-        const from = checkpoints.get(sink.name) ?? LOG_START;
-        const limit = isolateUpTo === null ? batchSize : 1;
-        events = await store.readAll({ after: from, limit });
-        if (events.length === 0) {
-          await signal.wait(seen, pollIntervalMs);
-          continue;
-        }
-        const applied = await sink.apply(events, from);
-        const last = events[events.length - 1]!.position;
-        checkpoints.set(sink.name, applied ? last : await sink.checkpoint());
-        if (isolateUpTo !== null && last >= isolateUpTo) isolateUpTo = null;
-        Object.assign(state, { state: 'running', lastError: null });
-        failures = 0;
-        settleWaiters();
-        // A short batch was everything the store held: reading again before the next append
-        // would come back empty (a round trip per batch on PostgreSQL).
-        if (applied && events.length < limit) await signal.wait(seen, pollIntervalMs);
-      } catch (error) {
-        state.lastError = error instanceof Error ? error.message : String(error);
-        onError(sink.name, error);
-        // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
-        await refreshCheckpoint(sink).catch(() => {});
-        if (events.length > 1) {
-          // Which event failed is unknown yet; find it without spending the retry budget.
-          isolateUpTo = events[events.length - 1]!.position;
-          settleWaiters();
-          continue;
-        }
-        failures += 1;
-        if (events.length === 1 && failures > maxRetries) {
-          Object.assign(state, { state: 'halted', haltedAt: events[0]!.position });
-          onHalt(sink.name, events[0]!.position, error);
-          settleWaiters();
-          continue;
-        }
-        state.state = 'retrying';
-        settleWaiters();
-        // Appends must not cut the backoff short; only stop() may.
-        const backoff = Math.min(30_000, retryDelayMs * 2 ** Math.min(failures - 1, 20));
-        await delay(backoff, undefined, { signal: stopping.signal }).catch(() => {});
-      }
-    }
-    const held = lease;
-    setLease(null);
-    await held?.release().catch((error: unknown) => onError(sink.name, error));
-  };
-
   return {
     start: async () => {
-      if (running) return;
-      running = true;
-      stopping = new AbortController();
-      for (const sink of sinks) checkpoints.set(sink.name, await sink.checkpoint());
-      const wake = () => signal.notify();
-      // A leader moved its own checkpoint and already knows; only the other instances need waking.
-      const wakeUnlessLeading = (name: string) => () => {
-        if (!leaders.has(name)) signal.notify();
-      };
-      unsubscribe = [
-        store.onAppended(wake),
-        ...sinks.map((sink) => sink.onCheckpointMoved?.(wakeUnlessLeading(sink.name)) ?? (() => {})),
-        ...sinks.map(
-          (sink) =>
-            sink.onRestart?.(() => {
-              restarted.add(sink.name);
-              signal.notify();
-            }) ?? (() => {}),
-        ),
-      ];
-      loops = sinks.map(runLoop);
+      if (shared.running) return;
+      shared.running = true;
+      shared.stopping = new AbortController();
+      for (const sink of sinks) shared.progress.record(sink.name, await sink.checkpoint());
+      unsubscribe = listenForWakeUps(shared);
+      loops = sinks.map((sink) => runLoop(shared, sink));
     },
     stop: async () => {
-      running = false;
-      stopping.abort();
+      shared.running = false;
+      shared.stopping.abort();
       for (const stop of unsubscribe) stop();
-      signal.notify();
+      shared.signal.notify();
       await Promise.all(loops);
-      for (const waiter of waiters) waiter.resolve(false);
-      waiters.clear();
+      shared.progress.releaseAll();
     },
-    waitFor: (position, timeoutMs) => {
-      if (lowestCheckpoint() >= position) return Promise.resolve(true);
-      if (blockedAt(position)) return Promise.resolve(false);
-      return new Promise<boolean>((resolve) => {
-        const waiter = {
-          position,
-          resolve: (reached: boolean) => {
-            clearTimeout(timer);
-            waiters.delete(waiter);
-            resolve(reached);
-          },
-        };
-        const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
-        waiters.add(waiter);
-      });
-    },
+    waitFor: (position, timeoutMs) => shared.progress.waitFor(position, timeoutMs),
     status: async () => {
       const head = await store.headPosition();
-      return sinks.map((sink) => {
-        const checkpoint = checkpoints.get(sink.name) ?? LOG_START;
-        const { state, haltedAt, lastError } = health.get(sink.name) ?? { state: 'running', haltedAt: null, lastError: null };
-        return {
-          name: sink.name,
-          state,
-          leader: leaders.has(sink.name),
-          position: store.formatPosition(checkpoint),
-          lag: store.estimateEventsBetween(checkpoint, head),
-          haltedAt: haltedAt === null ? null : store.formatPosition(haltedAt),
-          lastError,
-        };
-      });
+      return sinks.map((sink) => statusOf(shared, sink.name, head));
     },
     resume: (name) => {
-      const state = health.get(name);
+      const state = shared.health.get(name);
       if (state?.state !== 'halted') return false;
       // Keeps lastError until an apply succeeds, so /health still says why it had stopped.
       Object.assign(state, { state: 'running', haltedAt: null });
-      resumed.get(name)?.();
+      shared.resumed.get(name)?.();
       return true;
     },
   };
+}
+
+function createShared(options: ProjectorOptions): Shared {
+  const { leases = localLeases, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
+  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {} } = options;
+  const health = new Map<string, Health>();
+  /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
+  const blockedAt = (position: Position) =>
+    [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
+  return {
+    settings: { ...options, leases, batchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership },
+    health,
+    progress: createCheckpointWaiters(
+      options.sinks.map((sink) => sink.name),
+      blockedAt,
+    ),
+    resumed: new Map(),
+    restarted: new Set(),
+    leaders: new Set(),
+    signal: createWakeSignal(),
+    running: false,
+    stopping: new AbortController(),
+  };
+}
+
+/** Appends wake every loop; a sink's own signals wake the loops that need them. */
+function listenForWakeUps(shared: Shared): (() => void)[] {
+  const { store, sinks } = shared.settings;
+  const { signal, leaders, restarted } = shared;
+  const wake = () => signal.notify();
+  // A leader moved its own checkpoint and already knows; only the other instances need waking.
+  const wakeUnlessLeading = (name: string) => () => {
+    if (!leaders.has(name)) signal.notify();
+  };
+  return [
+    store.onAppended(wake),
+    ...sinks.map((sink) => sink.onCheckpointMoved?.(wakeUnlessLeading(sink.name)) ?? (() => {})),
+    ...sinks.map(
+      (sink) =>
+        sink.onRestart?.(() => {
+          restarted.add(sink.name);
+          signal.notify();
+        }) ?? (() => {}),
+    ),
+  ];
+}
+
+function statusOf(shared: Shared, name: string, head: Position): ProjectionStatus {
+  const { store } = shared.settings;
+  const checkpoint = shared.progress.checkpointOf(name);
+  const { state, haltedAt, lastError } = shared.health.get(name) ?? { state: 'running', haltedAt: null, lastError: null };
+  return {
+    name,
+    state,
+    leader: shared.leaders.has(name),
+    position: store.formatPosition(checkpoint),
+    lag: store.estimateEventsBetween(checkpoint, head),
+    haltedAt: haltedAt === null ? null : store.formatPosition(haltedAt),
+    lastError,
+  };
+}
+
+/** One projection's loop and what it alone keeps. */
+type Run = Readonly<{
+  sink: ProjectionSink;
+  health: Health;
+  retries: ProjectionRetries;
+  leadership: ProjectionLeadership;
+}>;
+
+async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
+  const { settings, leaders } = shared;
+  const run: Run = {
+    sink,
+    health: { state: 'running', haltedAt: null, lastError: null },
+    retries: createProjectionRetries(settings),
+    leadership: createProjectionLeadership({
+      name: sink.name,
+      leases: settings.leases,
+      bidIntervalMs: settings.pollIntervalMs,
+      onChange: (leader) => {
+        if (leader) leaders.add(sink.name);
+        else leaders.delete(sink.name);
+        settings.onLeadership(sink.name, leader);
+      },
+      onError: (error) => settings.onError(sink.name, error),
+    }),
+  };
+  shared.health.set(sink.name, run.health);
+  while (shared.running) {
+    if (run.health.state === 'halted') {
+      await untilResumed(shared, sink.name);
+      run.retries.resumed();
+      continue;
+    }
+    await step(shared, run);
+  }
+  await run.leadership.release();
+}
+
+/** Waits for `resume` (or `stop`) while the projection is halted. */
+async function untilResumed(shared: Shared, name: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    shared.resumed.set(name, resolve);
+    shared.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  shared.resumed.delete(name);
+}
+
+/** Applies the next batch as the leader, or follows the leader's checkpoint; a failure is handled, never thrown. */
+async function step(shared: Shared, run: Run): Promise<void> {
+  const { store, pollIntervalMs } = shared.settings;
+  const { sink, retries, leadership } = run;
+  const seen = shared.signal.version();
+  let events: readonly StoredEvent[] = [];
+  try {
+    if (shared.restarted.delete(sink.name)) {
+      retries.restarted();
+      await refreshCheckpoint(shared, sink);
+    }
+    // The previous leader may have moved the checkpoint since we last looked.
+    if (await leadership.renew()) await refreshCheckpoint(shared, sink);
+    if (!leadership.isLeader()) {
+      await refreshCheckpoint(shared, sink);
+      await shared.signal.wait(seen, pollIntervalMs);
+      return;
+    }
+    const from = shared.progress.checkpointOf(sink.name);
+    const limit = retries.readLimit();
+    events = await store.readAll({ after: from, limit });
+    if (events.length === 0) {
+      await shared.signal.wait(seen, pollIntervalMs);
+      return;
+    }
+    const applied = await applyBatch(shared, run, events, from);
+    // A short batch was everything the store held: reading again before the next append
+    // would come back empty (a round trip per batch on PostgreSQL).
+    if (applied && events.length < limit) await shared.signal.wait(seen, pollIntervalMs);
+  } catch (error) {
+    await afterFailure(shared, run, events, error);
+  }
+}
+
+/** True when the sink applied the batch; false when another runner had moved its checkpoint. */
+async function applyBatch(shared: Shared, run: Run, events: readonly StoredEvent[], from: Position): Promise<boolean> {
+  const { sink } = run;
+  const applied = await sink.apply(events, from);
+  const last = events[events.length - 1]!.position;
+  shared.progress.record(sink.name, applied ? last : await sink.checkpoint());
+  run.retries.succeeded(last);
+  Object.assign(run.health, { state: 'running', lastError: null });
+  shared.progress.settle();
+  return applied;
+}
+
+async function afterFailure(shared: Shared, run: Run, events: readonly StoredEvent[], error: unknown): Promise<void> {
+  const { sink, health } = run;
+  health.lastError = error instanceof Error ? error.message : String(error);
+  shared.settings.onError(sink.name, error);
+  // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
+  await refreshCheckpoint(shared, sink).catch(() => {});
+  const verdict = run.retries.failed(events);
+  switch (verdict.type) {
+    case 'isolate':
+      shared.progress.settle();
+      return;
+    case 'halt':
+      Object.assign(health, { state: 'halted', haltedAt: verdict.at });
+      shared.settings.onHalt(sink.name, verdict.at, error);
+      shared.progress.settle();
+      return;
+    case 'retry':
+      health.state = 'retrying';
+      shared.progress.settle();
+      // Appends must not cut the backoff short; only stop() may.
+      await delay(verdict.backoffMs, undefined, { signal: shared.stopping.signal }).catch(() => {});
+      return;
+    default:
+      assertNever(verdict, 'failure verdict');
+  }
+}
+
+async function refreshCheckpoint(shared: Shared, sink: ProjectionSink): Promise<void> {
+  shared.progress.record(sink.name, await sink.checkpoint());
+  shared.progress.settle();
 }

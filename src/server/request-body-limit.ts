@@ -12,8 +12,8 @@ const CONTENT_LENGTH = /^\d+$/;
  * The request body limit, with the answers of yoga's `maxRequestBodySize`
  * (413 REQUEST_ENTITY_TOO_LARGE, 400 for a malformed Content-Length), which
  * this replaces. Yoga pipes every body through a byte-counting stream, and
- * that pipeline (an AbortController and a DOMException per request) was about
- * 5% of the server's CPU on small queries. A body with a Content-Length needs
+ * that pipeline (an AbortController and a DOMException per request) is a
+ * visible share of the server's CPU on small queries. A body with a Content-Length needs
  * no counting: the HTTP parser hands over exactly that many bytes, so the
  * header alone decides. Only a body without one (chunked) is counted as it
  * streams in.

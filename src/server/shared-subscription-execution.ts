@@ -13,9 +13,9 @@ export type SharedSubscriptionOptions<Context> = Readonly<{
 /**
  * One execution per event per distinct subscription, not per subscriber.
  *
- * A thousand clients on the same `userEvents` selection used to run the same
- * selection set on the same event a thousand times — the largest share of the
- * server's CPU at 200 events/s (see BENCHMARKS.md). Subscribers that read an
+ * Otherwise a thousand clients on the same `userEvents` selection run the same
+ * selection set on the same event a thousand times, the largest share of the
+ * server's CPU under a fan-out load. Subscribers that read an
  * event in the same turn receive the very same event object (`shareReads`), so
  * the result is memoised on that object, per operation, variables and sharing
  * key. Subscribers that read it at another time simply execute again: sharing

@@ -1,4 +1,5 @@
 import type { TypedCommand } from '../kernel/command-bus.js';
+import type { VersionConflict } from '../kernel/command-handler.js';
 import type { Decider } from '../kernel/decider.js';
 import { assertNever, type Command } from '../kernel/messages.js';
 import { fail, ok, type Result } from '../kernel/result.js';
@@ -19,12 +20,7 @@ export type CreateUserRequest = TypedCommand<'CreateUser', { userId?: string; us
 export type UserAlreadyExists = Readonly<{ type: 'UserAlreadyExists'; message: string; userId: string }>;
 export type UserNotFound = Readonly<{ type: 'UserNotFound'; message: string; userId: string }>;
 export type EmailTaken = Readonly<{ type: 'EmailTaken'; message: string; email: string }>;
-export type VersionConflict = Readonly<{
-  type: 'VersionConflict';
-  message: string;
-  expectedVersion: number;
-  actualVersion: number;
-}>;
+export type { VersionConflict };
 export type UserRejection = UserAlreadyExists | UserNotFound | EmailTaken | VersionConflict;
 
 export const userAlreadyExists = (userId: string): UserAlreadyExists => ({

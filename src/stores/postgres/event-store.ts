@@ -1,16 +1,17 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, StreamSlice } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, StreamSlice } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
-import { LOG_START } from '../../kernel/position.js';
+import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
 import pg from 'pg';
 import { createAppendListeners } from '../append-listeners.js';
+import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { categorisedStreams, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
-import { pgPosition, pgPositionParts } from './position.js';
+import { pgPosition, pgPositionParts, type PgPositionParts } from './position.js';
 import { batchPerTurn } from './turn-batch.js';
 
 type EventRow = {
@@ -41,8 +42,8 @@ const BELOW_HORIZON = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())'
  * again soon, since the transaction holding them back may end without a
  * notification (a rollback, or a projection's own transaction). max() walks
  * the primary key from its end whatever the statistics say; the equivalent
- * `WHERE NOT (below horizon) LIMIT 1` was planned as a scan of the whole log
- * (3 ms at 20k events) on a table not analysed since it grew.
+ * `WHERE NOT (below horizon) LIMIT 1` can be planned as a scan of the whole
+ * log on a table not analysed since it grew.
  */
 const HELD_BACK = '(SELECT max(transaction_id) >= pg_snapshot_xmin(pg_current_snapshot()) FROM events)';
 
@@ -55,11 +56,6 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   data: row.data,
   metadata: row.metadata,
 });
-
-/** Thrown inside the append transaction to roll it back; never escapes this module. */
-class Rollback {
-  constructor(readonly conflict: AppendConflict) {}
-}
 
 const UNIQUE_VIOLATION = '23505';
 const DEADLOCK = '40P01';
@@ -85,13 +81,64 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const { pool } = options;
   await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams)]);
   const listeners = createAppendListeners();
-  const notify = listeners.notify;
   // Appends by any instance (including this one) arrive here after their commit.
   const notifications = options.notifications ?? (await createNotificationListener(options.connectionString));
-  const stopListening = await notifications.listen(EVENTS_CHANNEL, notify);
+  const stopListening = await notifications.listen(EVENTS_CHANNEL, listeners.notify);
+  const horizon = createHorizonRecheck(pool, listeners.notify);
+  return {
+    ...postgresEventLog(pool, listeners, horizon),
+    ...postgresIdempotencyRecords(pool),
+    ...postgresPositionCodec,
+    close: async () => {
+      horizon.cancel();
+      listeners.clear();
+      stopListening();
+      if (!options.notifications) await notifications.close();
+    },
+  };
+}
 
-  // Events that committed behind a still-running transaction become readable when it ends, which
-  // sends no notification if it aborts or writes no events (a projection's own transaction, say).
+type AppendListeners = ReturnType<typeof createAppendListeners>;
+type HorizonRecheck = ReturnType<typeof createHorizonRecheck>;
+
+function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: HorizonRecheck): EventLog {
+  const appendGrouped = createGroupedAppend(pool, listeners.notify);
+  const streams = createStreamReader(pool);
+  return {
+    append: async (request) => {
+      if (request.events.length === 0) throw new Error('append needs at least one event');
+      // A keyed append writes its outcome, positions included, in its own transaction.
+      return request.idempotency ? appendAlone(pool, listeners.notify, request) : appendGrouped(request);
+    },
+    readStream: (streamId) => streams.load(streamId),
+    readAll: ({ after, limit, streamId }) => readAll(pool, listeners, horizon, after, limit, streamId),
+    headPosition: async () => {
+      const { rows } = await pool.query<{ transaction_id: string; position: string }>(
+        `SELECT transaction_id::text, position::text FROM events WHERE ${BELOW_HORIZON}
+          ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
+      );
+      const row = rows[0];
+      return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
+    },
+    isEventPosition: async (position) => {
+      if (position === LOG_START) return true;
+      const { transactionId, sequence } = pgPositionParts(position);
+      const { rowCount } = await pool.query('SELECT 1 FROM events WHERE transaction_id = $1::xid8 AND position = $2::bigint', [
+        transactionId,
+        sequence,
+      ]);
+      return (rowCount ?? 0) > 0;
+    },
+    onAppended: listeners.subscribe,
+  };
+}
+
+/**
+ * Events that committed behind a still-running transaction become readable
+ * when it ends, which sends no notification if it aborts or writes no events
+ * (a projection's own transaction, say): readers are woken again soon.
+ */
+function createHorizonRecheck(pool: PgPool, notify: () => void) {
   let recheck: NodeJS.Timeout | undefined;
   const recheckSoon = () => {
     recheck ??= setTimeout(() => {
@@ -105,7 +152,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
    * back, which notifies no one) would otherwise wait for the next poll, so
    * it wakes the readers at once when the read would now find something.
    */
-  const recheckSoonIfHeldBack = async (after: { transactionId: string; sequence: string }, streamId: string | undefined) => {
+  const recheckSoonIfHeldBack = async (after: PgPositionParts, streamId: string | undefined) => {
     if (recheck) return;
     const readable = `EXISTS (SELECT FROM events
                                WHERE ${streamId === undefined ? '' : 'stream_id = $3 AND '}(transaction_id, position) > ($1::xid8, $2::bigint)
@@ -118,106 +165,42 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (rows[0]?.readable) notify();
     else if (rows[0]?.held_back) recheckSoon();
   };
+  return { recheckSoon, recheckSoonIfHeldBack, cancel: () => clearTimeout(recheck) };
+}
 
-  const readRecord = async (key: string): Promise<IdempotencyRecord | null> => {
-    const { rows } = await pool.query<{ key: string; request_hash: string; outcome: unknown }>(
-      'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = $1',
-      [key],
-    );
-    const row = rows[0];
-    return row ? { key: row.key, requestHash: row.request_hash, outcome: row.outcome } : null;
-  };
+async function readAll(
+  pool: PgPool,
+  listeners: AppendListeners,
+  horizon: HorizonRecheck,
+  after: Position,
+  limit: number,
+  streamId: string | undefined,
+): Promise<readonly StoredEvent[]> {
+  const { transactionId, sequence } = pgPositionParts(after);
+  const params: unknown[] = [transactionId, sequence, limit];
+  if (streamId !== undefined) params.push(streamId);
+  // Every row carries the held-back check (computed once per statement, in the read's own
+  // snapshot), which saves the tailing reader a second round trip after each short read.
+  const { rows } = await pool.query<EventRow & { held_back: boolean | null }>({
+    name: streamId === undefined ? 'cqrs_read_all' : 'cqrs_read_all_of_stream',
+    text: `SELECT ${COLUMNS}, ${HELD_BACK} AS held_back FROM events
+      WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND ${BELOW_HORIZON}
+            ${streamId === undefined ? '' : 'AND stream_id = $4'}
+      ORDER BY events.transaction_id, events.position LIMIT $3`,
+    values: params,
+  });
+  // Only a short read can have stopped before held-back events; without listeners nobody would be woken.
+  if (rows.length < limit && listeners.size > 0) {
+    // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
+    if (rows.length === 0) horizon.recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
+    else if (rows[0]!.held_back) horizon.recheckSoon();
+  }
+  return rows.map(toStoredEvent);
+}
 
-  // Only after a lost race, outside the failed transaction; the append itself checks in cqrs_append_events.
-  const streamVersion = async (streamId: string) =>
-    (await pool.query<{ version: number | null }>('SELECT max(stream_version) AS version FROM events WHERE stream_id = $1', [streamId]))
-      .rows[0]?.version ?? 0;
-
-  /** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
-  const appendEvents = async (client: PgClient | PgPool, request: AppendRequest): Promise<Appended> => {
-    const { rows } = await client.query<AppendedRow>({
-      name: 'cqrs_append_events',
-      text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-      values: [
-        request.streamId,
-        request.expectedVersion,
-        request.events.map((e) => e.type),
-        request.events.map((e) => e.schemaVersion ?? 1),
-        request.events.map((e) => JSON.stringify(e.data)),
-        request.events.map((e) => JSON.stringify(e.metadata)),
-        (request.releases ?? []).map((u) => u.scope),
-        (request.releases ?? []).map((u) => u.value),
-        (request.claims ?? []).map((u) => u.scope),
-        (request.claims ?? []).map((u) => u.value),
-        request.idempotency?.key ?? null,
-      ],
-    });
-    return appendedFrom(request, rows);
-  };
-
-  // The idempotency record holds the append's outcome, positions included, so it is written
-  // after the events in the same transaction: three more round trips, only for keyed commands.
-  const appendWithIdempotency = (request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> }) =>
-    inTransaction(pool, async (client) => {
-      const result = await appendEvents(client, request);
-      const { key, requestHash, outcome } = request.idempotency;
-      const stored = await client.query(
-        'INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [key, requestHash, JSON.stringify(outcome(result))],
-      );
-      if (!stored.rowCount) throw new Rollback({ type: 'IdempotencyKeyTaken', key });
-      return result;
-    });
-
-  const conflictAfterRollback = async (error: unknown, request: AppendRequest): Promise<AppendConflict | null> => {
-    if (error instanceof Rollback) return error.conflict;
-    const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
-    if (code === IDEMPOTENCY_KEY_TAKEN) return { type: 'IdempotencyKeyTaken', key: request.idempotency!.key };
-    // A concurrent append took the same stream version first; a deadlock between two
-    // appends is resolved by PostgreSQL aborting one, which may simply try again.
-    if ((code === UNIQUE_VIOLATION && constraint === 'events_stream_version_unique') || code === DEADLOCK) {
-      const { streamId, expectedVersion } = request;
-      return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion: await streamVersion(streamId) };
-    }
-    return conflictOf(code, detail, request);
-  };
-
-  const appendAlone = async (request: AppendRequest): Promise<AppendOutcome> => {
-    let result: Appended;
-    try {
-      const { idempotency } = request;
-      result = await (idempotency ? appendWithIdempotency({ ...request, idempotency }) : appendEvents(pool, request));
-    } catch (error) {
-      const conflict = await conflictAfterRollback(error, request);
-      if (!conflict) throw error;
-      return fail(conflict);
-    }
-    notify();
-    return ok(result);
-  };
-  const settled = (outcome: Promise<AppendOutcome>): Promise<SettledAppend> => outcome.catch((thrown: unknown) => ({ thrown }));
-
-  const appendGrouped = createGroupCommit(
-    async (requests) => {
-      if (requests.length === 1) return [await settled(appendAlone(requests[0]!))];
-      let outcomes: AppendOutcome[];
-      try {
-        outcomes = await appendBatch(pool, requests);
-      } catch (error) {
-        // An ERROR (not FATAL) answer means the batch's transaction rolled back whole and the
-        // session goes on: each append then meets its own outcome alone. With no answer (a lost
-        // connection) the commit may have happened, and appending again could apply a command twice.
-        if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) throw error;
-        return Promise.all(requests.map((request) => settled(appendAlone(request))));
-      }
-      if (outcomes.some((outcome) => outcome.ok)) notify();
-      return outcomes;
-    },
-    { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
-  );
-
-  // Commands deciding at the same moment read their streams in one round trip.
-  const streams = batchPerTurn<string, StreamSlice>(async (streamIds) => {
+/** Commands deciding at the same moment read their streams in one round trip. */
+function createStreamReader(pool: PgPool) {
+  return batchPerTurn<string, StreamSlice>(async (streamIds) => {
     const { rows } = await pool.query<EventRow>(
       streamIds.length === 1
         ? { name: 'cqrs_read_stream', text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, values: [streamIds[0]] }
@@ -238,55 +221,112 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       return { version: events.at(-1)?.streamVersion ?? 0, events };
     });
   }, MAX_STREAMS_PER_READ);
+}
 
-  const readAll = async (after: Parameters<EventStore['readAll']>[0]['after'], limit: number, streamId?: string) => {
-    const { transactionId, sequence } = pgPositionParts(after);
-    const params: unknown[] = [transactionId, sequence, limit];
-    if (streamId !== undefined) params.push(streamId);
-    // Every row carries the held-back check (computed once per statement, in the read's own
-    // snapshot), which saves the tailing reader a second round trip after each short read.
-    const { rows } = await pool.query<EventRow & { held_back: boolean | null }>({
-      name: streamId === undefined ? 'cqrs_read_all' : 'cqrs_read_all_of_stream',
-      text: `SELECT ${COLUMNS}, ${HELD_BACK} AS held_back FROM events
-        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND ${BELOW_HORIZON}
-              ${streamId === undefined ? '' : 'AND stream_id = $4'}
-        ORDER BY events.transaction_id, events.position LIMIT $3`,
-      values: params,
-    });
-    // Only a short read can have stopped before held-back events; without listeners nobody would be woken.
-    if (rows.length < limit && listeners.size > 0) {
-      // Off the reader's path: it only arms a timer, and a failed check is retried by the next read.
-      if (rows.length === 0) recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
-      else if (rows[0]!.held_back) recheckSoon();
-    }
-    return rows.map(toStoredEvent);
+/** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
+async function appendEvents(client: PgClient | PgPool, request: AppendRequest): Promise<Appended> {
+  const { rows } = await client.query<AppendedRow>({
+    name: 'cqrs_append_events',
+    text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    values: [
+      request.streamId,
+      request.expectedVersion,
+      request.events.map((e) => e.type),
+      request.events.map((e) => e.schemaVersion ?? 1),
+      request.events.map((e) => JSON.stringify(e.data)),
+      request.events.map((e) => JSON.stringify(e.metadata)),
+      (request.releases ?? []).map((u) => u.scope),
+      (request.releases ?? []).map((u) => u.value),
+      (request.claims ?? []).map((u) => u.scope),
+      (request.claims ?? []).map((u) => u.value),
+      request.idempotency?.key ?? null,
+    ],
+  });
+  return appendedFrom(request, rows);
+}
+
+// The idempotency record holds the append's outcome, positions included, so it is written
+// after the events in the same transaction: three more round trips, only for keyed commands.
+function appendWithIdempotency(pool: PgPool, request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> }) {
+  return inTransaction(pool, async (client) => {
+    const result = await appendEvents(client, request);
+    const { key, requestHash, outcome } = request.idempotency;
+    const stored = await client.query(
+      'INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [key, requestHash, JSON.stringify(outcome(result))],
+    );
+    if (!stored.rowCount) throw new Rollback({ type: 'IdempotencyKeyTaken', key });
+    return result;
+  });
+}
+
+/** One append in a transaction of its own, its conflict read from the error that rolled it back. */
+async function appendAlone(pool: PgPool, notify: () => void, request: AppendRequest): Promise<AppendOutcome> {
+  let result: Appended;
+  try {
+    const { idempotency } = request;
+    result = await (idempotency ? appendWithIdempotency(pool, { ...request, idempotency }) : appendEvents(pool, request));
+  } catch (error) {
+    const conflict = await conflictAfterRollback(pool, error, request);
+    if (!conflict) throw error;
+    return fail(conflict);
+  }
+  notify();
+  return ok(result);
+}
+
+async function conflictAfterRollback(pool: PgPool, error: unknown, request: AppendRequest): Promise<AppendConflict | null> {
+  if (error instanceof Rollback) return error.conflict;
+  const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
+  if (code === IDEMPOTENCY_KEY_TAKEN) return { type: 'IdempotencyKeyTaken', key: request.idempotency!.key };
+  // A concurrent append took the same stream version first; a deadlock between two
+  // appends is resolved by PostgreSQL aborting one, which may simply try again.
+  if ((code === UNIQUE_VIOLATION && constraint === 'events_stream_version_unique') || code === DEADLOCK) {
+    const { streamId, expectedVersion } = request;
+    return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion: await streamVersion(pool, streamId) };
+  }
+  return conflictOf(code, detail, request);
+}
+
+// Only after a lost race, outside the failed transaction; the append itself checks in cqrs_append_events.
+async function streamVersion(pool: PgPool, streamId: string): Promise<number> {
+  return (await pool.query<{ version: number | null }>('SELECT max(stream_version) AS version FROM events WHERE stream_id = $1', [streamId]))
+    .rows[0]?.version ?? 0;
+}
+
+const settled = (outcome: Promise<AppendOutcome>): Promise<SettledAppend> => outcome.catch((thrown: unknown) => ({ thrown }));
+
+function createGroupedAppend(pool: PgPool, notify: () => void) {
+  return createGroupCommit(
+    async (requests) => {
+      if (requests.length === 1) return [await settled(appendAlone(pool, notify, requests[0]!))];
+      let outcomes: AppendOutcome[];
+      try {
+        outcomes = await appendBatch(pool, requests);
+      } catch (error) {
+        // An ERROR (not FATAL) answer means the batch's transaction rolled back whole and the
+        // session goes on: each append then meets its own outcome alone. With no answer (a lost
+        // connection) the commit may have happened, and appending again could apply a command twice.
+        if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) throw error;
+        return Promise.all(requests.map((request) => settled(appendAlone(pool, notify, request))));
+      }
+      if (outcomes.some((outcome) => outcome.ok)) notify();
+      return outcomes;
+    },
+    { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
+  );
+}
+
+function postgresIdempotencyRecords(pool: PgPool): IdempotencyRecords {
+  const readRecord = async (key: string): Promise<IdempotencyRecord | null> => {
+    const { rows } = await pool.query<{ key: string; request_hash: string; outcome: unknown }>(
+      'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = $1',
+      [key],
+    );
+    const row = rows[0];
+    return row ? { key: row.key, requestHash: row.request_hash, outcome: row.outcome } : null;
   };
-
   return {
-    append: async (request) => {
-      if (request.events.length === 0) throw new Error('append needs at least one event');
-      // A keyed append writes its outcome, positions included, in its own transaction.
-      return request.idempotency ? appendAlone(request) : appendGrouped(request);
-    },
-    readStream: (streamId) => streams.load(streamId),
-    readAll: ({ after, limit, streamId }) => readAll(after, limit, streamId),
-    headPosition: async () => {
-      const { rows } = await pool.query<{ transaction_id: string; position: string }>(
-        `SELECT transaction_id::text, position::text FROM events WHERE ${BELOW_HORIZON}
-          ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
-      );
-      const row = rows[0];
-      return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
-    },
-    isEventPosition: async (position) => {
-      if (position === LOG_START) return true;
-      const { transactionId, sequence } = pgPositionParts(position);
-      const { rowCount } = await pool.query('SELECT 1 FROM events WHERE transaction_id = $1::xid8 AND position = $2::bigint', [
-        transactionId,
-        sequence,
-      ]);
-      return (rowCount ?? 0) > 0;
-    },
     getIdempotencyRecord: readRecord,
     saveIdempotencyRecord: async (record) => {
       await pool.query('INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
@@ -296,33 +336,29 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       ]);
       return (await readRecord(record.key))!;
     },
-    onAppended: listeners.subscribe,
-    parsePosition: (text) => {
-      if (text === START_TEXT) return ok(LOG_START);
-      const body = untagPosition('pg', text);
-      if (!body.ok) return body;
-      const [transactionId, sequence, ...rest] = body.value.split('.');
-      if (rest.length > 0 || !TRANSACTION_DIGITS.test(transactionId ?? '') || !SEQUENCE_DIGITS.test(sequence ?? '')) {
-        return fail('is not a position of this event store');
-      }
-      return ok(pgPosition(transactionId!, sequence!));
-    },
-    formatPosition: (position) => {
-      if (position === LOG_START) return START_TEXT;
-      const { transactionId, sequence } = pgPositionParts(position);
-      return tagPosition('pg', `${transactionId}.${sequence}`);
-    },
-    estimateEventsBetween: (from, to) => {
-      if (to <= from) return 0;
-      const gap = Number(BigInt(pgPositionParts(to).sequence) - BigInt(pgPositionParts(from).sequence));
-      // Sequence values interleave across transactions, so a later position can carry a smaller one.
-      return Math.max(gap, 1);
-    },
-    close: async () => {
-      clearTimeout(recheck);
-      listeners.clear();
-      stopListening();
-      if (!options.notifications) await notifications.close();
-    },
   };
 }
+
+const postgresPositionCodec: PositionCodec = {
+  parsePosition: (text) => {
+    if (text === START_TEXT) return ok(LOG_START);
+    const body = untagPosition('pg', text);
+    if (!body.ok) return body;
+    const [transactionId, sequence, ...rest] = body.value.split('.');
+    if (rest.length > 0 || !TRANSACTION_DIGITS.test(transactionId ?? '') || !SEQUENCE_DIGITS.test(sequence ?? '')) {
+      return fail('is not a position of this event store');
+    }
+    return ok(pgPosition(transactionId!, sequence!));
+  },
+  formatPosition: (position) => {
+    if (position === LOG_START) return START_TEXT;
+    const { transactionId, sequence } = pgPositionParts(position);
+    return tagPosition('pg', `${transactionId}.${sequence}`);
+  },
+  estimateEventsBetween: (from, to) => {
+    if (to <= from) return 0;
+    const gap = Number(BigInt(pgPositionParts(to).sequence) - BigInt(pgPositionParts(from).sequence));
+    // Sequence values interleave across transactions, so a later position can carry a smaller one.
+    return Math.max(gap, 1);
+  },
+};

@@ -169,8 +169,8 @@ const checkpointPosition = (transactionId: string, sequence: string): Position =
 
 /**
  * A name for each distinct statement text, so each pooled connection parses
- * and plans a batch's statements once rather than per batch (measured at
- * 100-150 µs of PostgreSQL planning per batch). A projection builds only a
+ * and plans a batch's statements once rather than adding PostgreSQL's
+ * planning to every batch. A projection builds only a
  * few distinct texts; past `max`, statements go unnamed rather than pile up
  * in every connection.
  */

@@ -1,10 +1,11 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { createAppendListeners } from '../append-listeners.js';
 import { OLD_ID_MARK, oldStreamsNotAdopted } from '../stream-categories.js';
+import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
 import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
@@ -85,11 +86,6 @@ const toStoredEvent = ([position, streamId, streamVersion, type, schemaVersion, 
   metadata: JSON.parse(metadata) as StoredEvent['metadata'],
 });
 
-/** Thrown inside the append transaction to roll it back; never escapes this module. */
-class Rollback {
-  constructor(readonly conflict: AppendConflict) {}
-}
-
 export type SqliteEventStoreOptions = Readonly<{
   path: string;
   durability?: Durability;
@@ -112,9 +108,23 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
   migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams)]);
   const listeners = createAppendListeners();
-  const notify = listeners.notify;
+  const statements = prepareStatements(db);
+  return {
+    ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
+    onAppended: listeners.subscribe,
+    ...sqliteIdempotencyRecords(statements),
+    ...sqlitePositionCodec,
+    synchronous: () => synchronousOf(db),
+    close: async () => {
+      listeners.clear();
+      db.close();
+    },
+  };
+}
 
-  const statements = {
+/** Every statement the store runs, prepared once when it opens. */
+function prepareStatements(db: SqliteDatabase) {
+  return {
     streamVersion: db.prepare<[string], { version: number | null }>(
       'SELECT MAX(stream_version) AS version FROM events WHERE stream_id = ?',
     ),
@@ -144,67 +154,48 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       'INSERT OR IGNORE INTO idempotency_records (key, request_hash, outcome, recorded_at) VALUES (?, ?, ?, ?)',
     ),
   };
+}
 
-  const readRecord = (key: string): IdempotencyRecord | null => {
-    const row = statements.getRecord.get(key);
-    return row ? { key: row.key, requestHash: row.request_hash, outcome: JSON.parse(row.outcome) } : null;
+type Statements = ReturnType<typeof prepareStatements>;
+
+function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended'> {
+  return {
+    append: (request) => {
+      if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+      return append(request);
+    },
+    readStream: async (streamId) => {
+      const events = statements.readStream.all(streamId).map(toStoredEvent);
+      return { version: events.at(-1)?.streamVersion ?? 0, events };
+    },
+    readAll: async ({ after, limit, streamId }) => {
+      const rows =
+        streamId === undefined
+          ? statements.readAll(limit, rowIdOf(after))
+          : statements.readAllOfStream(limit, streamId, rowIdOf(after));
+      return rows.map(toStoredEvent);
+    },
+    headPosition: async () => {
+      const head = statements.head.get()?.head;
+      return head == null ? LOG_START : sqlitePosition(head);
+    },
+    isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
   };
+}
 
-  const appendInTransaction = db.transaction((request: AppendRequest): Appended => {
-    const { streamId, expectedVersion } = request;
-    const actualVersion = statements.streamVersion.get(streamId)?.version ?? 0;
-    if (actualVersion !== expectedVersion) {
-      throw new Rollback({ type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion });
-    }
-    if (request.idempotency && statements.getRecord.get(request.idempotency.key)) {
-      throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
-    }
-    for (const { scope, value } of request.releases ?? []) statements.release.run(scope, value, streamId);
-    for (const { scope, value } of request.claims ?? []) {
-      const owner = statements.uniqueOwner.get(scope, value)?.stream_id;
-      if (owner !== undefined && owner !== streamId) {
-        throw new Rollback({ type: 'UniqueValueTaken', scope, value, ownerStreamId: owner });
-      }
-      statements.claim.run(scope, value, streamId);
-    }
-    const events: StoredEvent[] = request.events.map((event, index) => {
-      const streamVersion = expectedVersion + index + 1;
-      const schemaVersion = event.schemaVersion ?? 1;
-      const { lastInsertRowid } = statements.insertEvent.run(
-        streamId,
-        streamVersion,
-        event.type,
-        schemaVersion,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
-      );
-      return { ...event, position: sqlitePosition(Number(lastInsertRowid)), streamId, streamVersion, schemaVersion };
-    });
-    const result: Appended = {
-      streamId,
-      version: expectedVersion + events.length,
-      position: events[events.length - 1]!.position,
-      events,
-    };
-    if (request.idempotency) {
-      const { key, requestHash, outcome } = request.idempotency;
-      statements.insertRecord.run(key, requestHash, JSON.stringify(outcome(result)), new Date().toISOString());
-    }
-    return result;
-  });
-
-  /**
-   * Group commit: appends that arrive in the same turn of the event loop are
-   * written in one transaction, each inside its own SAVEPOINT (better-sqlite3
-   * nests a transaction function as a savepoint), so a conflict undoes only
-   * its own append. Nobody hears back before the shared COMMIT returns, so an
-   * acknowledged append is as durable as before; only the commit is shared.
-   */
-  type Outcome = Result<Appended, AppendConflict> | { thrown: unknown };
+/**
+ * Group commit: appends that arrive in the same turn of the event loop are
+ * written in one transaction, each inside its own SAVEPOINT (better-sqlite3
+ * nests a transaction function as a savepoint), so a conflict undoes only
+ * its own append. Nobody hears back before the shared COMMIT returns, so an
+ * acknowledged append is as durable as before; only the commit is shared.
+ */
+function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: () => void): EventLog['append'] {
+  const appendOne = db.transaction((request: AppendRequest): Appended => appendInTransaction(statements, request));
   const commitGroup = db.transaction((requests: readonly AppendRequest[]): Outcome[] =>
     requests.map((request) => {
       try {
-        return ok(appendInTransaction(request));
+        return ok(appendOne(request));
       } catch (error) {
         return error instanceof Rollback ? fail(error.conflict) : { thrown: error };
       }
@@ -226,49 +217,89 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     if (outcomes.some((outcome) => 'ok' in outcome && outcome.ok)) notify();
     group.forEach((entry, i) => entry.settle(outcomes[i]!));
   };
+  return (request) =>
+    new Promise((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({ request, settle: (outcome) => ('thrown' in outcome ? reject(outcome.thrown) : resolve(outcome)) });
+    });
+}
 
+type Outcome = Result<Appended, AppendConflict> | { thrown: unknown };
+
+/** One append inside its savepoint; a conflict throws `Rollback`, which undoes whatever it wrote. */
+function appendInTransaction(statements: Statements, request: AppendRequest): Appended {
+  const { streamId, expectedVersion } = request;
+  const actualVersion = statements.streamVersion.get(streamId)?.version ?? 0;
+  if (actualVersion !== expectedVersion) {
+    throw new Rollback({ type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion });
+  }
+  if (request.idempotency && statements.getRecord.get(request.idempotency.key)) {
+    throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
+  }
+  moveUniqueValues(statements, request);
+  const events = insertEvents(statements, request);
+  const result: Appended = {
+    streamId,
+    version: expectedVersion + events.length,
+    position: events[events.length - 1]!.position,
+    events,
+  };
+  if (request.idempotency) {
+    const { key, requestHash, outcome } = request.idempotency;
+    statements.insertRecord.run(key, requestHash, JSON.stringify(outcome(result)), new Date().toISOString());
+  }
+  return result;
+}
+
+/** Releases first, so a stream may claim again a value it gives up in the same append. */
+function moveUniqueValues(statements: Statements, { streamId, releases, claims }: AppendRequest): void {
+  for (const { scope, value } of releases ?? []) statements.release.run(scope, value, streamId);
+  for (const { scope, value } of claims ?? []) {
+    const owner = statements.uniqueOwner.get(scope, value)?.stream_id;
+    if (owner !== undefined && owner !== streamId) {
+      throw new Rollback({ type: 'UniqueValueTaken', scope, value, ownerStreamId: owner });
+    }
+    statements.claim.run(scope, value, streamId);
+  }
+}
+
+function insertEvents(statements: Statements, { streamId, expectedVersion, events }: AppendRequest): StoredEvent[] {
+  return events.map((event, index) => {
+    const streamVersion = expectedVersion + index + 1;
+    const schemaVersion = event.schemaVersion ?? 1;
+    const { lastInsertRowid } = statements.insertEvent.run(
+      streamId,
+      streamVersion,
+      event.type,
+      schemaVersion,
+      JSON.stringify(event.data),
+      JSON.stringify(event.metadata),
+    );
+    return { ...event, position: sqlitePosition(Number(lastInsertRowid)), streamId, streamVersion, schemaVersion };
+  });
+}
+
+function sqliteIdempotencyRecords(statements: Statements): IdempotencyRecords {
+  const readRecord = (key: string): IdempotencyRecord | null => {
+    const row = statements.getRecord.get(key);
+    return row ? { key: row.key, requestHash: row.request_hash, outcome: JSON.parse(row.outcome) } : null;
+  };
   return {
-    append: (request) => {
-      if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
-      return new Promise((resolve, reject) => {
-        if (queued.length === 0) setImmediate(flush);
-        queued.push({ request, settle: (outcome) => ('thrown' in outcome ? reject(outcome.thrown) : resolve(outcome)) });
-      });
-    },
-    readStream: async (streamId) => {
-      const events = statements.readStream.all(streamId).map(toStoredEvent);
-      return { version: events.at(-1)?.streamVersion ?? 0, events };
-    },
-    readAll: async ({ after, limit, streamId }) => {
-      const rows =
-        streamId === undefined
-          ? statements.readAll(limit, rowIdOf(after))
-          : statements.readAllOfStream(limit, streamId, rowIdOf(after));
-      return rows.map(toStoredEvent);
-    },
-    headPosition: async () => {
-      const head = statements.head.get()?.head;
-      return head == null ? LOG_START : sqlitePosition(head);
-    },
-    isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
     getIdempotencyRecord: async (key) => readRecord(key),
     saveIdempotencyRecord: async (record) => {
       statements.insertRecord.run(record.key, record.requestHash, JSON.stringify(record.outcome), new Date().toISOString());
       return readRecord(record.key)!;
     },
-    onAppended: listeners.subscribe,
-    parsePosition: (text) => {
-      if (text === START_TEXT) return ok(LOG_START);
-      const body = untagPosition('sqlite', text);
-      if (!body.ok) return body;
-      return ROW_ID_TEXT.test(body.value) ? ok(sqlitePosition(Number(body.value))) : fail('is not a position of this event store');
-    },
-    formatPosition: (position) => (position === LOG_START ? START_TEXT : tagPosition('sqlite', String(rowIdOf(position)))),
-    estimateEventsBetween: (from, to) => Math.max(0, rowIdOf(to) - rowIdOf(from)),
-    synchronous: () => synchronousOf(db),
-    close: async () => {
-      listeners.clear();
-      db.close();
-    },
   };
 }
+
+const sqlitePositionCodec: PositionCodec = {
+  parsePosition: (text) => {
+    if (text === START_TEXT) return ok(LOG_START);
+    const body = untagPosition('sqlite', text);
+    if (!body.ok) return body;
+    return ROW_ID_TEXT.test(body.value) ? ok(sqlitePosition(Number(body.value))) : fail('is not a position of this event store');
+  },
+  formatPosition: (position) => (position === LOG_START ? START_TEXT : tagPosition('sqlite', String(rowIdOf(position)))),
+  estimateEventsBetween: (from, to) => Math.max(0, rowIdOf(to) - rowIdOf(from)),
+};

@@ -18,7 +18,7 @@ export function isDamage(error: unknown): error is SqliteError {
 /**
  * Reads every page of the file (`PRAGMA quick_check`) and throws SQLITE_CORRUPT
  * with SQLite's first findings when it is damaged. It costs a full read of the
- * file (0.4–0.75 s for 160–230 MB here), so only `migrate` asks for it.
+ * file, which grows with the log, so only `migrate` asks for it.
  */
 export function quickCheck(db: Database.Database): void {
   const findings = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((row) => row.quick_check);

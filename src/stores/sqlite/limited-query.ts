@@ -7,8 +7,8 @@ const MAX_LIMITS = 16;
  * A SELECT whose LIMIT is written into the statement rather than bound.
  * SQLite plans with a bound LIMIT's value, so binding it again, even to the
  * same value, makes the next step re-prepare the statement: for a 20-row
- * page of users that cost more than the read itself (58 against 33 µs per
- * page in isolation). Each limit seen gets its own prepared statement, up to
+ * page of users that costs more than the read itself. Each limit seen gets
+ * its own prepared statement, up to
  * MAX_LIMITS; beyond that the bound form serves, slower but bounded in memory.
  * Rows come back as arrays (`raw`).
  *

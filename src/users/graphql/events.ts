@@ -2,10 +2,9 @@ import { builder } from '../../graphql/builder.js';
 import { badUserInput } from '../../graphql/errors.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { streamIdOf } from '../../kernel/stream-id.js';
-import { actsFor } from '../../graphql/viewer.js';
 import { USER_STREAMS, userEventTypes, userIdOf, type UserCreated, type UserUpdated } from '../user.js';
 import { userAsLeftBy, userAsNewAs } from './event-users.js';
-import { EMAIL_VISIBILITY, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
+import { privateEmailField, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
@@ -38,13 +37,7 @@ builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ resolve: (event) => event.data.username }),
-    email: t.string({
-      nullable: true,
-      description: EMAIL_VISIBILITY,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, userIdOf(event)),
-      unauthorizedResolver: () => null,
-      resolve: (event) => event.data.email,
-    }),
+    email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
   }),
 });
 
@@ -53,12 +46,10 @@ builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
   interfaces: [UserEventInterface],
   fields: (t) => ({
     username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
-    email: t.string({
-      nullable: true,
-      description: `The new email, null when it did not change. ${EMAIL_VISIBILITY}`,
-      authScopes: (event, _args, ctx) => actsFor(ctx.viewer, userIdOf(event)),
-      unauthorizedResolver: () => null,
-      resolve: (event) => event.data.email ?? null,
+    email: privateEmailField(t, {
+      ownerId: userIdOf,
+      email: (event) => event.data.email,
+      note: 'The new email, null when it did not change.',
     }),
   }),
 });

@@ -27,15 +27,33 @@ const loadUser = (userId: string, ctx: GraphQLContext) => ctx.queryBus.execute(g
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
+/**
+ * An email field, wherever one is shown (the user, its state, its events):
+ * the viewer sees it only when acting for its owner, and everyone else gets
+ * null rather than an error, so one private field never fails a whole list.
+ */
+export function privateEmailField<Parent>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, Parent>,
+  field: Readonly<{
+    ownerId: (parent: Parent) => string;
+    email: (parent: Parent) => string | null | undefined;
+    /** Said before the visibility rule in the field's description. */
+    note?: string;
+  }>,
+) {
+  return t.string({
+    nullable: true,
+    description: field.note === undefined ? EMAIL_VISIBILITY : `${field.note} ${EMAIL_VISIBILITY}`,
+    authScopes: (parent, _args, ctx) => actsFor(ctx.viewer, field.ownerId(parent)),
+    unauthorizedResolver: () => null,
+    resolve: (parent) => field.email(parent) ?? null,
+  });
+}
+
 /** What a user holds, shared by the entity (`User`) and its state at one event (`UserState`). */
 const userValueFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, UserView>) => ({
   username: t.exposeString('username'),
-  email: t.exposeString('email', {
-    nullable: true,
-    description: EMAIL_VISIBILITY,
-    authScopes: (user, _args, ctx) => actsFor(ctx.viewer, user.id),
-    unauthorizedResolver: () => null,
-  }),
+  email: privateEmailField(t, { ownerId: (user) => user.id, email: (user) => user.email }),
   version: t.exposeInt('version', { description: 'Number of events in the user stream; pass it as `expectedVersion`.' }),
   createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
   updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),
