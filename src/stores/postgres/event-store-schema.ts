@@ -48,8 +48,8 @@ export const eventStoreMigrations: readonly PgMigration[] = [
   {
     version: 2,
     description: 'append in one statement: version check, unique values and events server-side',
-    // Every statement of an append used to be a round trip (nine per command); on loopback the
-    // socket writes and wake-ups of those round trips cost more than the statements themselves.
+    // One round trip per append: on loopback the socket writes and wake-ups of a round trip per
+    // statement cost more than the statements themselves (figures: BENCHMARKS.md).
     // A volatile function takes a fresh snapshot per statement, so a claim still sees a
     // concurrent claimant's outcome after waiting on it, as the separate statements did.
     sql: `
@@ -96,8 +96,8 @@ export const eventStoreMigrations: readonly PgMigration[] = [
   {
     version: 3,
     description: 'append: no statement for an empty release list, one for an uncontested claim',
-    // PL/pgSQL plans the release DELETE over unnest() afresh on every call (a custom plan; about
-    // 70 µs, more than any statement of the append costs to run), though most appends release
+    // PL/pgSQL plans the release DELETE over unnest() afresh on every call (a custom plan that
+    // costs more than any statement of the append takes to run), though most appends release
     // nothing. A claim that inserts its row needs no second look at who owns the value.
     sql: `
       CREATE OR REPLACE FUNCTION cqrs_append_events(
