@@ -119,7 +119,8 @@ describe('createUser', () => {
 });
 
 describe('updateUser', () => {
-  it('each payload equals the user(id:) query that follows it (read-your-writes)', async () => {
+  // Whether the query waits for the write is tested with a lagging projection in read-your-writes.int.test.ts.
+  it('each payload equals the user(id:) query that follows it', async () => {
     const created = await createUser(fresh('ryw'));
     expect(await getUser(created.user.id)).toEqual(created.user);
     let previous: { position: string } = created;
