@@ -6,6 +6,13 @@
 
 export type PageDirection = 'forward' | 'backward';
 
+/**
+ * The longest page any connection serves: one bound for every module, so the
+ * operation cost limit (src/server/operation-limits.ts) can count a page's
+ * items without knowing which module serves it.
+ */
+export const MAX_PAGE_SIZE = 100;
+
 export type KeysetPageRequest<Key> = Readonly<{
   /** `first` pages forward from `after`; `last` pages backward from `before`. */
   direction: PageDirection;

@@ -16,7 +16,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { MAX_PAGE_SIZE } from '../users/read-model/queries.js';
+import { MAX_PAGE_SIZE } from '../kernel/keyset-page.js';
 
 export type OperationLimits = Readonly<{
   maxDepth: number;

@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openSystem, type System, type SystemOptions } from '../system.js';
-import { createApp, type App } from './app.js';
-import { createAuthenticator } from './auth.js';
+import { createApp, type App, type AppOptions } from './app.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
 import { bindPort, serve } from './bind-port.js';
 import { storageOptions, type Config } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -63,34 +63,9 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
   const shutdown = new AbortController();
   const persistedOperations = persistedOperationsMode(config);
   let ready = false;
-  const app = createApp({
-    system,
-    logger,
-    pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
-    graphiql: config.GRAPHIQL,
-    security: {
-      introspection: config.INTROSPECTION,
-      cors: {
-        origins: config.CORS_ORIGINS ?? [],
-        allowedHeaders: config.CORS_ALLOWED_HEADERS,
-        exposedHeaders: config.CORS_EXPOSED_HEADERS,
-        maxAgeSeconds: config.CORS_MAX_AGE_SECONDS,
-      },
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      limits: {
-        maxDepth: config.MAX_DEPTH,
-        maxAliases: config.MAX_ALIASES,
-        maxCost: config.MAX_COST,
-        maxTokens: config.MAX_TOKENS,
-        maxDirectives: config.MAX_DIRECTIVES,
-      },
-      authenticator,
-    },
-    transports: { persistedOperations, maxBatchSize: config.MAX_BATCH_SIZE },
-    isReady: () => ready,
-    shutdown: shutdown.signal,
-    ...(metrics ? { metrics } : {}),
-  });
+  const app = createApp(
+    appOptionsFor(config, { system, logger, authenticator, isReady: () => ready, shutdown: shutdown.signal, ...(metrics ? { metrics } : {}) }),
+  );
   const ws = attachWebSocketServer(httpServer, app, {
     authenticator,
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -129,4 +104,36 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     })());
 
   return { url, port, app, system, close, ...(metrics ? { metrics } : {}) };
+}
+
+/** Everything the app takes that the configuration decides; the server and the in-process test tier build it the same way. */
+export function appOptionsFor(
+  config: Config,
+  parts: Pick<AppOptions, 'system' | 'logger' | 'isReady' | 'shutdown' | 'metrics'> & Readonly<{ authenticator: Authenticator }>,
+): AppOptions {
+  const { authenticator, ...rest } = parts;
+  return {
+    ...rest,
+    pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    graphiql: config.GRAPHIQL,
+    security: {
+      introspection: config.INTROSPECTION,
+      cors: {
+        origins: config.CORS_ORIGINS ?? [],
+        allowedHeaders: config.CORS_ALLOWED_HEADERS,
+        exposedHeaders: config.CORS_EXPOSED_HEADERS,
+        maxAgeSeconds: config.CORS_MAX_AGE_SECONDS,
+      },
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limits: {
+        maxDepth: config.MAX_DEPTH,
+        maxAliases: config.MAX_ALIASES,
+        maxCost: config.MAX_COST,
+        maxTokens: config.MAX_TOKENS,
+        maxDirectives: config.MAX_DIRECTIVES,
+      },
+      authenticator,
+    },
+    transports: { persistedOperations: persistedOperationsMode(config), maxBatchSize: config.MAX_BATCH_SIZE },
+  };
 }

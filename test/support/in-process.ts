@@ -3,6 +3,7 @@ import { print } from 'graphql';
 import type { AnyModule } from '../../src/module.js';
 import { modules as serverModules } from '../../src/modules.js';
 import { createApp, type App } from '../../src/server/app.js';
+import { appOptionsFor } from '../../src/server/server.js';
 import { createAuthenticator } from '../../src/server/auth.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
@@ -78,35 +79,16 @@ export async function createInProcessApp(options: InProcessOptions = {}): Promis
   metrics?.observeProjector(system.projector);
   const shutdown = new AbortController();
   let ready = false;
-  // The same options, setting by setting, as startOn in src/server/server.ts builds.
-  const app = createApp({
-    system,
-    logger,
-    pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
-    graphiql: config.GRAPHIQL,
-    security: {
-      introspection: config.INTROSPECTION,
-      cors: {
-        origins: config.CORS_ORIGINS ?? [],
-        allowedHeaders: config.CORS_ALLOWED_HEADERS,
-        exposedHeaders: config.CORS_EXPOSED_HEADERS,
-        maxAgeSeconds: config.CORS_MAX_AGE_SECONDS,
-      },
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      limits: {
-        maxDepth: config.MAX_DEPTH,
-        maxAliases: config.MAX_ALIASES,
-        maxCost: config.MAX_COST,
-        maxTokens: config.MAX_TOKENS,
-        maxDirectives: config.MAX_DIRECTIVES,
-      },
+  const app = createApp(
+    appOptionsFor(config, {
+      system,
+      logger,
       authenticator: createAuthenticator(config),
-    },
-    transports: { persistedOperations: persistedOperationsMode(config), maxBatchSize: config.MAX_BATCH_SIZE },
-    isReady: () => ready,
-    shutdown: shutdown.signal,
-    ...(metrics ? { metrics } : {}),
-  });
+      isReady: () => ready,
+      shutdown: shutdown.signal,
+      ...(metrics ? { metrics } : {}),
+    }),
+  );
   await system.projector.start();
   ready = true;
 

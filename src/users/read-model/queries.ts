@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { MAX_PAGE_SIZE } from '../../kernel/keyset-page.js';
 import type { EventLog, PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
@@ -37,7 +38,6 @@ export type UserConnection = Readonly<{
 }>;
 
 export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 /** Cursors wrap the user's creation position, in the store's own client format. */
 export type PositionFormat = Pick<PositionCodec, 'parsePosition' | 'formatPosition'>;
