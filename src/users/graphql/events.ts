@@ -8,55 +8,56 @@ import { privateEmailField, USER_ID_ARGUMENT, UserStateType, UserType, userGloba
 
 type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
-const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').implement({
-  description: 'A change to a user, as recorded in the event store.',
-  resolveType: (event) => event.type,
-  fields: (t) => ({
-    position: t.string({
-      description: 'Global position in the event log; pass it as `after` to resume after this event.',
-      resolve: (event, _args, ctx) => ctx.positions.formatPosition(event.position),
-    }),
-    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (event) => userGlobalId(userIdOf(event)) }),
-    version: t.int({ description: 'The user version this event produced.', resolve: (event) => event.streamVersion }),
-    occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.metadata.occurredAt }),
-    user: t.field({
-      type: UserType,
-      description:
-        'The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed.',
-      resolve: (event, _args, ctx) => userAsNewAs(event, ctx),
-    }),
-    state: t.field({
-      type: UserStateType,
-      description: 'The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`.',
-      resolve: (event, _args, ctx) => userAsLeftBy(event, ctx),
-    }),
-  }),
-});
-
-builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
-  interfaces: [UserEventInterface],
-  fields: (t) => ({
-    username: t.string({ resolve: (event) => event.data.username }),
-    email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
-  }),
-});
-
-builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
-  description: 'Only the fields that changed are non-null.',
-  interfaces: [UserEventInterface],
-  fields: (t) => ({
-    username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
-    email: privateEmailField(t, {
-      ownerId: userIdOf,
-      email: (event) => event.data.email,
-      note: 'The new email, null when it did not change.',
-    }),
-  }),
-});
-
 const USER_EVENT_TYPES = new Set<string>(userEventTypes);
 
+/** The user event types and the `userEvents` subscription. */
 export function defineUserEventsSubscription(): void {
+  const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').implement({
+    description: 'A change to a user, as recorded in the event store.',
+    resolveType: (event) => event.type,
+    fields: (t) => ({
+      position: t.string({
+        description: 'Global position in the event log; pass it as `after` to resume after this event.',
+        resolve: (event, _args, ctx) => ctx.positions.formatPosition(event.position),
+      }),
+      userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (event) => userGlobalId(userIdOf(event)) }),
+      version: t.int({ description: 'The user version this event produced.', resolve: (event) => event.streamVersion }),
+      occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.metadata.occurredAt }),
+      user: t.field({
+        type: UserType,
+        description:
+          'The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed.',
+        resolve: (event, _args, ctx) => userAsNewAs(event, ctx),
+      }),
+      state: t.field({
+        type: UserStateType,
+        description: 'The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`.',
+        resolve: (event, _args, ctx) => userAsLeftBy(event, ctx),
+      }),
+    }),
+  });
+
+  builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
+    interfaces: [UserEventInterface],
+    fields: (t) => ({
+      username: t.string({ resolve: (event) => event.data.username }),
+      email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
+    }),
+  });
+
+  builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
+    description: 'Only the fields that changed are non-null.',
+    interfaces: [UserEventInterface],
+    fields: (t) => ({
+      username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
+      email: privateEmailField(t, {
+        ownerId: userIdOf,
+        email: (event) => event.data.email,
+        note: 'The new email, null when it did not change.',
+      }),
+    }),
+  });
+
   builder.subscriptionField('userEvents', (t) =>
     t.field({
       type: UserEventInterface,

@@ -16,19 +16,6 @@ import { userIdOf } from '../user.js';
 import type { UserView } from '../user-view.js';
 import { USER_ID_ARGUMENT, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
-const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ userId: t.id({ description: 'Global id of the existing user.', resolve: (error) => userGlobalId(error.userId) }) }),
-});
-const UserNotFoundType = builder.objectRef<UserNotFound>('UserNotFound').implement({
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ userId: t.id({ description: 'Global id that names no user.', resolve: (error) => userGlobalId(error.userId) }) }),
-});
-const EmailTakenType = builder.objectRef<EmailTaken>('EmailTaken').implement({
-  interfaces: [ErrorInterface],
-  fields: (t) => ({ email: t.exposeString('email') }),
-});
-
 type Success<Name extends string> = Readonly<{ type: Name; user: UserView; position: string }>;
 
 function successType<Name extends string>(name: Name) {
@@ -42,51 +29,64 @@ function successType<Name extends string>(name: Name) {
   });
 }
 
-const CreateUserSuccessType = successType('CreateUserSuccess');
-const UpdateUserSuccessType = successType('UpdateUserSuccess');
-
 type Tagged = Readonly<{ type: string }>;
-
-const CreateUserResult = builder.unionType('CreateUserResult', {
-  types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType, UnauthenticatedType],
-  resolveType: (value: Tagged) => value.type,
-});
-const UpdateUserResult = builder.unionType('UpdateUserResult', {
-  types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType, UnauthenticatedType, ForbiddenType],
-  resolveType: (value: Tagged) => value.type,
-});
 
 const IDEMPOTENCY_KEY_DESCRIPTION =
   'Repeating a request with the same key and input returns the first outcome and changes nothing. 1-255 printable ASCII characters.';
-
-const CreateUserInput = builder.inputType('CreateUserInput', {
-  fields: (t) => ({
-    id: t.id({
-      description:
-        'Optional, chosen by the client: a global id `User:<user id>`, or the bare user id: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.',
-    }),
-    username: t.string({ required: true, description: '3-32 letters, digits, "_", "." or "-" after trimming.' }),
-    email: t.string({ required: true, description: 'Unique among users, compared ignoring case; at most 254 characters.' }),
-    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
-  }),
-});
-const UpdateUserInput = builder.inputType('UpdateUserInput', {
-  fields: (t) => ({
-    id: t.id({ required: true, description: USER_ID_ARGUMENT }),
-    username: t.string(),
-    email: t.string(),
-    expectedVersion: t.int({ description: 'Fail with VersionConflict unless the user is at this version.' }),
-    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
-  }),
-});
 
 /** Command data field -> GraphQL input field, for validation messages. */
 const INPUT_NAMES = { userId: 'id' } as const;
 const definedOnly = <T extends object>(value: T) =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
 
-/** The mutations' root fields; the types above are only reachable through them. */
+/** The mutations' types and root fields. */
 export function defineUserMutations(): void {
+  const UserAlreadyExistsType = builder.objectRef<UserAlreadyExists>('UserAlreadyExists').implement({
+    interfaces: [ErrorInterface],
+    fields: (t) => ({ userId: t.id({ description: 'Global id of the existing user.', resolve: (error) => userGlobalId(error.userId) }) }),
+  });
+  const UserNotFoundType = builder.objectRef<UserNotFound>('UserNotFound').implement({
+    interfaces: [ErrorInterface],
+    fields: (t) => ({ userId: t.id({ description: 'Global id that names no user.', resolve: (error) => userGlobalId(error.userId) }) }),
+  });
+  const EmailTakenType = builder.objectRef<EmailTaken>('EmailTaken').implement({
+    interfaces: [ErrorInterface],
+    fields: (t) => ({ email: t.exposeString('email') }),
+  });
+
+  const CreateUserSuccessType = successType('CreateUserSuccess');
+  const UpdateUserSuccessType = successType('UpdateUserSuccess');
+
+  const CreateUserResult = builder.unionType('CreateUserResult', {
+    types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType, UnauthenticatedType],
+    resolveType: (value: Tagged) => value.type,
+  });
+  const UpdateUserResult = builder.unionType('UpdateUserResult', {
+    types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType, UnauthenticatedType, ForbiddenType],
+    resolveType: (value: Tagged) => value.type,
+  });
+
+  const CreateUserInput = builder.inputType('CreateUserInput', {
+    fields: (t) => ({
+      id: t.id({
+        description:
+          'Optional, chosen by the client: a global id `User:<user id>`, or the bare user id: 1-64 letters, digits, "_" or "-". Generated (UUID v7) when absent.',
+      }),
+      username: t.string({ required: true, description: '3-32 letters, digits, "_", "." or "-" after trimming.' }),
+      email: t.string({ required: true, description: 'Unique among users, compared ignoring case; at most 254 characters.' }),
+      idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    }),
+  });
+  const UpdateUserInput = builder.inputType('UpdateUserInput', {
+    fields: (t) => ({
+      id: t.id({ required: true, description: USER_ID_ARGUMENT }),
+      username: t.string(),
+      email: t.string(),
+      expectedVersion: t.int({ description: 'Fail with VersionConflict unless the user is at this version.' }),
+      idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    }),
+  });
+
 builder.mutationField('createUser', (t) =>
   t.field({
     type: CreateUserResult,

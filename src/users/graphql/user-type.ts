@@ -59,29 +59,33 @@ const userValueFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, UserView
   updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),
 });
 
-export const UserType = builder.objectRef<UserView>(USER_TYPENAME).implement({
-  interfaces: [NodeInterface],
-  fields: (t) => ({
-    id: t.id({ description: 'Global id, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
-    ...userValueFields(t),
-  }),
-});
+export const UserType = builder.objectRef<UserView>(USER_TYPENAME);
 
 /**
  * A user as one event left it, for history views. A value, not an entity: it
  * has no `id` and does not implement `Node`, so normalised client caches
  * (Apollo, graphcache, Relay) never merge an old state into the current `User`.
  */
-export const UserStateType = builder.objectRef<UserView>('UserState').implement({
-  description: 'A user as one event left it. Not a `Node`: caches keep it apart from the current `User`.',
-  fields: (t) => ({
-    userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
-    ...userValueFields(t),
-  }),
-});
+export const UserStateType = builder.objectRef<UserView>('UserState');
 
-/** The queries' root fields, and `User` as a `node`. */
+/** The users' types, their query root fields, and `User` as a `node`. */
 export function defineUserQueries(): void {
+  UserType.implement({
+    interfaces: [NodeInterface],
+    fields: (t) => ({
+      id: t.id({ description: 'Global id, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
+      ...userValueFields(t),
+    }),
+  });
+
+  UserStateType.implement({
+    description: 'A user as one event left it. Not a `Node`: caches keep it apart from the current `User`.',
+    fields: (t) => ({
+      userId: t.id({ description: 'Global id of the user, `User:<user id>`.', resolve: (user) => userGlobalId(user.id) }),
+      ...userValueFields(t),
+    }),
+  });
+
 builder.queryField('user', (t) =>
   t.field({
     type: UserType,
