@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { modules } from '../src/modules.js';
 import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { startServer as startInProcess } from '../src/server/server.js';
@@ -19,7 +20,7 @@ import { laterPosition } from './positions.js';
 export async function readModelQueriesPerRequest(dataDir: string): Promise<Row> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', GRAPHIQL: 'false' });
   let queries = 0;
-  const server = await startInProcess(config, { logger: createLogger('silent'), onReadModelQuery: () => (queries += 1) });
+  const server = await startInProcess(config, { logger: createLogger('silent'), modules, onReadModelQuery: () => (queries += 1) });
   try {
     const op = operation('user50', { seededUsers: 1000, runId: 'count' });
     const response = await fetch(server.url, {

@@ -5,7 +5,9 @@
  * model is then built by the real rebuild command (scenario 6).
  */
 import type { EventStore } from '../src/kernel/event-store.js';
+import { streamIdOf } from '../src/kernel/stream-id.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
+import { EMAIL_SCOPE, emailKey, USER_STREAMS } from '../src/users/user.js';
 
 export async function seedUsers(eventsDbPath: string, from: number, to: number, onProgress?: (done: number) => void) {
   const store = createSqliteEventStore({ path: eventsDbPath });
@@ -26,10 +28,11 @@ export async function seedUsersInto(store: EventStore, from: number, to: number,
       const email = `user${i}@example.com`;
       appends.push(
         store.append({
-          streamId: `u${i}`,
+          // What the user handlers write: the user's stream (`user-u1`) and its email claim.
+          streamId: streamIdOf(USER_STREAMS, `u${i}`),
           expectedVersion: 0,
           events: [{ type: 'UserCreated', data: { userId: `u${i}`, username: `user${i}`, email }, metadata: { occurredAt } }],
-          claims: [{ scope: 'user-email', value: email }],
+          claims: [{ scope: EMAIL_SCOPE, value: emailKey(email) }],
         }),
       );
     }

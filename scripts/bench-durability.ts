@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Durability } from '../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
+import { modules } from '../src/modules.js';
 import { loadConfig } from '../src/server/config.js';
 import { createLogger } from '../src/server/logger.js';
 import { startServer } from '../src/server/server.js';
@@ -51,7 +52,7 @@ async function appendThroughput(dir: string, durability: Durability): Promise<nu
 /** createUser through the real server: latency one at a time, then throughput with concurrent clients. */
 async function mutationCost(dir: string, durability: Durability) {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, DURABILITY: durability, LOG_LEVEL: 'silent' });
-  const server = await startServer(config, { logger: createLogger('silent') });
+  const server = await startServer(config, { logger: createLogger('silent'), modules });
   let n = 0;
   const createUser = async () => {
     const i = ++n;

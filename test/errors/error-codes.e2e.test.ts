@@ -15,6 +15,7 @@ import { createClient } from 'graphql-ws';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { modules } from '../../src/modules.js';
 import { CSRF_HEADER } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/server/error-codes.js';
@@ -46,7 +47,7 @@ beforeAll(async () => {
     },
   });
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
-  server = await startServer(config, { logger: pino({ level: 'debug' }, sink) });
+  server = await startServer(config, { logger: pino({ level: 'debug' }, sink), modules });
   url = server.url;
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modules } from '../../src/modules.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { gql } from '../support/server.js';
@@ -21,7 +22,7 @@ describe('unexpected errors', () => {
       },
     });
     const config = loadConfig({ PORT: '0', DATA_DIR: dataDir });
-    server = await startServer(config, { logger: pino({ level: 'info' }, sink) });
+    server = await startServer(config, { logger: pino({ level: 'info' }, sink), modules });
   });
   afterAll(async () => {
     await server.close().catch(() => {});

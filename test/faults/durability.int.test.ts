@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { modules } from '../../src/modules.js';
 import { openSqlite, synchronousOf, type Durability } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { openSystem } from '../../src/system.js';
@@ -41,7 +42,13 @@ describe('DURABILITY', () => {
     it(`${durability}: the server opens both events.db and read.db with it, and logs what the connections really use`, async () => {
       const lines: Record<string, unknown>[] = [];
       const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-      const system = await openSystem({ storage: { kind: 'sqlite', dataDir: dir(), durability }, pollIntervalMs: 1000, logger });
+      const system = await openSystem({
+        storage: { kind: 'sqlite', dataDir: dir(), durability },
+        modules,
+        pollIntervalMs: 1000,
+        readYourWritesTimeoutMs: 1000,
+        logger,
+      });
       await system.close();
       expect(lines.find((line) => line.msg === 'storage opened')).toMatchObject({
         durability,

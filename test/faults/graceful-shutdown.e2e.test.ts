@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { bareUserId } from '../support/graphql.js';
+import { userStreamId } from '../support/graphql.js';
 import { waitUntil } from '../support/wait.js';
 import { startLoad } from './mutation-load.js';
 import { checkStore, readEventLog } from './store-check.js';
@@ -24,7 +24,7 @@ function follow(url: string) {
   client.subscribe<{ userEvents: { userId: string; version: number } }>(
     { query: 'subscription { userEvents(after: "0") { userId version } }' },
     {
-      next: ({ data }) => void received.push(`${bareUserId(data!.userEvents.userId)}@${data!.userEvents.version}`),
+      next: ({ data }) => void received.push(`${userStreamId(data!.userEvents.userId)}@${data!.userEvents.version}`),
       error: (error) => void ending.push(`error ${JSON.stringify(error)}`),
       complete: () => void ending.push('complete'),
     },

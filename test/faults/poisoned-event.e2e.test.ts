@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import type { SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
+import { userIdOf } from '../../src/users/user.js';
 import { CreateUserDocument, UserDocument, UserEventsDocument } from '../gql/graphql.js';
-import { bareUserId, executeOk, expectType } from '../support/graphql.js';
+import { executeOk, expectType, userStreamId } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { openClient } from '../support/subscriptions.js';
 import { waitUntil } from '../support/wait.js';
@@ -17,7 +18,7 @@ type Health = { status: string; projections: ProjectionHealth[] };
 
 /**
  * A test-only read model beside the real one: one row per event it saw.
- * `poisoned` makes it throw on the events of those users, as a buggy handler would.
+ * `poisoned` makes it throw on the events of those users (by user id), as a buggy handler would.
  */
 function auditProjection(poisoned: ReadonlySet<string>): SqliteProjection {
   return {
@@ -32,7 +33,8 @@ function auditProjection(poisoned: ReadonlySet<string>): SqliteProjection {
     ],
     apply: (db, events) => {
       for (const event of events) {
-        if (poisoned.has(event.streamId)) throw new Error(`audit cannot take the events of ${event.streamId}`);
+        const userId = userIdOf(event);
+        if (poisoned.has(userId)) throw new Error(`audit cannot take the events of ${userId}`);
         db.prepare('INSERT INTO audit (position, stream_id, version) VALUES (?, ?, ?)').run(String(event.position), event.streamId, event.streamVersion);
       }
     },
@@ -120,9 +122,9 @@ describe('a projection that fails on an event (poisoned event)', () => {
     try {
       const rows = readDb.prepare('SELECT position, stream_id AS streamId FROM audit ORDER BY rowid').all();
       expect(rows).toEqual([
-        { position: parsed(fixed.system.store, before.position), streamId: bareUserId(before.user.id) },
-        { position: parsed(fixed.system.store, poison.position), streamId: 'poison' },
-        { position: parsed(fixed.system.store, after.position), streamId: bareUserId(after.user.id) },
+        { position: parsed(fixed.system.store, before.position), streamId: userStreamId(before.user.id) },
+        { position: parsed(fixed.system.store, poison.position), streamId: 'user-poison' },
+        { position: parsed(fixed.system.store, after.position), streamId: userStreamId(after.user.id) },
       ]);
     } finally {
       readDb.close();

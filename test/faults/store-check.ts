@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { streamIdOf } from '../../src/kernel/stream-id.js';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
+import { USER_STREAMS, userIdOf } from '../../src/users/user.js';
 import { bareUserId } from '../support/graphql.js';
 import { gql } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
@@ -81,7 +83,7 @@ export async function readModelUsers(url: string): Promise<{ users: UserNode[]; 
     );
     if (!body.data) throw new Error(JSON.stringify(body));
     totalCount = body.data.users.totalCount;
-    // Compared with the log's stream ids: the API answers with global ids.
+    // Compared with the user ids of the log's streams: the API answers with global ids.
     users.push(...body.data.users.edges.map(({ node }) => ({ ...node, id: bareUserId(node.id) })));
     if (!body.data.users.pageInfo.hasNextPage) return { users, totalCount };
     after = body.data.users.edges.at(-1)!.cursor;
@@ -92,13 +94,14 @@ export async function readModelUsers(url: string): Promise<{ users: UserNode[]; 
 export function foldUsers(events: readonly LoggedEvent[]): UserNode[] {
   const users = new Map<string, UserNode>();
   for (const event of events) {
-    const before = users.get(event.streamId);
+    const userId = userIdOf(event);
+    const before = users.get(userId);
     if (event.type === 'UserCreated') {
-      expect(before, `${event.streamId} created twice`).toBeUndefined();
-      users.set(event.streamId, { id: event.streamId, username: event.data.username!, email: event.data.email!, version: event.streamVersion });
+      expect(before, `${userId} created twice`).toBeUndefined();
+      users.set(userId, { id: userId, username: event.data.username!, email: event.data.email!, version: event.streamVersion });
     } else {
-      expect(before, `${event.streamId} updated before its creation`).toBeDefined();
-      users.set(event.streamId, {
+      expect(before, `${userId} updated before its creation`).toBeDefined();
+      users.set(userId, {
         ...before!,
         username: event.data.username ?? before!.username,
         email: event.data.email ?? before!.email,
@@ -115,8 +118,8 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
 function expectEventOf(mutation: Mutation, event: LoggedEvent | undefined): void {
   const expected =
     mutation.kind === 'create'
-      ? { streamId: mutation.userId, streamVersion: 1, type: 'UserCreated', data: { userId: mutation.userId, username: mutation.username, email: mutation.email } }
-      : { streamId: mutation.userId, type: 'UserUpdated', data: { userId: mutation.userId, username: mutation.username } };
+      ? { streamId: streamIdOf(USER_STREAMS, mutation.userId), streamVersion: 1, type: 'UserCreated', data: { userId: mutation.userId, username: mutation.username, email: mutation.email } }
+      : { streamId: streamIdOf(USER_STREAMS, mutation.userId), type: 'UserUpdated', data: { userId: mutation.userId, username: mutation.username } };
   expect(event, `${mutation.key} has no event`).toMatchObject({ ...expected, key: mutation.key });
 }
 

@@ -8,7 +8,7 @@ import {
   type UpdateUserInput,
   type UserEventsSubscription,
 } from '../gql/graphql.js';
-import { bareUserId, executeOk, expectType, MASKED_HINT } from '../support/graphql.js';
+import { executeOk, expectType, MASKED_HINT, userStreamId } from '../support/graphql.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { openClient, transports, type Subscription, type SubscriptionClient } from '../support/subscriptions.js';
 import type { Position } from '../../src/kernel/position.js';
@@ -48,7 +48,7 @@ const positions = (list: readonly { position: string }[]) => list.map((e) => par
 /** Every event the store holds after `after`, optionally of one user: the ground truth a feed must match. */
 async function storedAfter(after: string, userId?: string) {
   const { store } = server.system;
-  const stored = await store.readAll({ after: parsed(store, after), limit: 100_000, ...(userId ? { streamId: bareUserId(userId) } : {}) });
+  const stored = await store.readAll({ after: parsed(store, after), limit: 100_000, ...(userId ? { streamId: userStreamId(userId) } : {}) });
   return stored.map((e) => e.position);
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import type { Command, CommandMetadata, StoredEvent } from '../../src/kernel/mes
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { registerUserCommands } from '../../src/users/command-handlers.js';
 import { LOG_START } from '../../src/kernel/position.js';
+import { v7 as uuidv7 } from 'uuid';
 import { sqlitePosition } from '../../src/stores/sqlite/position.js';
 
 type Outcome = CommandOutcome;
@@ -56,8 +58,8 @@ describe('user commands through the command bus on SQLite', () => {
         return result;
       },
     };
-    const b = createCommandBus([validation, idempotency(s)]);
-    registerUserCommands(b, counting);
+    const b = createCommandBus({ middlewares: [validation, idempotency(s)], clock: () => new Date(), newId: randomUUID });
+    registerUserCommands({ commandBus: b, eventLog: counting, newId: uuidv7 });
     return { store: s, bus: b };
   };
   const everything = async (s: EventStore = store): Promise<readonly StoredEvent[]> => s.readAll({ after: LOG_START, limit: 10_000 });
@@ -85,12 +87,12 @@ describe('user commands through the command bus on SQLite', () => {
           correlationId: 'req-1',
         }),
       );
-      expect(created).toEqual({ streamId: 'u1', version: 1, position: sqlitePosition(1), changed: true });
+      expect(created).toEqual({ streamId: 'user-u1', version: 1, position: sqlitePosition(1), changed: true });
 
       const updated = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice2' }), { commandId: 'c2', now }));
-      expect(updated).toEqual({ streamId: 'u1', version: 2, position: sqlitePosition(2), changed: true });
+      expect(updated).toEqual({ streamId: 'user-u1', version: 2, position: sqlitePosition(2), changed: true });
 
-      const stream = await store.readStream('u1');
+      const stream = await store.readStream('user-u1');
       expect(stream.version).toBe(2);
       expect(stream.events.map(({ type, data, metadata }) => ({ type, data, metadata }))).toEqual([
         {
@@ -108,9 +110,9 @@ describe('user commands through the command bus on SQLite', () => {
 
     it('generates a UUID v7 id when CreateUser has none', async () => {
       const created = success(await bus.execute(createUser({ username: 'alice', email: 'a@example.com' })));
-      expect(created.streamId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(created.streamId).toMatch(/^user-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect((await store.readStream(created.streamId)).events[0]?.data).toEqual({
-        userId: created.streamId,
+        userId: created.streamId.slice('user-'.length),
         username: 'alice',
         email: 'a@example.com',
       });
@@ -120,7 +122,7 @@ describe('user commands through the command bus on SQLite', () => {
       success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
       success(await bus.execute(createUser({ userId: 'u2', username: 'bob', email: 'b@example.com' })));
       const outcome = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice', email: 'A@EXAMPLE.COM' })));
-      expect(outcome).toEqual({ streamId: 'u1', version: 1, position: sqlitePosition(1), changed: false });
+      expect(outcome).toEqual({ streamId: 'user-u1', version: 1, position: sqlitePosition(1), changed: false });
       expect(await everything()).toHaveLength(2);
     });
 
@@ -149,7 +151,7 @@ describe('user commands through the command bus on SQLite', () => {
       const metadata: Partial<CommandMetadata> = { commandId: undefined, now: undefined, correlationId: 'req-9' };
       const created = await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' }), metadata);
       expect(success(created).version).toBe(1);
-      const [event] = (await store.readStream('u1')).events;
+      const [event] = (await store.readStream('user-u1')).events;
       expect(event?.metadata.commandId).toEqual(expect.any(String));
       expect(Number.isNaN(Date.parse(event?.metadata.occurredAt ?? ''))).toBe(false);
     });
@@ -207,7 +209,7 @@ describe('user commands through the command bus on SQLite', () => {
       success(await bus.execute(updateUser({ userId: 'u1', username: 'carol' })));
       const again = await bus.execute(updateUser({ userId: 'u1', username: 'bob' }), { idempotencyKey: 'k' });
       expect(again).toEqual(first);
-      expect((await store.readStream('u1')).events.map((e) => (e.data as { username?: string }).username)).toEqual([
+      expect((await store.readStream('user-u1')).events.map((e) => (e.data as { username?: string }).username)).toEqual([
         'alice',
         'bob',
         'carol',
@@ -231,7 +233,7 @@ describe('user commands through the command bus on SQLite', () => {
       success(await bus.execute(createUser({ userId: 'u1', username: 'alice', email: 'a@example.com' })));
       const again = await bus.execute(updateUser({ userId: 'u1', username: 'bob' }), { idempotencyKey: 'k1' });
       expect(again).toEqual(first);
-      expect((await store.readStream('u1')).version).toBe(1);
+      expect((await store.readStream('user-u1')).version).toBe(1);
     });
 
     it('replays an unchanged outcome under the same key', async () => {
@@ -258,7 +260,7 @@ describe('user commands through the command bus on SQLite', () => {
       const outcomes = await Promise.all(
         Array.from({ length: 10 }, () => bus.execute(updateUser({ userId: 'u1', email: 'new@example.com' }), { idempotencyKey: 'dup' })),
       );
-      for (const outcome of outcomes) expect(outcome).toEqual({ ok: true, value: { streamId: 'u1', version: 2, position: sqlitePosition(2), changed: true } });
+      for (const outcome of outcomes) expect(outcome).toEqual({ ok: true, value: { streamId: 'user-u1', version: 2, position: sqlitePosition(2), changed: true } });
       expect(await everything()).toHaveLength(2);
     });
 
@@ -307,7 +309,7 @@ describe('user commands through the command bus on SQLite', () => {
       expect(rejection(await bus.execute(updateUser({ userId: 'u2', username: 'bobby', email: 'A@Example.com' })))).toMatchObject({
         type: 'EmailTaken',
       });
-      expect((await store.readStream('u2')).version).toBe(1);
+      expect((await store.readStream('user-u2')).version).toBe(1);
       // Nothing of the rejected update stuck: bob keeps b@example.com.
       expect(rejection(await bus.execute(createUser({ userId: 'u3', username: 'carl', email: 'b@example.com' }))).type).toBe('EmailTaken');
     });
@@ -334,7 +336,7 @@ describe('user commands through the command bus on SQLite', () => {
       );
       const versions = outcomes.map((o) => success(o).version).sort((a, b) => a - b);
       expect(versions).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
-      const stream = await store.readStream('u1');
+      const stream = await store.readStream('user-u1');
       expect(stream.events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
       expect(new Set(usernames(stream.events))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `name${i}`)));
     });
@@ -344,7 +346,7 @@ describe('user commands through the command bus on SQLite', () => {
       success(await bus.execute(updateUser({ userId: 'u1', username: 'bob', expectedVersion: 1 })));
       const stale = rejection(await bus.execute(updateUser({ userId: 'u1', username: 'carol', expectedVersion: 1 })));
       expect(stale).toMatchObject({ type: 'VersionConflict', expectedVersion: 1, actualVersion: 2 });
-      expect((await store.readStream('u1')).version).toBe(2);
+      expect((await store.readStream('user-u1')).version).toBe(2);
     });
 
     it('answers UserNotFound, not VersionConflict, for a missing user whatever expectedVersion is given', async () => {
@@ -352,7 +354,7 @@ describe('user commands through the command bus on SQLite', () => {
         const missing = rejection(await bus.execute(updateUser({ userId: 'ghost', username: 'bob', expectedVersion })));
         expect(missing).toMatchObject({ type: 'UserNotFound', userId: 'ghost' });
       }
-      expect((await store.readStream('ghost')).version).toBe(0);
+      expect((await store.readStream('user-ghost')).version).toBe(0);
     });
 
     it('lets one of several concurrent updates with the same expectedVersion win', async () => {
@@ -384,8 +386,8 @@ describe('user commands through the command bus on SQLite', () => {
           return result;
         },
       };
-      const b = createCommandBus([validation, idempotency(s)]);
-      registerUserCommands(b, racing);
+      const b = createCommandBus({ middlewares: [validation, idempotency(s)], clock: () => new Date(), newId: randomUUID });
+      registerUserCommands({ commandBus: b, eventLog: racing, newId: uuidv7 });
       return b;
     }
 
@@ -395,9 +397,9 @@ describe('user commands through the command bus on SQLite', () => {
         if (call === 1) success(await bus.execute(updateUser({ userId: 'u1', email: 'first@example.com' })));
       });
       const outcome = success(await other.execute(updateUser({ userId: 'u1', username: 'second' })));
-      expect(outcome).toEqual({ streamId: 'u1', version: 3, position: sqlitePosition(3), changed: true });
+      expect(outcome).toEqual({ streamId: 'user-u1', version: 3, position: sqlitePosition(3), changed: true });
       expect(versionConflicts).toBe(1);
-      expect((await store.readStream('u1')).events.map((e) => e.data)).toEqual([
+      expect((await store.readStream('user-u1')).events.map((e) => e.data)).toEqual([
         { userId: 'u1', username: 'alice', email: 'a@example.com' },
         { userId: 'u1', email: 'first@example.com' },
         { userId: 'u1', username: 'second' },
@@ -410,7 +412,7 @@ describe('user commands through the command bus on SQLite', () => {
       const outcome = rejection(await other.execute(updateUser({ userId: 'u1', username: 'loser', expectedVersion: 1 })));
       expect(outcome).toMatchObject({ type: 'VersionConflict', expectedVersion: 1, actualVersion: 2 });
       expect(versionConflicts).toBe(1);
-      expect((await store.readStream('u1')).version).toBe(2);
+      expect((await store.readStream('user-u1')).version).toBe(2);
     });
 
     it('gives up with an error naming the command after losing 10 races in a row (the default budget), appending nothing of its own', async () => {
@@ -420,7 +422,7 @@ describe('user commands through the command bus on SQLite', () => {
         'Command UpdateUser lost 10 concurrency races in a row',
       );
       expect(versionConflicts).toBe(10);
-      const stream = await store.readStream('u1');
+      const stream = await store.readStream('user-u1');
       expect(stream.version).toBe(11);
       expect(stream.events.some((e) => (e.data as { username?: string }).username === 'starved')).toBe(false);
     });
@@ -442,7 +444,7 @@ describe('user commands through the command bus on SQLite', () => {
       // This process last left u1 named alice; the stream says bob.
       const outcome = success(await bus.execute(updateUser({ userId: 'u1', username: 'alice' })));
       expect(outcome).toMatchObject({ version: 3, changed: true });
-      expect(usernames((await store.readStream('u1')).events)).toEqual(['bob', 'alice']);
+      expect(usernames((await store.readStream('user-u1')).events)).toEqual(['bob', 'alice']);
     });
 
     it('checks a caller-given expectedVersion against the stream, not against what this process last saw', async () => {
@@ -460,7 +462,7 @@ describe('user commands through the command bus on SQLite', () => {
         type: 'UserAlreadyExists',
       });
       expect(rejection(await other.bus.execute(updateUser({ userId: 'u2', username: 'nobody' })))).toMatchObject({ type: 'UserNotFound' });
-      expect((await everything()).map((e) => e.streamId)).toEqual(['u1']);
+      expect((await everything()).map((e) => e.streamId)).toEqual(['user-u1']);
     });
 
     it('applies 50 concurrent updates through two buses on two stores over one file (two racing processes)', async () => {
@@ -473,10 +475,10 @@ describe('user commands through the command bus on SQLite', () => {
       expect(failures).toEqual([]);
       // The racing really happened: at least one command lost a race and was decided again.
       expect(versionConflicts).toBeGreaterThan(0);
-      const stream = await store.readStream('u1');
+      const stream = await store.readStream('user-u1');
       expect(stream.events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
       expect(new Set(usernames(stream.events))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `name${i}`)));
-      expect(await other.store.readStream('u1')).toEqual(stream);
+      expect(await other.store.readStream('user-u1')).toEqual(stream);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
+import { modules } from '../../src/modules.js';
 import { openStorage } from '../../src/storage.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 
@@ -16,11 +17,11 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
   });
 
   it('migrates once when several instances start at the same moment', async () => {
-    const opened = await Promise.all(Array.from({ length: 6 }, () => openStorage({ kind: 'postgres', url: database.url, poolSize: 3 })));
+    const opened = await Promise.all(Array.from({ length: 6 }, () => openStorage({ kind: 'postgres', url: database.url, poolSize: 3 }, modules)));
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 4 },
+      { component: 'event-store', version: 5 },
       { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
     ]);
@@ -49,23 +50,26 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
   });
 
   it('upgrades an event store written by a build before the one-statement append, keeping its events', async () => {
-    const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
+    const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
+    // A stream as version 1 named it: the entity id alone, without a category.
     const before = await first.store.append({ streamId: 's-1', expectedVersion: 0, events: [{ type: 'Happened', data: { n: 1 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
     await first.close();
     // What version 1 left behind: the tables, no append functions.
     await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events');
     await pool.query("UPDATE schema_versions SET version = 1 WHERE component = 'event-store'");
 
-    const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 });
+    const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
     try {
-      const after = await upgraded.store.append({ streamId: 's-1', expectedVersion: 1, events: [{ type: 'Happened', data: { n: 2 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
+      // Renamed into the category of the module that adopts uncategorised streams (users).
+      expect((await upgraded.store.readStream('s-1')).version).toBe(0);
+      const after = await upgraded.store.append({ streamId: 'user-s-1', expectedVersion: 1, events: [{ type: 'Happened', data: { n: 2 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
       expect(before.ok && after.ok).toBe(true);
-      const stream = await upgraded.store.readStream('s-1');
+      const stream = await upgraded.store.readStream('user-s-1');
       expect(stream.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
     } finally {
       await upgraded.close();
     }
     const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
-    expect(rows).toEqual([{ version: 4 }]);
+    expect(rows).toEqual([{ version: 5 }]);
   });
 });

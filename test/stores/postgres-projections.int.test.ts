@@ -7,11 +7,13 @@ import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import type { StoredEvent } from '../../src/kernel/messages.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
+import { streamIdOf } from '../../src/kernel/stream-id.js';
 import { openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
 import { createPostgresLeases } from '../../src/stores/postgres/leases.js';
 import { createPostgresProjectionSinks, preparePostgresReadModel } from '../../src/stores/postgres/projection-sink.js';
 import { createPostgresUsersReadModel, usersPostgresProjection } from '../../src/users/read-model/postgres.js';
+import { USER_STREAMS } from '../../src/users/user.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -45,8 +47,9 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
     });
     return { pool, sink: sinks[0]!, projector };
   };
-  const append = async (streamId: string, expectedVersion: number, ...events: NewEvent[]): Promise<Position> => {
-    const result = await store.append({ streamId, expectedVersion, events });
+  /** Appends to a user's stream (`user-<id>`), as the user handlers do. */
+  const append = async (userId: string, expectedVersion: number, ...events: NewEvent[]): Promise<Position> => {
+    const result = await store.append({ streamId: streamIdOf(USER_STREAMS, userId), expectedVersion, events });
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     return result.value.position;
   };

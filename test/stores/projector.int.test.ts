@@ -6,11 +6,13 @@ import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import { createProjector, type ProjectionSink, type Projector, type ProjectorOptions } from '../../src/kernel/projector.js';
 import { rebuildProjection, type RebuildProgress } from '../../src/kernel/rebuild.js';
+import { streamIdOf } from '../../src/kernel/stream-id.js';
 import { openSqlite, type SqliteDatabase } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { rowIdOf, sqlitePosition } from '../../src/stores/sqlite/position.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
 import { createSqliteUsersReadModel, usersProjection } from '../../src/users/read-model/sqlite.js';
+import { USER_STREAMS } from '../../src/users/user.js';
 import { waitUntil } from '../support/wait.js';
 
 const occurredAt = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
@@ -56,7 +58,7 @@ describe('projector over SQLite', () => {
   /** Appends to a user's stream at its current version; returns the last position. */
   const append = async (userId: string, ...events: NewEvent[]): Promise<Position> => {
     const expectedVersion = versions.get(userId) ?? 0;
-    const result = await store.append({ streamId: userId, expectedVersion, events });
+    const result = await store.append({ streamId: streamIdOf(USER_STREAMS, userId), expectedVersion, events });
     if (!result.ok) throw new Error(JSON.stringify(result.error));
     versions.set(userId, result.value.version);
     return result.value.position;

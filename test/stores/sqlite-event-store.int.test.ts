@@ -88,7 +88,7 @@ describe('SQLite event store specifics', () => {
 
     const db = openSqlite(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 2 }]);
+      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 3 }]);
     } finally {
       db.close();
     }

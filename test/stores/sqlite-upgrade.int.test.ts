@@ -1,7 +1,8 @@
 /**
  * A data directory written before positions became text (schema version 1 of
  * every component) opens under this build: integer positions in checkpoints,
- * the users table and stored command outcomes become the text positions.
+ * the users table and stored command outcomes become the text positions, and
+ * the bare stream ids of that time get the users' category (`u2` → `user-u2`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { LOG_START } from '../../src/kernel/position.js';
+import { modules } from '../../src/modules.js';
 import { openStorage } from '../../src/storage.js';
 import { sqlitePosition } from '../../src/stores/sqlite/position.js';
+import { usersQueriesOf } from '../support/storage.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -57,27 +60,38 @@ function writeVersionOneDataDir(): string {
 
 it('upgrades a schema-version-1 data directory to text positions without losing anything', async () => {
   const dataDir = writeVersionOneDataDir();
-  const storage = await openStorage({ kind: 'sqlite', dataDir, durability: 'process' });
+  const storage = await openStorage({ kind: 'sqlite', dataDir, durability: 'process' }, modules);
   try {
-    const { store, sinks, readModels } = storage;
-    expect((await store.readAll({ after: LOG_START, limit: 10 })).map((e) => e.position)).toEqual([sqlitePosition(1), sqlitePosition(2)]);
+    const { store, sinks } = storage;
+    const users = usersQueriesOf(storage);
+    expect((await store.readAll({ after: LOG_START, limit: 10 })).map((e) => [e.position, e.streamId])).toEqual([
+      [sqlitePosition(1), 'user-u1'],
+      [sqlitePosition(2), 'user-u2'],
+    ]);
+    expect((await store.readStream('user-u2')).version).toBe(1);
+    expect((await store.readStream('u2')).version).toBe(0);
     expect((await store.getIdempotencyRecord('k2'))?.outcome).toEqual({
       ok: true,
-      value: { streamId: 'u2', version: 1, position: sqlitePosition(2), changed: true },
+      value: { streamId: 'user-u2', version: 1, position: sqlitePosition(2), changed: true },
     });
     expect((await store.getIdempotencyRecord('rejected'))?.outcome).toEqual({ ok: false, error: { type: 'EmailTaken' } });
     expect(await sinks[0]!.checkpoint()).toBe(sqlitePosition(2));
-    const users = await readModels.users.byIds(['u1', 'u2']);
-    expect(users.map((u) => [u.id, u.createdPosition]).sort()).toEqual([
+    const found = await Promise.all(['u1', 'u2'].map((id) => users.user(id)));
+    expect(found.map((u) => [u?.id, u?.createdPosition])).toEqual([
       ['u1', sqlitePosition(1)],
       ['u2', sqlitePosition(2)],
     ]);
-    const page = await readModels.users.page({ direction: 'forward', limit: 1, after: sqlitePosition(1) });
-    expect(page.items.map((u) => u.id)).toEqual(['u2']);
-    expect(page.hasPreviousPage).toBe(true);
-    expect(await readModels.users.count()).toBe(2);
+    // Paging after the first user's cursor: the cursor wraps the converted creation position.
+    const first = await users.users({ first: 1 });
+    if (!first.ok) throw new Error(first.error.message);
+    expect(first.value.edges.map((edge) => edge.node.id)).toEqual(['u1']);
+    const page = await users.users({ first: 1, after: first.value.pageInfo.endCursor });
+    if (!page.ok) throw new Error(page.error.message);
+    expect(page.value.edges.map((edge) => edge.node.id)).toEqual(['u2']);
+    expect(page.value.pageInfo.hasPreviousPage).toBe(true);
+    expect(await users.count()).toBe(2);
     // The log goes on after the old rows.
-    const next = await store.append({ streamId: 'u3', expectedVersion: 0, events: [{ type: 'Noted', data: {}, metadata: { occurredAt: 'x' } }] });
+    const next = await store.append({ streamId: 'note-u3', expectedVersion: 0, events: [{ type: 'Noted', data: {}, metadata: { occurredAt: 'x' } }] });
     expect(next.ok && next.value.position).toBe(sqlitePosition(3));
   } finally {
     await storage.close();

@@ -14,6 +14,7 @@ import type { StoredEvent } from '../../src/kernel/messages.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import type { ProjectionSink } from '../../src/kernel/projector.js';
 import { createQueryBus, createRequestScope, type QueryBus } from '../../src/kernel/query-bus.js';
+import { streamIdOf } from '../../src/kernel/stream-id.js';
 import {
   DEFAULT_PAGE_SIZE,
   getUsers,
@@ -22,7 +23,7 @@ import {
   type UserConnection,
 } from '../../src/users/read-model/queries.js';
 import type { UsersReadModel } from '../../src/users/read-model/read-model.js';
-import type { UserEvent } from '../../src/users/user.js';
+import { USER_STREAMS, type UserEvent } from '../../src/users/user.js';
 import type { UserView } from '../../src/users/user-view.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -113,7 +114,7 @@ export function describeUsersReadModelContract(adapterName: string, createFixtur
     beforeAll(async () => {
       fixture = await createFixture();
       bus = createQueryBus();
-      registerUserQueries(bus, fixture.readModel, fixture.store);
+      registerUserQueries({ queryBus: bus, readModel: fixture.readModel, positions: fixture.store, eventLog: fixture.store });
     });
     afterAll(async () => {
       await fixture?.cleanup();
@@ -127,8 +128,8 @@ export function describeUsersReadModelContract(adapterName: string, createFixtur
       return parsed.value;
     };
 
-    const append = async (streamId: string, expectedVersion: number, event: NewEvent) => {
-      const result = await fixture.store.append({ streamId, expectedVersion, events: [event] });
+    const append = async (userId: string, expectedVersion: number, event: NewEvent) => {
+      const result = await fixture.store.append({ streamId: streamIdOf(USER_STREAMS, userId), expectedVersion, events: [event] });
       if (!result.ok) throw new Error(JSON.stringify(result.error));
     };
 

@@ -1,6 +1,8 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { gql } from './server.js';
+import { streamIdOf } from '../../src/kernel/stream-id.js';
+import { USER_STREAMS } from '../../src/users/user.js';
 
 export type GraphQLErrorBody = { message: string; extensions?: Record<string, unknown> };
 
@@ -57,3 +59,6 @@ export function bareUserId(globalId: string): string {
   if (!globalId.startsWith('User:')) throw new Error(`Expected a User global id, got ${JSON.stringify(globalId)}`);
   return globalId.slice('User:'.length);
 }
+
+/** The event stream of the user with this global id (`User:u1` → `user-u1`). */
+export const userStreamId = (globalId: string): string => streamIdOf(USER_STREAMS, bareUserId(globalId));

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
+import { modules as serverModules } from '../../src/modules.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
 import { createTestDatabase } from './postgres.js';
@@ -25,9 +26,15 @@ export type TestServer = RunningServer &
  * its own PostgreSQL database. `env` overrides settings (same names as the README's
  * configuration table); pass `dataDir` to reopen an existing store, and
  * `extraProjections` to run test-only read models beside the real ones.
+ * `modules` replaces the server's own list (src/modules.ts), e.g. to wire in a test-only module.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; dataDir?: string; extraProjections?: StartOptions['extraProjections'] } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    extraProjections?: StartOptions['extraProjections'];
+    modules?: StartOptions['modules'];
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cqrs-graphql-test-'));
   const database = process.env['TEST_STORE'] === 'postgres' && !options.env?.['DATABASE_URL'] ? await createTestDatabase('api') : null;
@@ -42,6 +49,7 @@ export async function startTestServer(
   let queries = 0;
   const server = await startServer(config, {
     logger: createLogger(config.LOG_LEVEL),
+    modules: options.modules ?? serverModules,
     onReadModelQuery: () => (queries += 1),
     ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createCommandBus, validation, type CommandOutcome } from '../../src/kernel/command-bus.js';
@@ -119,18 +120,23 @@ describe('command hash', () => {
 });
 
 describe('command bus', () => {
+  const clock = () => new Date();
   const ok: CommandOutcome = { ok: true, value: { streamId: 's', version: 1, position: '1' as Position, changed: true } };
 
   it('runs middlewares in order around the handler and passes normalised data', async () => {
     const order: string[] = [];
     const seen: unknown[] = [];
-    const bus = createCommandBus([
-      async (envelope, _registration, next) => {
-        order.push('outer');
-        return next(envelope);
-      },
-      validation,
-    ]);
+    const bus = createCommandBus({
+      middlewares: [
+        async (envelope, _registration, next) => {
+          order.push('outer');
+          return next(envelope);
+        },
+        validation,
+      ],
+      clock,
+      newId: randomUUID,
+    });
     bus.register('CreateUser', {
       schema: createUserRules,
       handle: async ({ command }) => {
@@ -145,7 +151,7 @@ describe('command bus', () => {
   });
 
   it('does not call the handler for invalid data', async () => {
-    const bus = createCommandBus([validation]);
+    const bus = createCommandBus({ middlewares: [validation], clock, newId: randomUUID });
     let called = false;
     bus.register('CreateUser', {
       schema: createUserRules,
@@ -160,7 +166,7 @@ describe('command bus', () => {
   });
 
   it('refuses registering a command type twice and names unknown types', async () => {
-    const bus = createCommandBus();
+    const bus = createCommandBus({ clock, newId: randomUUID });
     bus.register('A', { handle: async () => ok });
     expect(() => bus.register('A', { handle: async () => ok })).toThrow(/"A" is already registered/);
     await expect(bus.execute({ type: 'B', data: {} })).rejects.toThrow('No handler is registered for command "B" (known: A)');
