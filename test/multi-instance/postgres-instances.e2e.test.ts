@@ -4,6 +4,8 @@
  * instance running the projection is killed with SIGKILL the survivor takes
  * over from the checkpoint, applying nothing twice and skipping nothing.
  */
+import { requireEntityIdOf } from '../../src/kernel/stream-id.js';
+import { USER_STREAMS } from '../../src/users/user.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,7 +142,7 @@ describe.skipIf(postgresUnavailable !== null)('API instances sharing one Postgre
       const { rows: users } = await db.query<{ id: string; version: number }>('SELECT id, version FROM users');
       const { rows: count } = await db.query<{ total: string }>('SELECT total FROM users_count');
       expect(streams.every((s) => s.created === 1)).toBe(true);
-      expect(new Map(users.map((u) => [u.id, u.version]))).toEqual(new Map(streams.map((s) => [s.stream_id, s.version])));
+      expect(new Map(users.map((u) => [u.id, u.version]))).toEqual(new Map(streams.map((s) => [requireEntityIdOf(USER_STREAMS, s.stream_id), s.version])));
       // A UserCreated applied twice would have counted twice.
       expect(Number(count[0]!.total)).toBe(streams.length);
       for (const ack of acknowledged) expect(users.find((u) => u.id === bareUserId(ack.id))?.version ?? 0, ack.id).toBeGreaterThanOrEqual(ack.version);
