@@ -13,7 +13,7 @@ const userCreatedV1 = eventSchema(
   1,
   z.object({ userId: z.string(), username: z.string(), email: z.string() }),
 );
-/** v2 (release 0.2.0): who created the user; null when no one signed in, and for every v1 event. */
+/** v2: who created the user; null when no one signed in, and for every v1 event. */
 const userCreatedV2 = eventSchema(
   'UserCreated',
   2,
