@@ -138,10 +138,10 @@ const CREATE = `mutation ($input: CreateUserInput!) { createUser(input: $input) 
 const UPDATE = `mutation ($input: UpdateUserInput!) { updateUser(input: $input) { ${RESULT_FIELDS} ... on UpdateUserSuccess { user { id username version } } } }`;
 const USERS = `{ users(first: 10) { edges { node { id username version } } } }`;
 const EVENTS = parse(`subscription ($after: String) {
-  userEvents(after: $after) { __typename userId version ... on UserCreated { username createdBy } ... on UserUpdated { username } }
+  userEvents(after: $after) { __typename userId version ... on UserCreated { username createdBy } ... on UserUpdated { newUsername: username } }
 }`);
 
-type EventResult = { userEvents: { __typename: string; userId: string; version: number; username: string | null; createdBy?: string | null } };
+type EventResult = { userEvents: { __typename: string; userId: string; version: number; username?: string; newUsername?: string | null; createdBy?: string | null } };
 
 const usernames = async (server: TestServer) => {
   const { body } = await gql<{ users: { edges: { node: { id: string; username: string; version: number } }[] } }>(server.url, USERS);

@@ -52,7 +52,10 @@ describe('the event schema snapshot', () => {
       createUpcasting([
         {
           schemas: [...userEventVersions.schemas, v3],
-          upcasters: [...userEventVersions.upcasters, upcaster(userCreatedV2!, v3, ({ username, ...rest }) => ({ ...rest, handle: username }))],
+          upcasters: [...userEventVersions.upcasters, upcaster(userCreatedV2!, v3, (data) => {
+            const { username, ...rest } = data as { userId: string; username: string; email: string; createdBy: string | null };
+            return { ...rest, handle: username };
+          })],
         },
       ]),
     );
