@@ -254,6 +254,17 @@ describe(`events this server cannot read (${onPostgres ? 'PostgreSQL' : 'SQLite'
     // Commands on other streams still work; the halted read model holds what came before the event, and skips nothing after it.
     expect((await mutate(server, CREATE, { id: 'after', username: 'after', email: 'after@example.com' }, admin)).__typename).toBe('CreateUserSuccess');
     expect(await usernames(server)).toEqual(['before@1']);
+
+    // A subscription replaying the log gets every event before it, then ends with an error there rather than skip past it.
+    const client = openClient('graphql-ws', server, { authorization: admin });
+    try {
+      const replay = client.subscribe<EventResult, { after: string }>(EVENTS, { after: '0' });
+      await replay.waitForEnd();
+      expect(replay.data().map((d) => d.userEvents.userId)).toEqual(['User:before']);
+      expect(replay.completed()).toBe(false);
+    } finally {
+      await client.dispose();
+    }
     expect(await store.stored()).toEqual(['UserCreated v2', 'UserCreated v2', 'UserCreated v99']);
   });
 
