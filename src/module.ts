@@ -7,6 +7,7 @@ import type { PostgresProjection } from './stores/postgres/projection-sink.js';
 import type { SqliteDatabase } from './stores/sqlite/database.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import type { ProjectionSink } from './kernel/projector.js';
+import type { EventVersions } from './kernel/upcasting.js';
 
 /** What a module's handlers and queries are given when the system starts. */
 export type ModuleWiring<ReadModel> = Readonly<{
@@ -47,6 +48,12 @@ export type FeatureModule<ReadModel> = Readonly<{
   memory: MemoryReadSide<ReadModel>;
   /** Registers the module's command and query handlers. */
   register: (wiring: ModuleWiring<ReadModel>) => void;
+  /**
+   * Each event type's schema at every version and the upcasters between them
+   * (src/kernel/upcasting.ts). Without it, the module's events are written at
+   * version 1 and read as stored.
+   */
+  events?: EventVersions;
   /** Adds the module's root fields to the shared Pothos builder; called once per process. */
   graphql?: () => void;
 }>;

@@ -15,6 +15,7 @@ import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection 
 import { withDataDirLock } from './stores/sqlite/writer-lock.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { AnyModule, ModuleWiring } from './module.js';
+import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
 
 export type StorageOptions =
   | Readonly<{
@@ -64,18 +65,23 @@ export type StorageHooks = Readonly<{
  */
 export async function openStorage(options: StorageOptions, modules: readonly AnyModule[], hooks: StorageHooks = {}): Promise<Storage> {
   checkModules(modules);
+  // Every reader of the store opened here sees events upcast to their newest version.
+  const upcasting = upcastingOf(modules);
   switch (options.kind) {
     case 'sqlite':
-      return withDataDirLock(options.dataDir, () => openSqliteStorage(options, modules, hooks));
+      return withDataDirLock(options.dataDir, () => openSqliteStorage(options, modules, hooks, upcasting));
     case 'postgres':
-      return openPostgresStorage(options, modules, hooks);
+      return openPostgresStorage(options, modules, hooks, upcasting);
     case 'memory':
-      return openMemoryStorage(modules, hooks);
+      return openMemoryStorage(modules, hooks, upcasting);
   }
 }
 
-function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks): Storage {
-  const store = createMemoryEventStore();
+/** The modules' event versions and upcasters, checked together. */
+export const upcastingOf = (modules: readonly AnyModule[]): Upcasting => createUpcasting(modules.flatMap((m) => (m.events ? [m.events] : [])));
+
+function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Storage {
+  const store = withUpcasting(createMemoryEventStore(), upcasting);
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
     store,
@@ -107,14 +113,20 @@ function registrationOf(bound: readonly { module: AnyModule; readModel: unknown 
   };
 }
 
-async function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlite' }>, modules: readonly AnyModule[], hooks: StorageHooks): Promise<Storage> {
+async function openSqliteStorage(
+  options: Extract<StorageOptions, { kind: 'sqlite' }>,
+  modules: readonly AnyModule[],
+  hooks: StorageHooks,
+  upcasting: Upcasting,
+): Promise<Storage> {
   const onQuery = hooks.onReadModelQuery ?? (() => {});
   // The directory exists: taking its writer lock created it.
   const { dataDir, durability, reportRepair = reportOnStderr } = options;
   const eventsPath = join(dataDir, 'events.db');
   const store = openEventLog(eventsPath, () => {
     if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
-    return reportDamagedReads(createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules) }), eventsPath);
+    const log = createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules) });
+    return withUpcasting(reportDamagedReads(log, eventsPath), upcasting);
   });
   const projections = [...modules.flatMap((m) => m.sqlite.projections), ...(hooks.extraSqliteProjections ?? [])];
   // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
@@ -155,7 +167,12 @@ async function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlit
   };
 }
 
-async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'postgres' }>, modules: readonly AnyModule[], hooks: StorageHooks): Promise<Storage> {
+async function openPostgresStorage(
+  options: Extract<StorageOptions, { kind: 'postgres' }>,
+  modules: readonly AnyModule[],
+  hooks: StorageHooks,
+  upcasting: Upcasting,
+): Promise<Storage> {
   const onQuery = hooks.onReadModelQuery ?? (() => {});
   const { url, poolSize } = options;
   const pool = openPostgres(url, { poolSize });
@@ -167,8 +184,9 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
     // One listening session for the store and the projections: PostgreSQL wakes every one at each NOTIFY.
     const notifications = await createNotificationListener(url);
     opened.push(() => notifications.close());
-    const store = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
-    opened.push(() => store.close());
+    const log = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
+    opened.push(() => log.close());
+    const store = withUpcasting(log, upcasting);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);

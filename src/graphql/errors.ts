@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { FieldError, Rejection, ValidationRejection } from '../kernel/command-bus.js';
+import type { FieldError, Rejection, StreamUnreadable, ValidationRejection } from '../kernel/command-bus.js';
 import type { VersionConflict } from '../kernel/command-handler.js';
 import { builder } from './builder.js';
 
@@ -27,6 +27,16 @@ export const VersionConflictType = builder.objectRef<VersionConflict>('VersionCo
   fields: (t) => ({
     expectedVersion: t.exposeInt('expectedVersion'),
     actualVersion: t.exposeInt('actualVersion'),
+  }),
+});
+
+export const StreamUnreadableType = builder.objectRef<StreamUnreadable>('StreamUnreadable').implement({
+  description:
+    'The entity’s history holds an event this server cannot read: written by a newer release, or its upcaster failed. Nothing was changed; the same request succeeds once the server can read it.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    eventType: t.exposeString('eventType'),
+    schemaVersion: t.exposeInt('schemaVersion', { description: 'The schema version the event was stored at.' }),
   }),
 });
 

@@ -48,9 +48,16 @@ export type RejectionOf<C> = C extends { rejection?: infer R extends Rejection }
  */
 export type IdempotencyKeyTaken = Readonly<{ type: 'IdempotencyKeyTaken'; message: string }>;
 
+/**
+ * The command's stream holds an event this server cannot read (a newer
+ * schema version, or an upcaster that fails). Any command may answer it:
+ * nothing was decided, and repeating the command after the fix decides it.
+ */
+export type StreamUnreadable = Readonly<{ type: 'StreamUnreadable'; message: string; eventType: string; schemaVersion: number }>;
+
 export type CommandHandler<C extends Command = Command> = (
   envelope: CommandEnvelope<C>,
-) => Promise<CommandOutcome<RejectionOf<C> | IdempotencyKeyTaken>>;
+) => Promise<CommandOutcome<RejectionOf<C> | IdempotencyKeyTaken | StreamUnreadable>>;
 
 export type CommandRegistration<C extends Command = Command> = Readonly<{
   handle: CommandHandler<C>;
@@ -75,7 +82,7 @@ export class UnknownCommandError extends Error {
 
 export type CommandBus = Readonly<{
   register: <C extends Command>(type: C['type'], registration: CommandRegistration<C>) => void;
-  execute: <C extends Command>(command: C, metadata?: Partial<CommandMetadata>) => Promise<CommandOutcome<RejectionOf<C>>>;
+  execute: <C extends Command>(command: C, metadata?: Partial<CommandMetadata>) => Promise<CommandOutcome<RejectionOf<C> | StreamUnreadable>>;
 }>;
 
 export type CommandBusOptions = Readonly<{
@@ -96,7 +103,7 @@ export function createCommandBus(options: CommandBusOptions): CommandBus {
     registrations.set(type, registration as unknown as CommandRegistration<Command>);
   };
 
-  const execute = <C extends Command>(command: C, metadata: Partial<CommandMetadata> = {}): Promise<CommandOutcome<RejectionOf<C>>> => {
+  const execute = <C extends Command>(command: C, metadata: Partial<CommandMetadata> = {}): Promise<CommandOutcome<RejectionOf<C> | StreamUnreadable>> => {
     const registration = registrations.get(command.type);
     if (!registration) return Promise.reject(new UnknownCommandError(command.type, [...registrations.keys()]));
     const envelope: CommandEnvelope = {
@@ -108,7 +115,7 @@ export function createCommandBus(options: CommandBusOptions): CommandBus {
       if (!middleware) return registration.handle(current);
       return middleware(current, registration, (next) => run(index + 1, next));
     };
-    return run(0, envelope) as Promise<CommandOutcome<RejectionOf<C>>>;
+    return run(0, envelope) as Promise<CommandOutcome<RejectionOf<C> | StreamUnreadable>>;
   };
 
   return { register, execute };

@@ -1,4 +1,4 @@
-import type { CommandEnvelope, CommandOutcome, IdempotencyKeyTaken, Rejection } from './command-bus.js';
+import type { CommandEnvelope, CommandOutcome, IdempotencyKeyTaken, Rejection, StreamUnreadable } from './command-bus.js';
 import { foldEvents, type Decider } from './decider.js';
 import type { EventLog, NewEvent, UniqueValue } from './event-store.js';
 import { IDEMPOTENCY_KEY_TAKEN } from './idempotency.js';
@@ -7,6 +7,7 @@ import type { Command, CommandMetadata, Event } from './messages.js';
 import { LOG_START, type Position } from './position.js';
 import { createStreamStateCache } from './stream-state-cache.js';
 import { streamIdOf, type StreamCategory } from './stream-id.js';
+import { UnreadableEvent } from './upcasting.js';
 
 /**
  * The rejection when the client's expected version is not the stream's. One
@@ -55,7 +56,7 @@ type Basis<S> = Readonly<{ state: S; version: number; lastPosition: Position; ve
  */
 export function deciderHandler<C extends Command, E extends Event, S, R extends Rejection>(
   options: DeciderHandlerOptions<C, E, S, R>,
-): (envelope: CommandEnvelope<C>) => Promise<CommandOutcome<R | IdempotencyKeyTaken>> {
+): (envelope: CommandEnvelope<C>) => Promise<CommandOutcome<R | IdempotencyKeyTaken | StreamUnreadable>> {
   const { decider, eventLog: store, category, maxAttempts = 10, cachedStreams = 10_000 } = options;
   const withStreamLock = createKeyedLock();
   const known = createStreamStateCache<S>(cachedStreams);
@@ -134,13 +135,22 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
       const hinted = await attempt(envelope, hint(streamId));
       if (hinted !== 'read again' && hinted !== 'retry') return hinted;
       for (let i = 1; i <= maxAttempts; i++) {
-        const outcome = await attempt(envelope, await read(streamId));
+        const basis = await read(streamId).catch(unreadable);
+        if (!('state' in basis)) return basis;
+        const outcome = await attempt(envelope, basis);
         if (outcome !== 'retry' && outcome !== 'read again') return outcome;
         await backoff(i);
       }
       throw new Error(`Command ${envelope.command.type} lost ${maxAttempts} concurrency races in a row`);
     });
   };
+}
+
+/** A stream with an event this server cannot read is not decided on: the client is told which event, and nothing is appended. */
+function unreadable(error: unknown): CommandOutcome<StreamUnreadable> {
+  if (!(error instanceof UnreadableEvent)) throw error;
+  const { type, schemaVersion } = error.event;
+  return { ok: false, error: { type: 'StreamUnreadable', message: error.message, eventType: type, schemaVersion } };
 }
 
 function withMetadata(event: Event, metadata: CommandMetadata): NewEvent {

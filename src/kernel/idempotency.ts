@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CommandMiddleware, CommandOutcome, IdempotencyKeyTaken } from './command-bus.js';
+import type { CommandMiddleware, CommandOutcome, IdempotencyKeyTaken, StreamUnreadable } from './command-bus.js';
 import type { IdempotencyRecord, IdempotencyRecords } from './event-store.js';
 import type { Command } from './messages.js';
 
@@ -29,9 +29,13 @@ export function idempotency(store: IdempotencyRecords): CommandMiddleware {
       return replay(winner);
     }
     if (outcome.ok && outcome.value.changed) return outcome; // recorded by the append itself
+    // Not the command's answer but the server's state: once the event can be read, the same key decides it.
+    if (!outcome.ok && outcome.error.type === STREAM_UNREADABLE) return outcome;
     return replay(await store.saveIdempotencyRecord({ key, requestHash, outcome }));
   };
 }
+
+const STREAM_UNREADABLE: StreamUnreadable['type'] = 'StreamUnreadable';
 
 /** Rejection a handler returns when the append lost a race on the idempotency key. */
 export const IDEMPOTENCY_KEY_TAKEN: IdempotencyKeyTaken['type'] = 'IdempotencyKeyTaken';

@@ -29,6 +29,8 @@ export type CommandMetadata = Readonly<{
   idempotencyKey?: string | undefined;
   /** Set by the idempotency step: a digest of the command, so a reused key with other input is caught. */
   idempotencyRequestHash?: string | undefined;
+  /** Who sent the command: the bearer token's subject; undefined when no one signed in (or authentication is off). */
+  actor?: string | undefined;
 }>;
 
 export type EventMetadata = Readonly<{

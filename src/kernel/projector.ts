@@ -6,6 +6,7 @@ import { assertNever, type StoredEvent } from './messages.js';
 import type { Position } from './position.js';
 import { createProjectionLeadership, type ProjectionLeadership } from './projection-leadership.js';
 import { createProjectionRetries, type ProjectionRetries } from './projection-retries.js';
+import { UnreadableEvent } from './upcasting.js';
 import { createWakeSignal, type WakeSignal } from './wake-signal.js';
 
 /**
@@ -322,7 +323,9 @@ async function afterFailure(shared: Shared, run: Run, events: readonly StoredEve
   shared.settings.onError(sink.name, error);
   // The failed batch wrote nothing: keep reporting (and releasing waiters up to) the stored checkpoint.
   await refreshCheckpoint(shared, sink).catch(() => {});
-  const verdict = run.retries.failed(events);
+  // The log stops a read right before an event it cannot upcast, and a read starting there fails on it (UnreadableEvent).
+  // Upcasters are pure, so retrying cannot help: halt on that event at once.
+  const verdict = error instanceof UnreadableEvent ? ({ type: 'halt', at: error.event.position } as const) : run.retries.failed(events);
   switch (verdict.type) {
     case 'isolate':
       shared.progress.settle();

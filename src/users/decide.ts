@@ -1,7 +1,7 @@
 import type { TypedCommand } from '../kernel/command-bus.js';
 import type { VersionConflict } from '../kernel/command-handler.js';
 import type { Decider } from '../kernel/decider.js';
-import { assertNever, type Command } from '../kernel/messages.js';
+import { assertNever, type Command, type CommandMetadata } from '../kernel/messages.js';
 import { fail, ok, type Result } from '../kernel/result.js';
 import { emailKey, evolve, initialState, type User, type UserEvent } from './user.js';
 
@@ -50,11 +50,11 @@ export const versionConflict = (expectedVersion: number, actualVersion: number):
  * (input-rules.ts) before it reaches `decide`; here live the rules that
  * depend on the user's current state.
  */
-export function decide(command: UserCommand, state: User): Result<readonly UserEvent[], UserRejection> {
+export function decide(command: UserCommand, state: User, metadata: Pick<CommandMetadata, 'actor'> = {}): Result<readonly UserEvent[], UserRejection> {
   switch (command.type) {
     case 'CreateUser': {
       if (state.status === 'registered') return fail(userAlreadyExists(command.data.userId));
-      return ok([{ type: 'UserCreated', data: { ...command.data } }]);
+      return ok([{ type: 'UserCreated', data: { ...command.data, createdBy: metadata.actor ?? null } }]);
     }
     case 'UpdateUser': {
       const { userId, username, email } = command.data;

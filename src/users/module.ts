@@ -6,6 +6,7 @@ import { createPostgresUsersReadModel, usersPostgresProjection } from './read-mo
 import { createMemoryUsersReadModel, usersMemoryProjection } from './read-model/memory.js';
 import { registerUserQueries } from './read-model/queries.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
+import { userEventVersions } from './event-schemas.js';
 import { USER_STREAMS } from './user.js';
 
 /** The users feature, as the composition root's list of modules takes it. */
@@ -15,6 +16,7 @@ export const usersModule = defineModule({
   adoptsStreamsWithoutCategory: USER_STREAMS,
   sqlite: { projections: [usersProjection], readModel: createSqliteUsersReadModel },
   postgres: { projections: [usersPostgresProjection], readModel: createPostgresUsersReadModel },
+  events: userEventVersions,
   memory: (onQuery) => {
     const users = createMemoryProjectionSink(usersMemoryProjection);
     return { sinks: [users.sink], readModel: createMemoryUsersReadModel(users.rows, onQuery) };

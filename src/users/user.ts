@@ -1,5 +1,6 @@
 import { assertNever, type Event } from '../kernel/messages.js';
 import { requireEntityIdOf, streamCategory } from '../kernel/stream-id.js';
+import type { UserCreatedData, UserUpdatedData } from './event-schemas.js';
 
 /** One stream per user: `user-<user id>`. */
 export const USER_STREAMS = streamCategory('user');
@@ -7,9 +8,10 @@ export const USER_STREAMS = streamCategory('user');
 /** The id of the user whose stream an event is in. */
 export const userIdOf = (event: Readonly<{ streamId: string }>): string => requireEntityIdOf(USER_STREAMS, event.streamId);
 
-export type UserCreated = Event<'UserCreated', { userId: string; username: string; email: string }>;
+/** The newest version of each event's data (older stored ones are upcast on read): src/users/event-schemas.ts. */
+export type UserCreated = Event<'UserCreated', UserCreatedData>;
 /** Carries only what changed; an absent field kept its value. */
-export type UserUpdated = Event<'UserUpdated', { userId: string; username?: string; email?: string }>;
+export type UserUpdated = Event<'UserUpdated', UserUpdatedData>;
 
 export type UserEvent = UserCreated | UserUpdated;
 

@@ -29,7 +29,7 @@ export type CreateUserInput = {
   username: Scalars['String']['input'];
 };
 
-export type CreateUserResult = CreateUserSuccess | EmailTaken | Unauthenticated | UserAlreadyExists | ValidationError;
+export type CreateUserResult = CreateUserSuccess | EmailTaken | StreamUnreadable | Unauthenticated | UserAlreadyExists | ValidationError;
 
 export type CreateUserSuccess = {
   __typename?: 'CreateUserSuccess';
@@ -129,6 +129,15 @@ export type QueryUsersArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The entity’s history holds an event this server cannot read: written by a newer release, or its upcaster failed. Nothing was changed; the same request succeeds once the server can read it. */
+export type StreamUnreadable = Error & {
+  __typename?: 'StreamUnreadable';
+  eventType: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** The schema version the event was stored at. */
+  schemaVersion: Scalars['Int']['output'];
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** User events as they are appended. With `after`, first every stored event after that position, then live, with no gap or duplicate. */
@@ -158,7 +167,7 @@ export type UpdateUserInput = {
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type UpdateUserResult = EmailTaken | Forbidden | Unauthenticated | UpdateUserSuccess | UserNotFound | ValidationError | VersionConflict;
+export type UpdateUserResult = EmailTaken | Forbidden | StreamUnreadable | Unauthenticated | UpdateUserSuccess | UserNotFound | ValidationError | VersionConflict;
 
 export type UpdateUserSuccess = {
   __typename?: 'UpdateUserSuccess';
@@ -196,6 +205,8 @@ export type UserConnection = {
 
 export type UserCreated = UserEvent & {
   __typename?: 'UserCreated';
+  /** Global id of the user whose bearer token created this user (an admin, or the user themself). Null when no token was needed (authentication off) and for users created before this was recorded (UserCreated v1). */
+  createdBy?: Maybe<Scalars['ID']['output']>;
   /** With authentication on, visible to the user and admins only; null for everyone else. */
   email?: Maybe<Scalars['String']['output']>;
   occurredAt: Scalars['DateTime']['output'];
@@ -297,6 +308,7 @@ export type CreateUserMutationVariables = Exact<{
 export type CreateUserMutation = { __typename?: 'Mutation', createUser:
     | { __typename: 'CreateUserSuccess', position: string, user: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } }
     | { __typename: 'EmailTaken', message: string, email: string }
+    | { __typename: 'StreamUnreadable' }
     | { __typename: 'Unauthenticated', message: string }
     | { __typename: 'UserAlreadyExists', message: string, userId: string }
     | { __typename: 'ValidationError', message: string, fields: Array<{ __typename?: 'FieldError', field: string, message: string }> }
@@ -310,6 +322,7 @@ export type UpdateUserMutationVariables = Exact<{
 export type UpdateUserMutation = { __typename?: 'Mutation', updateUser:
     | { __typename: 'EmailTaken', message: string, email: string }
     | { __typename: 'Forbidden', message: string }
+    | { __typename: 'StreamUnreadable' }
     | { __typename: 'Unauthenticated', message: string }
     | { __typename: 'UpdateUserSuccess', position: string, user: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } }
     | { __typename: 'UserNotFound', message: string, userId: string }

@@ -62,7 +62,7 @@ function checkDecision(command: UserCommand, before: User, after: User, events: 
   expect(after.email).toBe(after.email.trim());
   if (command.type === 'CreateUser') {
     expect(before.status).toBe('absent');
-    expect(events).toEqual([{ type: 'UserCreated', data: command.data }]);
+    expect(events).toEqual([{ type: 'UserCreated', data: { ...command.data, createdBy: null } }]);
     return;
   }
   if (before.status !== 'registered') throw new Error('UpdateUser accepted for an absent user');

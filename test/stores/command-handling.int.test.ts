@@ -12,6 +12,12 @@ import { registerUserCommands } from '../../src/users/command-handlers.js';
 import { LOG_START } from '../../src/kernel/position.js';
 import { v7 as uuidv7 } from 'uuid';
 import { sqlitePosition } from '../../src/stores/sqlite/position.js';
+import { withUpcasting } from '../../src/kernel/upcasting.js';
+import { modules } from '../../src/modules.js';
+import { upcastingOf } from '../../src/storage.js';
+
+/** The event log as storage opens it: new events stamped with their version, old ones upcast on read. */
+const openEventLog = (path: string) => withUpcasting(createSqliteEventStore({ path }), upcastingOf(modules));
 
 type Outcome = CommandOutcome;
 
@@ -42,7 +48,7 @@ describe('user commands through the command bus on SQLite', () => {
   let appendCalls = 0;
   let readCalls = 0;
   const openBus = (): { store: EventStore; bus: CommandBus } => {
-    const s = createSqliteEventStore({ path });
+    const s = openEventLog(path);
     stores.push(s);
     // The real store, only counting the optimistic-concurrency conflicts the handlers meet.
     const counting: EventStore = {
@@ -94,14 +100,16 @@ describe('user commands through the command bus on SQLite', () => {
 
       const stream = await store.readStream('user-u1');
       expect(stream.version).toBe(2);
-      expect(stream.events.map(({ type, data, metadata }) => ({ type, data, metadata }))).toEqual([
+      expect(stream.events.map(({ type, schemaVersion, data, metadata }) => ({ type, schemaVersion, data, metadata }))).toEqual([
         {
           type: 'UserCreated',
-          data: { userId: 'u1', username: 'alice', email: 'Alice@Example.com' },
+          schemaVersion: 2,
+          data: { userId: 'u1', username: 'alice', email: 'Alice@Example.com', createdBy: null },
           metadata: { occurredAt: now.toISOString(), commandId: 'c1', correlationId: 'req-1' },
         },
         {
           type: 'UserUpdated',
+          schemaVersion: 1,
           data: { userId: 'u1', username: 'alice2' },
           metadata: { occurredAt: now.toISOString(), commandId: 'c2' },
         },
@@ -115,6 +123,7 @@ describe('user commands through the command bus on SQLite', () => {
         userId: created.streamId.slice('user-'.length),
         username: 'alice',
         email: 'a@example.com',
+        createdBy: null,
       });
     });
 
@@ -370,7 +379,7 @@ describe('user commands through the command bus on SQLite', () => {
 
     /** A second "process" whose reads are each followed by a write of the first process before it can append. */
     function openInterleavedBus(interleave: (call: number) => Promise<unknown>) {
-      const s = createSqliteEventStore({ path });
+      const s = openEventLog(path);
       stores.push(s);
       let reads = 0;
       const racing: EventStore = {
@@ -400,7 +409,7 @@ describe('user commands through the command bus on SQLite', () => {
       expect(outcome).toEqual({ streamId: 'user-u1', version: 3, position: sqlitePosition(3), changed: true });
       expect(versionConflicts).toBe(1);
       expect((await store.readStream('user-u1')).events.map((e) => e.data)).toEqual([
-        { userId: 'u1', username: 'alice', email: 'a@example.com' },
+        { userId: 'u1', username: 'alice', email: 'a@example.com', createdBy: null },
         { userId: 'u1', email: 'first@example.com' },
         { userId: 'u1', username: 'second' },
       ]);

@@ -32,8 +32,8 @@ describe('the schema with a second module', () => {
     expect(printed).toContain('tally(id: ID!): Tally\n');
     expect(printed).toContain('openTally(id: ID!): OpenTallyResult!');
     expect(printed).toContain('addToTally(amount: Int!, id: ID!): AddToTallyResult!');
-    expect(printed).toContain('union OpenTallyResult = OpenTallySuccess | TallyAlreadyOpen | ValidationError');
-    expect(printed).toContain('union AddToTallyResult = AddToTallySuccess | TallyNotFound | ValidationError');
+    expect(printed).toContain('union OpenTallyResult = OpenTallySuccess | StreamUnreadable | TallyAlreadyOpen | ValidationError');
+    expect(printed).toContain('union AddToTallyResult = AddToTallySuccess | StreamUnreadable | TallyNotFound | ValidationError');
 
     expect(findBreakingChanges(base, extended)).toEqual([]);
     const added = (root: 'Query' | 'Mutation') => rootFields(extended, root).filter((field) => !rootFields(base, root).includes(field));

@@ -3,13 +3,13 @@ import { foldEvents } from '../../src/kernel/decider.js';
 import { userDecider, type CreateUser, type UpdateUser } from '../../src/users/decide.js';
 import { createUserRules, updateUserRules } from '../../src/users/input-rules.js';
 import { emailKey, evolve, initialState, type UserCreated, type UserEvent, type UserUpdated } from '../../src/users/user.js';
-import { givenWhenThen } from './given-when-then.js';
+import { fixedMetadata, givenWhenThen } from './given-when-then.js';
 
 const given = givenWhenThen(userDecider);
 
 const created = (over: Partial<UserCreated['data']> = {}): UserCreated => ({
   type: 'UserCreated',
-  data: { userId: 'u1', username: 'alice', email: 'alice@example.com', ...over },
+  data: { userId: 'u1', username: 'alice', email: 'alice@example.com', createdBy: null, ...over },
 });
 const updated = (data: Omit<UserUpdated['data'], 'userId'>, userId = 'u1'): UserUpdated => ({
   type: 'UserUpdated',
@@ -28,6 +28,11 @@ describe('users decider', () => {
   describe('CreateUser', () => {
     it('creates a user on an empty stream', () => {
       given([]).when(createUser()).then([created()]);
+    });
+
+    it('records who created the user: the actor of the command, or no one', () => {
+      given([]).when(createUser(), { ...fixedMetadata, actor: 'root' }).then([created({ createdBy: 'root' })]);
+      given([]).when(createUser(), { ...fixedMetadata, actor: undefined }).then([created({ createdBy: null })]);
     });
 
     it('rejects creating a user that already exists', () => {

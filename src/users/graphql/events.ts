@@ -42,6 +42,12 @@ export function defineUserEventsSubscription(): void {
     fields: (t) => ({
       username: t.string({ resolve: (event) => event.data.username }),
       email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
+      createdBy: t.id({
+        nullable: true,
+        description:
+          'Global id of the user whose bearer token created this user (an admin, or the user themself). Null when no token was needed (authentication off) and for users created before this was recorded (UserCreated v1).',
+        resolve: (event) => (event.data.createdBy === null ? null : userGlobalId(event.data.createdBy)),
+      }),
     }),
   });
 

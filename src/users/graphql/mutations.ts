@@ -1,9 +1,11 @@
-import type { CommandSuccess, ValidationRejection } from '../../kernel/command-bus.js';
+import type { CommandSuccess, StreamUnreadable, ValidationRejection } from '../../kernel/command-bus.js';
 import type { GraphQLContext } from '../../graphql/context.js';
+import type { Viewer } from '../../graphql/viewer.js';
 import { builder } from '../../graphql/builder.js';
 import {
   ErrorInterface,
   ForbiddenType,
+  StreamUnreadableType,
   UnauthenticatedType,
   ValidationErrorType,
   VersionConflictType,
@@ -58,11 +60,20 @@ export function defineUserMutations(): void {
   const UpdateUserSuccessType = successType('UpdateUserSuccess');
 
   const CreateUserResult = builder.unionType('CreateUserResult', {
-    types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType, UnauthenticatedType],
+    types: [CreateUserSuccessType, ValidationErrorType, UserAlreadyExistsType, EmailTakenType, UnauthenticatedType, StreamUnreadableType],
     resolveType: (value: Tagged) => value.type,
   });
   const UpdateUserResult = builder.unionType('UpdateUserResult', {
-    types: [UpdateUserSuccessType, ValidationErrorType, UserNotFoundType, EmailTakenType, VersionConflictType, UnauthenticatedType, ForbiddenType],
+    types: [
+      UpdateUserSuccessType,
+      ValidationErrorType,
+      UserNotFoundType,
+      EmailTakenType,
+      VersionConflictType,
+      UnauthenticatedType,
+      ForbiddenType,
+      StreamUnreadableType,
+    ],
     resolveType: (value: Tagged) => value.type,
   });
 
@@ -99,9 +110,9 @@ builder.mutationField('createUser', (t) =>
       if (userId === null) return notAUserId();
       const outcome = await ctx.commandBus.execute(
         { type: 'CreateUser', data: definedOnly({ userId, username: input.username, email: input.email }) },
-        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId },
+        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken']);
+      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken', 'StreamUnreadable']);
       return { type: 'CreateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
@@ -131,16 +142,19 @@ builder.mutationField('updateUser', (t) =>
             expectedVersion: input.expectedVersion,
           }),
         },
-        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId },
+        { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict']);
+      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict', 'StreamUnreadable']);
       return { type: 'UpdateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
 );
 }
 
-type Declared = UserRejection | ValidationRejection;
+type Declared = UserRejection | ValidationRejection | StreamUnreadable;
+
+/** The token's subject; commands sent with authentication off, or without a token, have no actor. */
+const actorOf = (viewer: Viewer): string | undefined => (viewer.type === 'user' ? viewer.subject : undefined);
 
 const notAUserId = (): ValidationRejection => ({
   type: 'ValidationError',

@@ -1,12 +1,12 @@
 import { builder } from '../../../src/graphql/builder.js';
 import type { GraphQLContext } from '../../../src/graphql/context.js';
-import { ErrorInterface, ValidationErrorType, withInputFieldNames } from '../../../src/graphql/errors.js';
-import type { CommandOutcome, ValidationRejection } from '../../../src/kernel/command-bus.js';
+import { ErrorInterface, StreamUnreadableType, ValidationErrorType, withInputFieldNames } from '../../../src/graphql/errors.js';
+import type { CommandOutcome, StreamUnreadable, ValidationRejection } from '../../../src/kernel/command-bus.js';
 import { addToTally, openTally, type TallyAlreadyOpen, type TallyNotFound, type TallyRejection } from './decide.js';
 import { getTally } from './read-model/queries.js';
 import type { TallyView } from './read-model/read-model.js';
 
-type Declared = TallyRejection | ValidationRejection;
+type Declared = TallyRejection | ValidationRejection | StreamUnreadable;
 
 /** The rejections a mutation's union declares, named as the client sent them; anything else is a bug, thrown and masked. */
 function declaredOnly<T extends Declared['type']>(error: Declared, declared: readonly T[]): Extract<Declared, { type: T }> {
@@ -47,11 +47,11 @@ export function defineTalliesGraphQL(): void {
       fields: (t) => ({ tally: t.expose('tally', { type: TallyType }), position: t.exposeString('position') }),
     });
   const OpenTallyResult = builder.unionType('OpenTallyResult', {
-    types: [successType('OpenTallySuccess'), ValidationErrorType, TallyAlreadyOpenType],
+    types: [successType('OpenTallySuccess'), ValidationErrorType, TallyAlreadyOpenType, StreamUnreadableType],
     resolveType: (value: Readonly<{ type: string }>) => value.type,
   });
   const AddToTallyResult = builder.unionType('AddToTallyResult', {
-    types: [successType('AddToTallySuccess'), ValidationErrorType, TallyNotFoundType],
+    types: [successType('AddToTallySuccess'), ValidationErrorType, TallyNotFoundType, StreamUnreadableType],
     resolveType: (value: Readonly<{ type: string }>) => value.type,
   });
 
@@ -71,7 +71,7 @@ export function defineTalliesGraphQL(): void {
       resolve: async (_root, args, ctx) => {
         const tallyId = String(args.id);
         const outcome = await ctx.commandBus.execute(openTally(tallyId), { correlationId: ctx.requestId });
-        if (!outcome.ok) return declaredOnly(outcome.error, ['ValidationError', 'TallyAlreadyOpen']);
+        if (!outcome.ok) return declaredOnly(outcome.error, ['ValidationError', 'TallyAlreadyOpen', 'StreamUnreadable']);
         return { type: 'OpenTallySuccess' as const, ...(await afterWrite(tallyId, outcome, ctx)) };
       },
     }),
@@ -84,7 +84,7 @@ export function defineTalliesGraphQL(): void {
       resolve: async (_root, args, ctx) => {
         const tallyId = String(args.id);
         const outcome = await ctx.commandBus.execute(addToTally(tallyId, args.amount), { correlationId: ctx.requestId });
-        if (!outcome.ok) return declaredOnly(outcome.error, ['ValidationError', 'TallyNotFound']);
+        if (!outcome.ok) return declaredOnly(outcome.error, ['ValidationError', 'TallyNotFound', 'StreamUnreadable']);
         return { type: 'AddToTallySuccess' as const, ...(await afterWrite(tallyId, outcome, ctx)) };
       },
     }),
