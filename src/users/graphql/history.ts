@@ -5,10 +5,10 @@ import { streamIdOf } from '../../kernel/stream-id.js';
 import { USER_STREAMS, userEventTypes } from '../user.js';
 import type { UserView } from '../user-view.js';
 import { shareStatesOfPage } from './event-users.js';
-import type { StoredUserEvent } from './events.js';
+import type { defineUserEventsSubscription, StoredUserEvent } from './events.js';
 import { UserType } from './user-type.js';
 
-type UserEventRef = PothosSchemaTypes.InterfaceRef<StoredUserEvent, StoredUserEvent>;
+type UserEventRef = ReturnType<typeof defineUserEventsSubscription>;
 
 /**
  * `User.history`: the user's events as a connection, oldest first. A cursor
