@@ -66,7 +66,7 @@ describe('history with authentication off', () => {
     const all = (await history({ id: 'hist-b', first: 100 })).edges.map((e) => e.cursor);
     expect(all).toHaveLength(7);
     const forward: string[] = [];
-    let after: string | null = null;
+    let after: string | null | undefined = null;
     for (let pages = 0; pages < 10; pages++) {
       const page = await history({ id: 'hist-b', first: 3, after });
       forward.push(...page.edges.map((e) => e.cursor));
@@ -74,7 +74,7 @@ describe('history with authentication off', () => {
       after = page.pageInfo.endCursor;
     }
     const backward: string[] = [];
-    let before: string | null = null;
+    let before: string | null | undefined = null;
     for (let pages = 0; pages < 10; pages++) {
       const page = await history({ id: 'hist-b', last: 3, before });
       backward.unshift(...page.edges.map((e) => e.cursor));
@@ -142,7 +142,7 @@ describe('history and the audit feed with authentication on', () => {
   const key = new TextEncoder().encode(SECRET);
   let api: InProcessApp;
   const tokens = {} as Record<'carol' | 'dave' | 'admin', string>;
-  const as = (token?: string) => (token ? { authorization: bearer(token) } : {});
+  const as = (token?: string): Record<string, string> => (token ? { authorization: bearer(token) } : {});
 
   beforeAll(async () => {
     api = await createInProcessApp({ env: { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE } });

@@ -12,7 +12,9 @@ import {
   UpdateUserDocument,
   UserEventsDocument,
   UserHistoryDocument,
+  type AuditEventsQuery,
   type UserEventsSubscription,
+  type UserHistoryQuery,
 } from '../gql/graphql.js';
 import { executeOk, expectType, userStreamId } from '../support/graphql.js';
 import { parsed } from '../support/positions.js';
@@ -64,7 +66,9 @@ describe('paging through history, then following on from its last cursor', () =>
     const fromHistory: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 100; pages++) {
-      const history = (await executeOk(server.url, UserHistoryDocument, { id, first: 5, after })).user!.history;
+      const history: NonNullable<UserHistoryQuery['user']>['history'] = (
+        await executeOk(server.url, UserHistoryDocument, { id, first: 5, after })
+      ).user!.history;
       fromHistory.push(...history.edges.map((edge) => edge.node.position));
       for (const edge of history.edges) expect(edge.cursor).toBe(edge.node.position);
       after = history.pageInfo.endCursor ?? after;
@@ -104,7 +108,7 @@ describe('paging through history, then following on from its last cursor', () =>
     const fromFeed: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 1_000; pages++) {
-      const events = (await executeOk(server.url, AuditEventsDocument, { first: 7, after })).events;
+      const events: AuditEventsQuery['events'] = (await executeOk(server.url, AuditEventsDocument, { first: 7, after })).events;
       fromFeed.push(...events.edges.map((edge) => edge.cursor));
       after = events.pageInfo.endCursor ?? after;
       if (!events.pageInfo.hasNextPage) break;

@@ -44,7 +44,7 @@ export function defineUserEventsSubscription() {
   });
 
   builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
-    interfaces: [UserEventInterface, LoggedEventInterface],
+    interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
       username: t.string({ resolve: (event) => event.data.username }),
       email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
@@ -53,7 +53,7 @@ export function defineUserEventsSubscription() {
 
   builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
     description: 'Only the fields that changed are non-null.',
-    interfaces: [UserEventInterface, LoggedEventInterface],
+    interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
       username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
       email: privateEmailField(t, {
