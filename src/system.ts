@@ -8,6 +8,7 @@ import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
+import { registerEventPageQuery } from './kernel/event-page.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { openStorage, type StorageOptions } from './storage.js';
 import { describeRepair, type ReadModelRepair } from './stores/sqlite/read-database.js';
@@ -81,6 +82,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     onWait: (waitedMs, reached) => logger.debug({ waitedMs, reached }, 'read-your-writes wait'),
   });
   storage.registerModules({ commandBus, queryBus, eventLog: store, positions: store, newId: options.newId ?? uuidv7 });
+  registerEventPageQuery({ queryBus, eventLog: store, positions: store });
 
   const appended = createWakeSignal();
   const stopSignal = store.onAppended(() => appended.notify());

@@ -3,13 +3,13 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.js';
-import { actsFor } from './viewer.js';
+import { actsFor, isAdmin } from './viewer.js';
 
 /** Creates the builder and the scalars; types live in one file each, next to their module. */
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   /** What a field may require of the viewer (src/graphql/viewer.ts); with authentication off every scope passes. */
-  AuthScopes: { signedIn: boolean; actsFor: string };
+  AuthScopes: { signedIn: boolean; actsFor: string; admin: boolean };
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
@@ -22,6 +22,7 @@ export const builder = new SchemaBuilder<{
     authScopes: ({ viewer }) => ({
       signedIn: viewer.type !== 'anonymous',
       actsFor: (userId) => actsFor(viewer, userId),
+      admin: isAdmin(viewer),
     }),
   },
   relay: {

@@ -3,6 +3,7 @@ import type { AnyModule } from '../module.js';
 import { builder } from './builder.js';
 import './errors.js';
 import './node.js';
+import './event-log.js';
 
 const defined = new WeakSet<AnyModule>();
 const built = new Map<string, GraphQLSchema>();

@@ -26,6 +26,20 @@ export function actsFor(viewer: Viewer, userId: string): boolean {
   }
 }
 
+/** May this viewer see everything (the audit feed)? With authentication off, everyone may. */
+export function isAdmin(viewer: Viewer): boolean {
+  switch (viewer.type) {
+    case 'everyone':
+      return true;
+    case 'anonymous':
+      return false;
+    case 'user':
+      return viewer.admin;
+    default:
+      return assertNever(viewer, 'viewer');
+  }
+}
+
 /**
  * Viewers with equal keys see exactly the same fields: everything `actsFor`
  * and the scope rules read is in the key (a token's expiry changes when a

@@ -55,6 +55,23 @@ export type ReadAllOptions = Readonly<{
 }>;
 
 /**
+ * One page of the log between two positions, for clients paging through
+ * history (a stream's, or the whole log's) in either direction.
+ */
+export type ReadPageOptions = Readonly<{
+  /** `forward` reads up from `after`; `backward` reads down from `before`. */
+  direction: 'forward' | 'backward';
+  limit: number;
+  /** Exclusive bounds; absent means the start (`after`) or the head (`before`) of the log. */
+  after?: Position;
+  before?: Position;
+  /** Only events of this stream. */
+  streamId?: string;
+  /** Only events of these types. */
+  types?: readonly string[];
+}>;
+
+/**
  * The append-only log: what command handlers, projections and subscriptions
  * read and write. Every adapter passes test/stores/event-store.contract.ts.
  */
@@ -64,6 +81,13 @@ export interface EventLog {
   readStream(streamId: string): Promise<StreamSlice>;
   /** Events after a position in global order, at most `limit` of them. */
   readAll(options: ReadAllOptions): Promise<readonly StoredEvent[]>;
+  /**
+   * At most `limit` events strictly between the bounds, nearest the starting
+   * bound first: ascending forward, descending backward. Sees what `readAll`
+   * sees (never an event a tailing reader could still find appearing behind
+   * it), so a page's last position is a safe `after` for a subscription.
+   */
+  readPage(options: ReadPageOptions): Promise<readonly StoredEvent[]>;
   /** Position of the newest event visible to readers; `LOG_START` when empty. */
   headPosition(): Promise<Position>;
   /**

@@ -142,6 +142,8 @@ export function withUpcasting<Log extends EventLog>(log: Log, upcasting: Upcasti
       const slice = await log.readStream(...args);
       return { ...slice, events: upcastAll(slice.events, upcast) };
     },
+    // A page is shown to a client: an event it cannot read fails the page, it is never left out.
+    readPage: async (...args: Parameters<EventLog['readPage']>) => upcastAll(await log.readPage(...args), upcast),
     readAll: async (...args: Parameters<EventLog['readAll']>) => {
       const events = await log.readAll(...args);
       try {

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'TOO_MANY_SUBSCRIPTIONS',
   // Who asks
   'UNAUTHENTICATED',
+  'FORBIDDEN',
   'AUTH_UNAVAILABLE',
   // Persisted operations and batching (persisted-operations.ts, trusted-documents.ts, batching.ts)
   'PERSISTED_QUERY_NOT_FOUND',

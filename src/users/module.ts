@@ -5,6 +5,7 @@ import { defineUsersGraphQL } from './graphql/index.js';
 import { createPostgresUsersReadModel, usersPostgresProjection } from './read-model/postgres.js';
 import { createMemoryUsersReadModel, usersMemoryProjection } from './read-model/memory.js';
 import { registerUserQueries } from './read-model/queries.js';
+import { registerUserStatesQuery } from './read-model/states.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
 import { userEventVersions } from './event-schemas.js';
 import { USER_STREAMS } from './user.js';
@@ -24,6 +25,7 @@ export const usersModule = defineModule({
   register: ({ commandBus, queryBus, eventLog, positions, readModel, newId }) => {
     registerUserCommands({ commandBus, eventLog, newId });
     registerUserQueries({ queryBus, readModel, positions, eventLog });
+    registerUserStatesQuery({ queryBus, eventLog });
   },
   graphql: defineUsersGraphQL,
 });

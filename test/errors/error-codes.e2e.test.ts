@@ -136,6 +136,7 @@ const clientMistakes: readonly Case[] = [
   { name: 'too many directives', status: 400, code: 'MAX_DIRECTIVES_EXCEEDED', request: () => postQuery(`{ ${'__typename @include(if: true) '.repeat(21)}}`) },
   // Who asks
   { name: 'a token that is not valid', status: 401, code: 'UNAUTHENTICATED', request: () => postQuery('{ __typename }', undefined, { authorization: 'Bearer not-a-jwt' }) },
+  { name: 'the admins’ audit feed without an admin’s token (a field error)', status: 200, code: 'FORBIDDEN', request: () => postQuery('{ events { edges { cursor } } }') },
   {
     // Over SSE a request error is a `next` event on a 200 stream, as graphql-sse expects.
     name: 'a GET subscription (SSE) with a bad variable',

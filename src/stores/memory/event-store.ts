@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, UniqueValue } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, ReadPageOptions, UniqueValue } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -33,6 +33,36 @@ function firstAfter(events: readonly StoredEvent[], after: Position): number {
   while (low < high) {
     const middle = (low + high) >>> 1;
     if (events[middle]!.position <= after) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * A page between two positions: the events (of the log or of one stream,
+ * both sorted by position) found by binary search on the bounds, then
+ * walked from the starting bound, skipping types not asked for.
+ */
+function readMemoryPage(events: readonly StoredEvent[], { direction, limit, after, before, types }: ReadPageOptions): StoredEvent[] {
+  const wanted = types && new Set(types);
+  const low = after === undefined ? 0 : firstAfter(events, after);
+  // Index of the first event at or after `before`: everything below it is before `before`.
+  const high = before === undefined ? events.length : firstAtOrAfter(events, before);
+  const page: StoredEvent[] = [];
+  const step = direction === 'forward' ? 1 : -1;
+  for (let i = direction === 'forward' ? low : high - 1; i >= low && i < high && page.length < limit; i += step) {
+    const event = events[i]!;
+    if (!wanted || wanted.has(event.type)) page.push(event);
+  }
+  return page;
+}
+
+function firstAtOrAfter(events: readonly StoredEvent[], position: Position): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (events[middle]!.position < position) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -144,6 +174,7 @@ export function createMemoryEventStore(): EventStore {
       const start = firstAfter(stream, after);
       return stream.slice(start, start + limit);
     },
+    readPage: async (options) => readMemoryPage(options.streamId === undefined ? log : (streams.get(options.streamId) ?? []), options),
     headPosition: async () => log.at(-1)?.position ?? LOG_START,
     isEventPosition: async (position) => {
       if (position === LOG_START) return true;

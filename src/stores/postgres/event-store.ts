@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, StreamSlice } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, ReadPageOptions, StreamSlice } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
@@ -112,6 +112,7 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
     },
     readStream: (streamId) => streams.load(streamId),
     readAll: ({ after, limit, streamId }) => readAll(pool, listeners, horizon, after, limit, streamId),
+    readPage: (options) => readPage(pool, options),
     headPosition: async () => {
       const { rows } = await pool.query<{ transaction_id: string; position: string }>(
         `SELECT transaction_id::text, position::text FROM events WHERE ${BELOW_HORIZON}
@@ -195,6 +196,37 @@ async function readAll(
     if (rows.length === 0) horizon.recheckSoonIfHeldBack({ transactionId, sequence }, streamId).catch(() => {});
     else if (rows[0]!.held_back) horizon.recheckSoon();
   }
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * A page between two positions, below the horizon like every other read: a
+ * page never shows an event that an older, still running transaction could
+ * yet put in front of, so its last position is a safe `after` for tailing.
+ * One named statement per shape (direction and which bounds and filters).
+ */
+async function readPage(pool: PgPool, { direction, limit, after, before, streamId, types }: ReadPageOptions): Promise<readonly StoredEvent[]> {
+  const values: unknown[] = [limit];
+  const conditions = [BELOW_HORIZON];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  if (after !== undefined) {
+    const { transactionId, sequence } = pgPositionParts(after);
+    conditions.push(`(transaction_id, position) > (${bind(transactionId)}::xid8, ${bind(sequence)}::bigint)`);
+  }
+  if (before !== undefined) {
+    const { transactionId, sequence } = pgPositionParts(before);
+    conditions.push(`(transaction_id, position) < (${bind(transactionId)}::xid8, ${bind(sequence)}::bigint)`);
+  }
+  if (streamId !== undefined) conditions.push(`stream_id = ${bind(streamId)}`);
+  if (types !== undefined) conditions.push(`type = ANY(${bind(types)}::text[])`);
+  const order = direction === 'forward' ? '' : ' DESC';
+  const shape = [direction, after !== undefined, before !== undefined, streamId !== undefined, types !== undefined].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('_');
+  const { rows } = await pool.query<EventRow>({
+    name: `cqrs_read_page_${shape}`,
+    text: `SELECT ${COLUMNS} FROM events WHERE ${conditions.join(' AND ')}
+      ORDER BY events.transaction_id${order}, events.position${order} LIMIT $1`,
+    values,
+  });
   return rows.map(toStoredEvent);
 }
 

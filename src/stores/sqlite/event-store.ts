@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, ReadPageOptions } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -111,6 +111,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   const statements = prepareStatements(db);
   return {
     ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
+    readPage: sqlitePageReader(db),
     onAppended: listeners.subscribe,
     ...sqliteIdempotencyRecords(statements),
     ...sqlitePositionCodec,
@@ -158,7 +159,7 @@ function prepareStatements(db: SqliteDatabase) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended'> {
+function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended' | 'readPage'> {
   return {
     append: (request) => {
       if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
@@ -180,6 +181,40 @@ function sqliteEventLog(statements: Statements, append: EventLog['append']): Omi
       return head == null ? LOG_START : sqlitePosition(head);
     },
     isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
+  };
+}
+
+/** Above every row id: the bound of a page that has no `before`. */
+const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Pages between two positions. One statement per shape (direction, stream
+ * filter, type filter), prepared at its first use. A stream's events are
+ * read through its (stream_id, stream_version) index: with one writer, a
+ * stream's version order is its position order. Types come as one JSON
+ * array, so any number of them shares a statement.
+ */
+function sqlitePageReader(db: SqliteDatabase): EventLog['readPage'] {
+  const shapes = new Map<string, (limit: number, ...params: unknown[]) => EventRow[]>();
+  const shapeOf = (direction: ReadPageOptions['direction'], ofStream: boolean, ofTypes: boolean) => {
+    const key = `${direction}:${ofStream}:${ofTypes}`;
+    let query = shapes.get(key);
+    if (!query) {
+      const order = `${ofStream ? 'stream_version' : 'position'}${direction === 'backward' ? ' DESC' : ''}`;
+      const filters = `${ofStream ? ' AND stream_id = ?' : ''}${ofTypes ? ' AND type IN (SELECT value FROM json_each(?))' : ''}`;
+      query = limitedQuery<unknown[], EventRow>(
+        db,
+        (limit) => `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position < ?${filters} ORDER BY ${order} LIMIT ${limit}`,
+      );
+      shapes.set(key, query);
+    }
+    return query;
+  };
+  return async ({ direction, limit, after, before, streamId, types }) => {
+    const params: unknown[] = [after === undefined ? 0 : rowIdOf(after), before === undefined ? NO_UPPER_BOUND : rowIdOf(before)];
+    if (streamId !== undefined) params.push(streamId);
+    if (types !== undefined) params.push(JSON.stringify(types));
+    return shapeOf(direction, streamId !== undefined, types !== undefined)(limit, ...params).map(toStoredEvent);
   };
 }
 

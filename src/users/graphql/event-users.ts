@@ -2,6 +2,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { createRequestScope } from '../../kernel/query-bus.js';
 import { getUserAtVersion } from '../read-model/queries.js';
+import { getUserStates } from '../read-model/states.js';
 import { userIdOf } from '../user.js';
 import type { UserView } from '../user-view.js';
 
@@ -41,7 +42,34 @@ export function userAsNewAs(event: StoredEvent, ctx: GraphQLContext): Promise<Us
 
 /** The user exactly as this event left it: the stream folded up to the event's version. */
 export function userAsLeftBy(event: StoredEvent, ctx: GraphQLContext): Promise<UserView> {
-  return memo(leftByEvent, event, () =>
-    ctx.queryBus.execute(getUserAtVersion(userIdOf(event), event.streamVersion, 'exactly'), createRequestScope()),
-  );
+  return memo(leftByEvent, event, () => {
+    const ofPage = pageStates.get(event);
+    if (ofPage) return ofPage().then((states) => states.get(event.streamVersion)!);
+    return ctx.queryBus.execute(getUserAtVersion(userIdOf(event), event.streamVersion, 'exactly'), createRequestScope());
+  });
+}
+
+const pageStates = new WeakMap<StoredEvent, () => Promise<ReadonlyMap<number, UserView>>>();
+
+/**
+ * A page of one user's history: the states of all its events come from one
+ * fold of the stream, read the first time any of them is asked for (never,
+ * when the client selects no `state`).
+ */
+export function shareStatesOfPage(events: readonly StoredEvent[], ctx: GraphQLContext): void {
+  const first = events[0];
+  if (!first) return;
+  let states: Promise<ReadonlyMap<number, UserView>> | undefined;
+  const load = () => {
+    if (!states) {
+      const loading = ctx.queryBus.execute(getUserStates(userIdOf(first), events.map((event) => event.streamVersion)), createRequestScope());
+      // A failed read is tried again by the next field that asks, as for one event.
+      loading.catch(() => {
+        if (states === loading) states = undefined;
+      });
+      states = loading;
+    }
+    return states;
+  };
+  for (const event of events) pageStates.set(event, load);
 }

@@ -1,19 +1,25 @@
 import { builder } from '../../graphql/builder.js';
 import { badUserInput } from '../../graphql/errors.js';
+import { LoggedEventInterface, registerEventStreamOwner, registerLoggedEventTypes } from '../../graphql/event-log.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { streamIdOf } from '../../kernel/stream-id.js';
 import { USER_STREAMS, userEventTypes, userIdOf, type UserCreated, type UserUpdated } from '../user.js';
 import { userAsLeftBy, userAsNewAs } from './event-users.js';
-import { privateEmailField, USER_ID_ARGUMENT, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
+import { privateEmailField, USER_ID_ARGUMENT, USER_TYPENAME, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
-type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
+export type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
 
 const USER_EVENT_TYPES = new Set<string>(userEventTypes);
 
-/** The user event types and the `userEvents` subscription. */
-export function defineUserEventsSubscription(): void {
+/** The user event types and the `userEvents` subscription; returns the `UserEvent` interface, which history pages list. */
+export function defineUserEventsSubscription() {
+  // In the admins' audit feed (`events`), narrowed to one user by the user's id.
+  registerLoggedEventTypes(userEventTypes);
+  registerEventStreamOwner(USER_TYPENAME, USER_STREAMS, { ownsBareIds: true });
+
   const UserEventInterface = builder.interfaceRef<StoredUserEvent>('UserEvent').implement({
     description: 'A change to a user, as recorded in the event store.',
+    interfaces: [LoggedEventInterface],
     resolveType: (event) => event.type,
     fields: (t) => ({
       position: t.string({
@@ -38,7 +44,7 @@ export function defineUserEventsSubscription(): void {
   });
 
   builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
-    interfaces: [UserEventInterface],
+    interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
       username: t.string({ resolve: (event) => event.data.username }),
       email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
@@ -53,7 +59,7 @@ export function defineUserEventsSubscription(): void {
 
   builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
     description: 'Only the fields that changed are non-null.',
-    interfaces: [UserEventInterface],
+    interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
       username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
       email: privateEmailField(t, {
@@ -85,4 +91,5 @@ export function defineUserEventsSubscription(): void {
       resolve: (event) => event,
     }),
   );
+  return UserEventInterface;
 }

@@ -1,4 +1,5 @@
 import { defineUserEventsSubscription } from './events.js';
+import { defineUserHistory } from './history.js';
 import { defineUserMutations } from './mutations.js';
 import { defineUserQueries } from './user-type.js';
 
@@ -6,5 +7,5 @@ import { defineUserQueries } from './user-type.js';
 export function defineUsersGraphQL(): void {
   defineUserQueries();
   defineUserMutations();
-  defineUserEventsSubscription();
+  defineUserHistory(defineUserEventsSubscription());
 }
