@@ -110,7 +110,7 @@ type RequestCase = Readonly<{
   name: string;
   body: string;
   message: string | RegExp;
-  /** Every error has one (test/errors/error-codes.e2e.test.ts walks them all). */
+  /** Every error has one (test/errors/error-codes.int.test.ts walks them all). */
   code: string;
 }>;
 
@@ -128,7 +128,7 @@ const requestCases: readonly RequestCase[] = [
   { name: 'body is a JSON string', body: json('{ __typename }'), message: 'POST body is expected to be object but received string', code: 'BAD_REQUEST' },
   { name: 'body is JSON null', body: 'null', message: 'POST body is expected to be object but received null', code: 'BAD_REQUEST' },
   { name: 'body is a JSON number', body: '42', message: 'POST body is expected to be object but received number', code: 'BAD_REQUEST' },
-  // A non-empty array is a batch (test/http/batching.e2e.test.ts).
+  // A non-empty array is a batch (test/http/batching.int.test.ts).
   { name: 'body is an empty JSON array (batch)', body: json([]), message: 'A batch must hold at least one operation.', code: 'BATCH_EMPTY' },
   { name: 'missing query', body: json({ variables: {} }), message: 'Must provide query string.', code: 'BAD_REQUEST' },
   {
@@ -231,7 +231,7 @@ describe('requests the server cannot execute', () => {
 
 describe('requests refused at the HTTP level', () => {
   // Requests a browser could send cross-site without a preflight (GET, text/plain, no
-  // content-type) need yoga's CSRF header (test/http/security.e2e.test.ts); these carry
+  // content-type) need yoga's CSRF header (test/http/security.int.test.ts); these carry
   // it, so what is checked here is the rule after that one.
   const csrf = { [CSRF_HEADER]: '1' };
 
@@ -344,7 +344,7 @@ const USERNAME_CHARS = 'may contain only letters, digits, "_", "." and "-"';
 const INVALID_EMAIL = 'must be a valid email address';
 
 describe('input the rules refuse: a ValidationError in the result union, nothing written', () => {
-  it('a 512 KiB username (half the default body limit; larger bodies get 413, see security.e2e.test.ts)', async () => {
+  it('a 512 KiB username (half the default body limit; larger bodies get 413, see limits.e2e.test.ts)', async () => {
     await expectValidationError('512 KiB username', { username: 'a'.repeat(512 * 1024), email: 'huge@example.com' }, 'username', 'must be at most 32 characters');
   });
 
