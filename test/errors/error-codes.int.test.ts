@@ -23,7 +23,8 @@ type Case = Readonly<{
   name: string;
   status: number;
   code: ErrorCode;
-  request: () => Promise<Response>;
+  /** `app.fetch` may answer synchronously. */
+  request: () => Response | Promise<Response>;
 }>;
 
 const log = logCapture();

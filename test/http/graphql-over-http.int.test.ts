@@ -33,12 +33,10 @@ const started = () => {
 };
 const url = () => started().url;
 
-const plainFetch: typeof fetch = (input, init) => started().fetch(input as string, init);
-const csrfFetch: typeof fetch = (input, init) => {
-  const headers = new Headers(init?.headers);
-  headers.set(CSRF_HEADER, '1');
-  return started().fetch(input as string, { ...init, headers });
-};
+// The audits call `fetchFn(url, init)` with the URL as a string.
+const plainFetch = (input: string, init: RequestInit = {}) => started().fetch(input, init);
+const csrfFetch = (input: string, init?: RequestInit) =>
+  started().fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), [CSRF_HEADER]: '1' } });
 
 const clients = [
   { name: 'a plain client', fetchFn: plainFetch, expectedNotOk: [] },
