@@ -1,13 +1,15 @@
 /**
- * Limits on hostile input, against the real server: operation shape
- * (graphql-armor), body size, websocket message size and subscriptions per
- * connection. Each refusal is a typed error, never a 500, and the defaults
- * let the API's own operations through.
+ * Limits on hostile input that need the real listener: the body limit
+ * answered from the headers or while a chunked body streams in, websocket
+ * message size, subscriptions per connection, the operation limits on both
+ * subscription transports, and the README table's probes (two of its rows are
+ * websocket limits). Each refusal is a typed error, never a 500. The
+ * operation-shape limits over plain HTTP are in limits.int.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { getIntrospectionQuery, parse } from 'graphql';
+import { parse } from 'graphql';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { LIMIT_CODES } from '../../src/server/operation-limits.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { openClient, transports } from '../support/subscriptions.js';
 import { waitUntil } from '../support/wait.js';
+import { aliases, deepQuery, defaultOf, tooMuch } from './operation-shapes.js';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const MIB = 1024 * 1024;
@@ -28,45 +31,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const defaultOf = (name: keyof typeof settings) => Number(settings[name].schema.safeParse(undefined).data);
-const aliases = (count: number, field = 'user(id: "u") { id }') => Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ');
-
-/** Operations just past each default limit (and their code). */
-const tooMuch: [string, string, string][] = [
-  ['depth', LIMIT_CODES.maxDepth, deepQuery(defaultOf('MAX_DEPTH') + 1)],
-  ['aliases', LIMIT_CODES.maxAliases, `{ ${aliases(defaultOf('MAX_ALIASES') + 1)} }`],
-  ['cost', LIMIT_CODES.maxCost, `{ ${aliases(3, 'users(first: 100) { totalCount edges { cursor node { id username email version createdAt updatedAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }')} }`],
-  ['tokens', LIMIT_CODES.maxTokens, `{ ${'__typename '.repeat(defaultOf('MAX_TOKENS'))}}`],
-  ['directives', LIMIT_CODES.maxDirectives, `{ ${'__typename @include(if: true) '.repeat(defaultOf('MAX_DIRECTIVES') + 1)}}`],
-];
-
-/**
- * A valid query of any depth. The schema's deepest path is 4 levels
- * (users > edges > node > id); graphql-armor counts each inline fragment as
- * a level too, so `... on User { }` wrappers go deeper.
- */
-function deepQuery(depth: number): string {
-  let inner = 'id';
-  for (let level = 4; level < depth; level += 1) inner = `... on User { ${inner} }`;
-  return `{ users { edges { node { ${inner} } } } }`;
-}
-
-describe('operation limits (graphql-armor)', () => {
-  it.each(tooMuch)('too many %s: 400 with its code, nothing run', async (_limit, code, query) => {
-    const { status, body } = await gql(server.url, query);
-    expect(status).toBe(400);
-    expect(body.data).toBeUndefined();
-    expect(body.errors?.[0]?.extensions?.['code']).toBe(code);
-    expect(body.errors?.[0]?.message).toMatch(/limit of \d+ exceeded/i);
-  });
-
-  it.each(tooMuch)('too many %s with Accept: application/json: 200 with the error (GraphQL over HTTP), no data', async (_limit, code, query) => {
-    const { status, body } = await gql(server.url, query, undefined, { accept: 'application/json' });
-    expect(status).toBe(200);
-    expect(body.data).toBeUndefined();
-    expect(body.errors?.[0]?.extensions?.['code']).toBe(code);
-  });
-
+describe('operation limits (graphql-armor) on subscriptions', () => {
   it.each(transports)('%s: the same limits refuse a subscription', async (transport) => {
     const client = openClient(transport, server);
     try {
@@ -77,49 +42,6 @@ describe('operation limits (graphql-armor)', () => {
       expect(JSON.stringify(sub.error() ?? sub.results)).toContain(LIMIT_CODES.maxAliases);
     } finally {
       await client.dispose();
-    }
-  });
-
-  describe('the defaults let real operations through', () => {
-    it(`${defaultOf('MAX_ALIASES')} aliased user(id:) lookups in one request`, async () => {
-      const { status, body } = await gql(server.url, `{ ${aliases(defaultOf('MAX_ALIASES'), 'user(id: "u") { id username email version createdAt updatedAt }')} }`);
-      expect(status).toBe(200);
-      expect(body.errors).toBeUndefined();
-      expect(Object.keys(body.data as object)).toHaveLength(defaultOf('MAX_ALIASES'));
-    });
-
-    it('the largest page with every field, page info and total count', async () => {
-      const { status, body } = await gql(
-        server.url,
-        '{ users(first: 100) { totalCount edges { cursor node { id username email version createdAt updatedAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }',
-      );
-      expect(status).toBe(200);
-      expect(body.errors).toBeUndefined();
-    });
-
-    it('GraphiQL’s full introspection query', async () => {
-      const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
-      const { status, body } = await gql(server.url, query);
-      expect(status).toBe(200);
-      expect(body.errors).toBeUndefined();
-    });
-
-    it(`depth ${defaultOf('MAX_DEPTH')}`, async () => {
-      const { status, body } = await gql(server.url, deepQuery(defaultOf('MAX_DEPTH')));
-      expect(status).toBe(200);
-      expect(body.errors).toBeUndefined();
-    });
-  });
-
-  it('are configurable', async () => {
-    const strict = await startTestServer({ env: { MAX_DEPTH: '3', MAX_ALIASES: '1' } });
-    try {
-      const deep = await gql(strict.url, '{ users { edges { node { id } } } }');
-      expect(deep.body.errors?.[0]).toMatchObject({ message: 'Query depth limit of 3 exceeded, found 4.', extensions: { code: LIMIT_CODES.maxDepth, limit: 3 } });
-      const aliased = await gql(strict.url, `{ ${aliases(2)} }`);
-      expect(aliased.body.errors?.[0]?.extensions).toEqual({ code: LIMIT_CODES.maxAliases, limit: 1 });
-    } finally {
-      await strict.stop();
     }
   });
 });
@@ -243,50 +165,6 @@ describe('subscriptions per websocket connection', () => {
 });
 
 describe('what the README says of the limits', () => {
-  it('depth: introspection is excepted, by __type as by __schema; the same depth elsewhere is refused', async () => {
-    // Deeper than MAX_DEPTH, within graphql-js's own bound on introspection cycles.
-    const ofType = (levels: number): string => (levels === 0 ? 'name' : `name ofType { ${ofType(levels - 1)} }`);
-    const depth = defaultOf('MAX_DEPTH') + 2;
-    for (const query of [`{ __type(name: "User") { fields { type { ${ofType(depth)} } } } }`, `{ __schema { types { fields { type { ${ofType(depth)} } } } } }`]) {
-      const { status, body } = await gql(server.url, query);
-      expect(body.errors, query).toBeUndefined();
-      expect(status).toBe(200);
-    }
-    const { body } = await gql(server.url, deepQuery(depth));
-    expect(body.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxDepth);
-  });
-
-  it('aliases: aliased __typename fields count like any other', async () => {
-    const limit = defaultOf('MAX_ALIASES');
-    const over = await gql(server.url, `{ ${aliases(limit + 1, '__typename')} }`);
-    expect(over.status).toBe(400);
-    expect(over.body.errors?.[0]?.extensions).toEqual({ code: LIMIT_CODES.maxAliases, limit });
-    const at = await gql(server.url, `{ ${aliases(limit, '__typename')} }`);
-    expect(at.body.errors).toBeUndefined();
-    expect(Object.keys(at.body.data as object)).toHaveLength(limit);
-  });
-
-  it.each([['first: 101'], ['first: 100000'], ['last: 100000'], ['first: 2147483647']])(
-    'page size: users(%s) is BAD_USER_INPUT on the field (200), not a cost refusal',
-    async (argument) => {
-      const { status, body } = await gql(server.url, `{ users(${argument}) { totalCount edges { node { id username } } } }`);
-      expect(status).toBe(200);
-      expect(body.data).toBeNull(); // `users` is non-null, so its error nulls the whole data
-      expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-      expect(body.errors?.[0]?.message).toMatch(/100/);
-    },
-  );
-
-  it('a page size the server serves still counts at its size towards the cost', async () => {
-    const costly = tooMuch.find(([limit]) => limit === 'cost')![2];
-    expect(costly).toContain('first: 100)');
-    for (const first of ['100', '100000']) {
-      const { status, body } = await gql(server.url, costly.replaceAll('first: 100)', `first: ${first})`));
-      expect(status).toBe(400);
-      expect(body.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxCost);
-    }
-  });
-
   /**
    * One probe per row of the README's "Limits on hostile input" table: it
    * sends one past the default and returns what the server answered, which

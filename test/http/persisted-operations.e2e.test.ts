@@ -1,24 +1,19 @@
 /**
- * Persisted operations against the real server: Apollo's automatic persisted
- * queries (on by default, a bounded store), and the trusted-documents mode
- * that runs only the operations of a manifest. Clients are plain fetch,
- * speaking the protocol as Apollo's persisted-query link does.
+ * Trusted documents over graphql-ws, against the real server (a websocket on
+ * its port): only the manifest's operations run, sent by id. The HTTP side of
+ * persisted operations is in persisted-operations.int.test.ts.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSRF_HEADER } from '../../src/server/app.js';
-import { loadConfig } from '../../src/server/config.js';
 import { PERSISTED_OPERATION_CODES } from '../../src/server/persisted-operations.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 type Body = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
-const sha256 = (query: string) => createHash('sha256').update(query).digest('hex');
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
 async function post(url: string, payload: unknown): Promise<{ status: number; body: Body }> {
@@ -29,145 +24,6 @@ async function post(url: string, payload: unknown): Promise<{ status: number; bo
   });
   return { status: response.status, body: (await response.json()) as Body };
 }
-
-/** A hash-only GET, as Apollo's link sends with `useGETForHashedQueries` (browsers need the CSRF header). */
-async function getByHash(url: string, hash: string, variables?: Record<string, unknown>): Promise<{ status: number; body: Body }> {
-  const search = new URLSearchParams({ extensions: JSON.stringify(persisted(hash)), ...(variables ? { variables: JSON.stringify(variables) } : {}) });
-  const response = await fetch(`${url}?${search}`, { headers: { accept: 'application/graphql-response+json', [CSRF_HEADER]: '1' } });
-  return { status: response.status, body: (await response.json()) as Body };
-}
-
-const codeOf = (body: Body) => body.errors?.[0]?.extensions?.['code'];
-const userQuery = (n: number) => `query User${n}($id: ID!) { user(id: $id) { id } n${n}: __typename }`;
-
-describe('automatic persisted queries (on by default, bounded store)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { APQ_MAX_ENTRIES: '2' } });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
-  it('answers an unknown hash PERSISTED_QUERY_NOT_FOUND; after registration the hash alone runs the query', async () => {
-    const query = userQuery(1);
-    const hash = sha256(query);
-
-    const unknown = await getByHash(server.url, hash, { id: 'nobody' });
-    expect(codeOf(unknown.body)).toBe(PERSISTED_OPERATION_CODES.notFound);
-    expect(unknown.status).toBeGreaterThanOrEqual(400);
-    expect(unknown.status).toBeLessThan(500);
-    expect(unknown.body.data).toBeUndefined();
-
-    const registered = await post(server.url, { query, variables: { id: 'nobody' }, extensions: persisted(hash) });
-    expect(registered).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' } } });
-
-    const byHash = await getByHash(server.url, hash, { id: 'nobody' });
-    expect(byHash).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' } } });
-    // POST with the hash alone works too.
-    expect(await post(server.url, { variables: { id: 'x' }, extensions: persisted(hash) })).toEqual(registered);
-  });
-
-  it('refuses a query sent with another query’s hash, and remembers nothing for that hash', async () => {
-    const hash = sha256(userQuery(2));
-    const mismatch = await post(server.url, { query: userQuery(3), variables: { id: 'x' }, extensions: persisted(hash) });
-    expect(mismatch.status).toBe(400);
-    expect(codeOf(mismatch.body)).toBe('PERSISTED_QUERY_MISMATCH');
-    expect(codeOf((await getByHash(server.url, hash, { id: 'x' })).body)).toBe(PERSISTED_OPERATION_CODES.notFound);
-  });
-
-  it('keeps at most APQ_MAX_ENTRIES queries: registering a third forgets the least recently used', async () => {
-    const [a, b, c] = [userQuery(4), userQuery(5), userQuery(6)];
-    for (const query of [a, b, c]) {
-      expect((await post(server.url, { query, variables: { id: 'x' }, extensions: persisted(sha256(query)) })).status).toBe(200);
-    }
-    expect(codeOf((await getByHash(server.url, sha256(a), { id: 'x' })).body)).toBe(PERSISTED_OPERATION_CODES.notFound);
-    expect((await getByHash(server.url, sha256(b), { id: 'x' })).body).toEqual({ data: { user: null, n5: 'Query' } });
-    expect((await getByHash(server.url, sha256(c), { id: 'x' })).body).toEqual({ data: { user: null, n6: 'Query' } });
-  });
-
-  it('still runs operations sent in full, without a hash', async () => {
-    expect(await post(server.url, { query: '{ __typename }' })).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
-  });
-});
-
-describe('automatic persisted queries turned off', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { AUTOMATIC_PERSISTED_QUERIES: 'false' } });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
-  it('answers a hash alone PERSISTED_QUERY_NOT_SUPPORTED (Apollo’s link then sends full queries), and runs full ones', async () => {
-    const query = '{ __typename }';
-    const hashOnly = await post(server.url, { extensions: persisted(sha256(query)) });
-    expect(codeOf(hashOnly.body)).toBe(PERSISTED_OPERATION_CODES.notSupported);
-    expect(hashOnly.body.errors?.[0]?.message).toBe('PersistedQueryNotSupported');
-    expect(hashOnly.status).toBeLessThan(500);
-    expect(await post(server.url, { query, extensions: persisted(sha256(query)) })).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
-  });
-});
-
-describe('trusted documents', () => {
-  const listedQuery = 'query UserById($id: ID!) { user(id: $id) { id username } }';
-  const listedMutation =
-    'mutation Create($input: CreateUserInput!) { createUser(input: $input) { __typename ... on CreateUserSuccess { user { id username } } } }';
-  const listedSubscription = 'subscription Replay { userEvents(after: "0") { __typename userId } }';
-  // GraphQL Code Generator's client preset hashes with SHA-1 unless told otherwise; ids are opaque to the server.
-  const ids = {
-    query: createHash('sha1').update(listedQuery).digest('hex'),
-    mutation: createHash('sha1').update(listedMutation).digest('hex'),
-    subscription: createHash('sha1').update(listedSubscription).digest('hex'),
-  };
-  let server: TestServer;
-  let dir: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'trusted-documents-'));
-    const manifest = join(dir, 'persisted-documents.json');
-    writeFileSync(manifest, JSON.stringify({ [ids.query]: listedQuery, [ids.mutation]: listedMutation, [ids.subscription]: listedSubscription }, null, 2));
-    server = await startTestServer({ env: { TRUSTED_DOCUMENTS_FILE: manifest } });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('runs a listed document sent by id (Apollo’s extension or `documentId`)', async () => {
-    const input = { id: 'trusted-1', email: 'trusted-1@example.com', username: 'trusted_1' };
-    const created = await post(server.url, { documentId: ids.mutation, variables: { input } });
-    expect(created).toEqual({
-      status: 200,
-      body: { data: { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:trusted-1', username: 'trusted_1' } } } },
-    });
-    const read = await post(server.url, { extensions: persisted(ids.query), variables: { id: 'trusted-1' } });
-    expect(read).toEqual({ status: 200, body: { data: { user: { id: 'User:trusted-1', username: 'trusted_1' } } } });
-    expect((await getByHash(server.url, ids.query, { id: 'trusted-1' })).body).toEqual(read.body);
-  });
-
-  it('refuses any document sent as text, listed or not, and an unknown id, and writes nothing', async () => {
-    const head = await server.system.store.headPosition();
-    const input = { id: 'untrusted', email: 'untrusted@example.com', username: 'untrusted' };
-    const refusals = [
-      [await post(server.url, { query: listedMutation, variables: { input } }), PERSISTED_OPERATION_CODES.idRequired],
-      [await post(server.url, { query: 'mutation { createUser(input: { id: "untrusted", email: "u@example.com", username: "untrusted" }) { __typename } }' }), PERSISTED_OPERATION_CODES.idRequired],
-      [await post(server.url, { query: '{ __typename }' }), PERSISTED_OPERATION_CODES.idRequired],
-      // An APQ registration would let any operation in: refused like any text.
-      [await post(server.url, { query: '{ __typename }', extensions: persisted(sha256('{ __typename }')) }), PERSISTED_OPERATION_CODES.idRequired],
-      [await post(server.url, { extensions: persisted(sha256('{ __typename }')) }), PERSISTED_OPERATION_CODES.notInList],
-      [await post(server.url, {}), PERSISTED_OPERATION_CODES.idRequired],
-    ] as const;
-    for (const [{ status, body }, code] of refusals) {
-      expect(codeOf(body), JSON.stringify(body)).toBe(code);
-      expect(body.data ?? undefined).toBeUndefined();
-      expect(status).toBeGreaterThanOrEqual(400);
-      expect(status).toBeLessThan(500);
-    }
-    expect(await server.system.store.headPosition()).toEqual(head);
-    expect((await post(server.url, { documentId: ids.query, variables: { id: 'untrusted' } })).body).toEqual({ data: { user: null } });
-  });
-});
 
 describe('trusted documents over graphql-ws', () => {
   // graphql-ws requires a `query` string: empty (or the listed text itself) with the id in `extensions`.
@@ -224,39 +80,5 @@ describe('trusted documents over graphql-ws', () => {
     ];
     for (const [answer, code] of refusals) expect(answer.errors?.[0]?.extensions?.['code'], JSON.stringify(answer)).toBe(code);
     expect(await server.system.store.headPosition()).toEqual(head);
-  });
-});
-
-describe('configuration', () => {
-  const env = (extra: Record<string, string>) => ({ DATA_DIR: tmpdir(), ...extra });
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'trusted-documents-config-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content);
-    return path;
-  };
-
-  it('reads an Apollo persisted query manifest too', () => {
-    const path = file('apollo.json', JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'abc', name: 'T', type: 'query', body: '{ __typename }' }] }));
-    expect(loadConfig(env({ TRUSTED_DOCUMENTS_FILE: path })).TRUSTED_DOCUMENTS_FILE).toEqual(new Map([['abc', '{ __typename }']]));
-  });
-
-  it.each([
-    ['a missing file', () => join(dir, 'missing.json'), /cannot read a JSON manifest/],
-    ['not JSON', () => file('bad.json', '{'), /cannot read a JSON manifest/],
-    ['another shape', () => file('shape.json', '[1, 2]'), /expected \{ "<id>": "<document>" \}/],
-    ['a document that does not parse', () => file('syntax.json', JSON.stringify({ x: '{ user(' })), /document x does not parse/],
-  ])('refuses to start with %s as TRUSTED_DOCUMENTS_FILE', (_what, path, message) => {
-    expect(() => loadConfig(env({ TRUSTED_DOCUMENTS_FILE: path() }))).toThrow(message);
-    expect(() => loadConfig(env({ TRUSTED_DOCUMENTS_FILE: path() }))).toThrow(/TRUSTED_DOCUMENTS_FILE=/);
-  });
-
-  it('refuses AUTOMATIC_PERSISTED_QUERIES=true beside a manifest', () => {
-    const path = file('ok.json', JSON.stringify({ a: '{ __typename }' }));
-    expect(() => loadConfig(env({ TRUSTED_DOCUMENTS_FILE: path, AUTOMATIC_PERSISTED_QUERIES: 'true' }))).toThrow(/AUTOMATIC_PERSISTED_QUERIES.*would let any operation in/);
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * The GraphiQL page on the wire, read raw over HTTP (encodings, ETags, 304),
+ * and its default tabs run as shipped against a real server, the subscription
+ * tab over graphql-ws. What the app serves is in graphiql.int.test.ts.
+ */
 import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -6,36 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphiqlTabs } from '../../src/server/graphiql-tabs.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { openClient } from '../support/subscriptions.js';
-
-describe('GraphiQL', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.stop());
-
-  it('is served to browsers with every asset inline (no CDN), set to run subscriptions over the websocket', async () => {
-    const response = await fetch(server.url, { headers: { accept: 'text/html' } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/text\/html/);
-    const html = await response.text();
-    expect(html).toContain('renderYogaGraphiQL');
-    // Every <script>/<link> is inline: none names a source to fetch.
-    expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
-    expect(html).not.toMatch(/<link[^>]*\shref="(https?:)?\/\//i);
-    expect(html).toContain('"subscriptionsProtocol":"WS"');
-  });
-
-  it('is off when GRAPHIQL=false', async () => {
-    const plain = await startTestServer({ env: { GRAPHIQL: 'false' } });
-    try {
-      const response = await fetch(plain.url, { headers: { accept: 'text/html' } });
-      expect(await response.text()).not.toContain('renderYogaGraphiQL');
-    } finally {
-      await plain.stop();
-    }
-  });
-});
 
 /** A GET as a browser sends it, read raw: fetch would decompress the body and hide the encoding. */
 function getPage(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
@@ -112,18 +87,6 @@ describe('the GraphiQL page on the wire', () => {
 });
 
 describe('GraphiQL default tabs', () => {
-  it('are in the page, the create first', async () => {
-    const server = await startTestServer();
-    try {
-      const html = await (await fetch(server.url, { headers: { accept: 'text/html' } })).text();
-      expect(html).toContain('"defaultTabs"');
-      for (const tab of graphiqlTabs) expect(html).toContain(JSON.stringify(tab.query).slice(1, 60));
-      expect(graphiqlTabs[0]!.query).toMatch(/mutation CreateUser/);
-    } finally {
-      await server.stop();
-    }
-  });
-
   it('each works as shipped, in order, against an empty store', async () => {
     const server = await startTestServer();
     const client = openClient('graphql-ws', server);

@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import type { Logger } from 'pino';
 import type { AnyModule } from '../../src/module.js';
 import { modules as serverModules } from '../../src/modules.js';
 import { createApp, type App } from '../../src/server/app.js';
@@ -17,6 +18,8 @@ export type InProcessOptions = Readonly<{
   env?: Record<string, string>;
   /** The features to serve: src/modules.ts by default. */
   modules?: readonly AnyModule[];
+  /** Where the app logs, for tests that read its log lines; by default one at LOG_LEVEL (silent). */
+  logger?: Logger;
 }>;
 
 export type InProcessApp = Readonly<{
@@ -63,7 +66,7 @@ export async function createInProcessApp(options: InProcessOptions = {}): Promis
     READ_YOUR_WRITES_TIMEOUT_MS: '1000',
     ...options.env,
   });
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = config.METRICS ? createMetrics() : undefined;
   let queries = 0;
   const system = await openSystem({

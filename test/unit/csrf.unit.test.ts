@@ -1,8 +1,8 @@
 /**
  * The CSRF rule (src/server/csrf.ts, README "Production mode, errors, CSRF
  * and CORS") as a table: which requests a browser could forge with the
- * victim's credentials, and so need the header. test/http/security.e2e
- * checks the same rule against the real server and a real EventSource.
+ * victim's credentials, and so need the header. test/http/security.int
+ * checks the same rule through the app, and security.e2e with a real EventSource.
  */
 import { describe, expect, it } from 'vitest';
 import { CSRF_HEADER, csrfRefusal } from '../../src/server/csrf.js';

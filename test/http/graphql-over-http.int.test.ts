@@ -1,8 +1,8 @@
 /**
  * GraphQL-over-HTTP conformance: runs every server audit of the `graphql-http`
- * package against the real server (real listener, real fetch), with every
- * hardening setting at its default (operation limits, body limit, CSRF
- * prevention, error masking).
+ * package against the app in process (its `app.fetch` as the audits' fetch,
+ * as yoga's own tests run them), with every hardening setting at its default
+ * (operation limits, body limit, CSRF prevention, error masking).
  *
  * A MUST audit that does not pass fails its test. SHOULD and MAY audits are
  * recommendations: their outcome is recorded and summarised, and the set that
@@ -15,31 +15,31 @@
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src/server/app.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { createInProcessApp, type InProcessApp } from '../support/in-process.js';
 
-let server: TestServer | undefined;
+let api: InProcessApp | undefined;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  api = await createInProcessApp();
 });
 
 afterAll(async () => {
-  await server?.stop();
+  await api?.close();
 });
 
-const url = () => {
-  if (!server) throw new Error('server not started');
-  return server.url;
+const started = () => {
+  if (!api) throw new Error('app not started');
+  return api;
 };
+const url = () => started().url;
 
-const csrfFetch: typeof fetch = (input, init) => {
-  const headers = new Headers(init?.headers);
-  headers.set(CSRF_HEADER, '1');
-  return fetch(input, { ...init, headers });
-};
+// The audits call `fetchFn(url, init)` with the URL as a string.
+const plainFetch = (input: string, init: RequestInit = {}) => started().fetch(input, init);
+const csrfFetch = (input: string, init?: RequestInit) =>
+  started().fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), [CSRF_HEADER]: '1' } });
 
 const clients = [
-  { name: 'a plain client', fetchFn: fetch, expectedNotOk: [] },
+  { name: 'a plain client', fetchFn: plainFetch, expectedNotOk: [] },
   { name: `a client sending ${CSRF_HEADER}`, fetchFn: csrfFetch, expectedNotOk: [] },
 ];
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startTestServer, type TestServer } from '../support/server.js';
+import { createInProcessApp, type InProcessApp } from '../support/in-process.js';
 import { LOG_START } from '../support/positions.js';
 
 describe('input that must not be stored or echoed unbounded', () => {
-  let server: TestServer;
+  let api: InProcessApp;
   beforeAll(async () => {
-    server = await startTestServer();
+    api = await createInProcessApp();
   });
-  afterAll(() => server.stop());
+  afterAll(() => api.close());
 
   it.each([
     ['empty', ''],
@@ -15,18 +15,16 @@ describe('input that must not be stored or echoed unbounded', () => {
     ['with a space', 'a key'],
     ['non-ASCII', 'clé'],
   ])('rejects an idempotency key that is %s, writing nothing', async (_case, key) => {
-    const { body } = await gql<{ createUser: { __typename: string; fields?: { field: string }[] } }>(
-      server.url,
+    const { body } = await api.gql<{ createUser: { __typename: string; fields?: { field: string }[] } }>(
       'mutation ($key: String) { createUser(input: { username: "keyed", email: "keyed@example.com", idempotencyKey: $key }) { __typename ... on ValidationError { fields { field } } } }',
       { key },
     );
     expect(body.data?.createUser).toEqual({ __typename: 'ValidationError', fields: [{ field: 'idempotencyKey' }] });
-    expect(await server.system.store.headPosition()).toBe(LOG_START);
+    expect(await api.system.store.headPosition()).toBe(LOG_START);
   });
 
   it('accepts a 255-character key', async () => {
-    const { body } = await gql<{ createUser: { __typename: string } }>(
-      server.url,
+    const { body } = await api.gql<{ createUser: { __typename: string } }>(
       'mutation ($key: String) { createUser(input: { username: "keyed", email: "keyed@example.com", idempotencyKey: $key }) { __typename } }',
       { key: 'k'.repeat(255) },
     );
@@ -34,7 +32,7 @@ describe('input that must not be stored or echoed unbounded', () => {
   });
 
   it('answers a large malformed JSON body with a short error', async () => {
-    const response = await fetch(server.url, {
+    const response = await api.fetch(api.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
       body: `{"query": "x" ${'J'.repeat(200_000)}`,

@@ -1,6 +1,6 @@
 /**
  * Batched requests (a JSON array of operations, as Apollo's BatchHttpLink
- * sends) against the real server: answered with an array of results; a
+ * sends), through the app in process (`app.fetch`): answered with an array of results; a
  * batch over MAX_BATCH_SIZE is refused whole before anything in it runs; each
  * operation meets the operation limits as if it had been sent alone.
  */
@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_CODES } from '../../src/server/batching.js';
 import { settings } from '../../src/server/config.js';
 import { LIMIT_CODES } from '../../src/server/operation-limits.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { createInProcessApp, type InProcessApp } from '../support/in-process.js';
 
 type Result = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
-async function postBatch(url: string, payload: unknown, accept = 'application/graphql-response+json'): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(payload) });
+async function postBatch(api: InProcessApp, payload: unknown, accept = 'application/graphql-response+json'): Promise<{ status: number; body: unknown }> {
+  const response = await api.fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(payload) });
   return { status: response.status, body: await response.json() };
 }
 
@@ -30,42 +30,42 @@ const readUser = (id: string) => ({ query: 'query Read($id: ID!) { user(id: $id)
 const aliases = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: user(id: "u") { id }`).join(' ');
 
 describe('batching (on by default)', () => {
-  let server: TestServer;
+  let api: InProcessApp;
   beforeAll(async () => {
-    server = await startTestServer();
+    api = await createInProcessApp();
   });
   afterAll(async () => {
-    await server?.stop();
+    await api?.close();
   });
 
   it('answers an array of operations with an array of their results, in order', async () => {
-    const { status, body } = await postBatch(server.url, [createUser(1), { query: '{ __typename }' }, readUser('nobody')]);
+    const { status, body } = await postBatch(api, [createUser(1), { query: '{ __typename }' }, readUser('nobody')]);
     expect(status).toBe(200);
     expect(body).toEqual([
       { data: { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:batch-1' } } } },
       { data: { __typename: 'Query' } },
       { data: { user: null } },
     ]);
-    const [read] = (await postBatch(server.url, [readUser('batch-1')])).body as Result[];
+    const [read] = (await postBatch(api, [readUser('batch-1')])).body as Result[];
     expect(read).toEqual({ data: { user: { id: 'User:batch-1', username: 'batch_1' } } });
   });
 
   it(`refuses a batch over MAX_BATCH_SIZE (${MAX_BATCH_SIZE}) whole, with 413 and a code, before any of it runs`, async () => {
-    const head = await server.system.store.headPosition();
+    const head = await api.system.store.headPosition();
     const batch = Array.from({ length: MAX_BATCH_SIZE + 1 }, (_, i) => createUser(100 + i));
-    const { status, body } = await postBatch(server.url, batch);
+    const { status, body } = await postBatch(api, batch);
     expect(status).toBe(413);
     const { errors } = body as Result;
     expect(errors?.[0]?.extensions).toEqual({ code: BATCH_CODES.tooLarge, limit: MAX_BATCH_SIZE });
-    expect(await server.system.store.headPosition()).toEqual(head);
-    expect((await postBatch(server.url, [readUser('batch-100'), readUser(`batch-${100 + MAX_BATCH_SIZE}`)])).body).toEqual([
+    expect(await api.system.store.headPosition()).toEqual(head);
+    expect((await postBatch(api, [readUser('batch-100'), readUser(`batch-${100 + MAX_BATCH_SIZE}`)])).body).toEqual([
       { data: { user: null } },
       { data: { user: null } },
     ]);
   });
 
   it('runs a batch of exactly MAX_BATCH_SIZE operations', async () => {
-    const { status, body } = await postBatch(server.url, Array.from({ length: MAX_BATCH_SIZE }, () => ({ query: '{ __typename }' })));
+    const { status, body } = await postBatch(api, Array.from({ length: MAX_BATCH_SIZE }, () => ({ query: '{ __typename }' })));
     expect(status).toBe(200);
     expect(body).toEqual(Array.from({ length: MAX_BATCH_SIZE }, () => ({ data: { __typename: 'Query' } })));
   });
@@ -76,7 +76,7 @@ describe('batching (on by default)', () => {
     const over = { query: `{ ${aliases(maxAliases + 1)} }` };
     const tooDeep = { query: `{ users { edges { node { ${'... on User { '.repeat(defaultOf('MAX_DEPTH'))}id${' }'.repeat(defaultOf('MAX_DEPTH'))} } } } }` };
     // Two operations at the alias limit pass together: the limit is per operation, not per request.
-    const { body } = await postBatch(server.url, [within, over, tooDeep, within, { query: '{ __typename }' }]);
+    const { body } = await postBatch(api, [within, over, tooDeep, within, { query: '{ __typename }' }]);
     const results = body as Result[];
     expect(results).toHaveLength(5);
     expect(Object.keys(results[0]?.data ?? {})).toHaveLength(maxAliases);
@@ -91,21 +91,21 @@ describe('batching (on by default)', () => {
     const query = '{ batchedByHash: __typename }';
     const hash = createHash('sha256').update(query).digest('hex');
     const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
-    const first = (await postBatch(server.url, [byHash, { query: '{ __typename }' }])).body as Result[];
+    const first = (await postBatch(api, [byHash, { query: '{ __typename }' }])).body as Result[];
     expect(first[0]?.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect(first[1]).toEqual({ data: { __typename: 'Query' } });
-    await postBatch(server.url, [{ query, ...byHash }]);
-    expect((await postBatch(server.url, [byHash, byHash])).body).toEqual([{ data: { batchedByHash: 'Query' } }, { data: { batchedByHash: 'Query' } }]);
+    await postBatch(api, [{ query, ...byHash }]);
+    expect((await postBatch(api, [byHash, byHash])).body).toEqual([{ data: { batchedByHash: 'Query' } }, { data: { batchedByHash: 'Query' } }]);
   });
 
   it('refuses an empty batch with 400 and a code', async () => {
-    const { status, body } = await postBatch(server.url, []);
+    const { status, body } = await postBatch(api, []);
     expect(status).toBe(400);
     expect((body as Result).errors?.[0]?.extensions?.['code']).toBe(BATCH_CODES.empty);
   });
 
   it('answers each operation of a batch on its own: one bad operation fails alone', async () => {
-    const { body } = await postBatch(server.url, [{ query: '{ nope }' }, { query: 'mutation { __typename }', operationName: 'Missing' }, 'not an operation', { query: '{ __typename }' }]);
+    const { body } = await postBatch(api, [{ query: '{ nope }' }, { query: 'mutation { __typename }', operationName: 'Missing' }, 'not an operation', { query: '{ __typename }' }]);
     const results = body as Result[];
     expect(results).toHaveLength(4);
     for (const failed of results.slice(0, 3)) {
@@ -117,19 +117,19 @@ describe('batching (on by default)', () => {
 });
 
 describe('batching turned off (MAX_BATCH_SIZE=0)', () => {
-  let server: TestServer;
+  let api: InProcessApp;
   beforeAll(async () => {
-    server = await startTestServer({ env: { MAX_BATCH_SIZE: '0' } });
+    api = await createInProcessApp({ env: { MAX_BATCH_SIZE: '0' } });
   });
   afterAll(async () => {
-    await server?.stop();
+    await api?.close();
   });
 
   it('refuses any array with 400 and a code, and runs none of it', async () => {
-    const head = await server.system.store.headPosition();
-    const { status, body } = await postBatch(server.url, [createUser(1)]);
+    const head = await api.system.store.headPosition();
+    const { status, body } = await postBatch(api, [createUser(1)]);
     expect(status).toBe(400);
     expect((body as Result).errors?.[0]?.extensions?.['code']).toBe(BATCH_CODES.notSupported);
-    expect(await server.system.store.headPosition()).toEqual(head);
+    expect(await api.system.store.headPosition()).toEqual(head);
   });
 });
