@@ -26,12 +26,6 @@ const compressGzip = promisify(gzip);
  * version is never hidden behind a stale copy.
  */
 export function useGraphiQLPage({ endpoint }: { endpoint: string }): Plugin {
-  let page: Promise<Page> | undefined;
-  const load = () =>
-    (page ??= renderPage().catch((error: unknown) => {
-      page = undefined; // the next request tries again
-      throw error;
-    }));
   return {
     async onRequest({ request, url, fetchAPI, endResponse }) {
       if (request.method !== 'GET' || !request.headers.get('accept')?.includes('text/html')) return;
@@ -40,6 +34,14 @@ export function useGraphiQLPage({ endpoint }: { endpoint: string }): Plugin {
     },
   };
 }
+
+// Per process, not per app: the page depends on nothing an app is built with.
+let page: Promise<Page> | undefined;
+const load = () =>
+  (page ??= renderPage().catch((error: unknown) => {
+    page = undefined; // the next request tries again
+    throw error;
+  }));
 
 async function renderPage(): Promise<Page> {
   const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
