@@ -10,6 +10,7 @@ const POSTGRES_API_SUITES = [
   'test/integration/global-ids.e2e.test.ts',
   'test/integration/event-users.e2e.test.ts',
   'test/integration/sse-resume.e2e.test.ts',
+  'test/integration/time-travel.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import type { EventStore } from './kernel/event-store.js';
 import { localLeases, type Leases } from './kernel/leases.js';
+import type { SnapshotStore } from './kernel/snapshots.js';
+import { createMemorySnapshotStore } from './stores/memory/snapshots.js';
+import { createPostgresSnapshotStore } from './stores/postgres/snapshots.js';
+import { createSqliteSnapshotStore } from './stores/sqlite/snapshots.js';
 import type { ProjectionSink } from './kernel/projector.js';
 import { createMemoryEventStore } from './stores/memory/event-store.js';
 import { openPostgres } from './stores/postgres/database.js';
@@ -42,6 +46,8 @@ export type StorageWiring = Omit<ModuleWiring<never>, 'readModel'>;
 export type Storage = Readonly<{
   store: EventStore;
   sinks: readonly ProjectionSink[];
+  /** Folded streams kept as a cache (SQLite: snapshots.db beside events.db; PostgreSQL: a table). */
+  snapshots: SnapshotStore;
   /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
   leases: Leases;
   /** Registers every module's handlers, each with its read model opened on this store. */
@@ -76,10 +82,12 @@ export async function openStorage(options: StorageOptions, modules: readonly Any
 
 function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks): Storage {
   const store = createMemoryEventStore();
+  const snapshots = createMemorySnapshotStore();
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
     store,
     sinks: opened.flatMap(({ sinks }) => sinks),
+    snapshots,
     leases: localLeases,
     registerModules: registrationOf(opened),
     description: { store: 'memory' },
@@ -140,15 +148,18 @@ async function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlit
   });
   const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
+  const snapshots = createSqliteSnapshotStore({ path: join(dataDir, 'snapshots.db'), durability });
   return {
     store,
     sinks,
+    snapshots,
     leases: localLeases,
     registerModules: registrationOf(
       modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
     ),
     description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(read.current()) } },
     close: async () => {
+      await snapshots.close();
       await store.close();
       read.close();
     },
@@ -169,6 +180,7 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
     opened.push(() => notifications.close());
     const store = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
     opened.push(() => store.close());
+    const snapshots = await createPostgresSnapshotStore(pool);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
@@ -176,6 +188,7 @@ async function openPostgresStorage(options: Extract<StorageOptions, { kind: 'pos
     return {
       store,
       sinks: sinks.sinks,
+      snapshots,
       leases: createPostgresLeases(pool),
       registerModules: registrationOf(
         modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),

@@ -111,6 +111,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   const statements = prepareStatements(db);
   return {
     ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
+    readStreamFrom: sqliteReadStreamFrom(db),
     onAppended: listeners.subscribe,
     ...sqliteIdempotencyRecords(statements),
     ...sqlitePositionCodec,
@@ -158,7 +159,7 @@ function prepareStatements(db: SqliteDatabase) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended'> {
+function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended' | 'readStreamFrom'> {
   return {
     append: (request) => {
       if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
@@ -181,6 +182,16 @@ function sqliteEventLog(statements: Statements, append: EventLog['append']): Omi
     },
     isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
   };
+}
+
+/** What lies after a snapshot: a range of the (stream_id, stream_version) key, never the whole stream. */
+function sqliteReadStreamFrom(db: SqliteDatabase): EventLog['readStreamFrom'] {
+  const statement = db
+    .prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`,
+    )
+    .raw(true);
+  return async (streamId, { fromVersion, limit }) => statement.all(streamId, fromVersion, limit).map(toStoredEvent);
 }
 
 /**
