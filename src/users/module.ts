@@ -21,7 +21,7 @@ export const usersModule = defineModule({
   },
   register: ({ commandBus, queryBus, eventLog, positions, readModel, streamFolds, newId }) => {
     registerUserCommands({ commandBus, eventLog, streamFolds, newId });
-    registerUserQueries({ queryBus, readModel, positions, eventLog, streamFolds });
+    registerUserQueries({ queryBus, readModel, positions, streamFolds });
   },
   graphql: defineUsersGraphQL,
 });

@@ -70,7 +70,7 @@ export function createSqliteSnapshotStore(options: Readonly<{ path: string; dura
       return row ? snapshotOf(row) : null;
     },
     deleteSnapshots: async () => void db.prepare('DELETE FROM snapshots').run(),
-    close: async () => db.close(),
+    close: async () => void db.close(),
   };
 }
 
