@@ -4,7 +4,7 @@ import { localLeases, type Leases } from './kernel/leases.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
 import { createMemorySnapshotStore } from './stores/memory/snapshots.js';
 import { createPostgresSnapshotStore } from './stores/postgres/snapshots.js';
-import { createSqliteSnapshotStore } from './stores/sqlite/snapshots.js';
+import { openSqliteSnapshotCache, type SnapshotsSetAside } from './stores/sqlite/snapshots.js';
 import type { ProjectionSink } from './kernel/projector.js';
 import { createMemoryEventStore } from './stores/memory/event-store.js';
 import { openPostgres } from './stores/postgres/database.js';
@@ -29,6 +29,8 @@ export type StorageOptions =
       readCacheMiB?: number;
       /** How a damaged read.db being set aside and rebuilt is told; one line each on stderr by default. */
       reportRepair?: (repair: ReadModelRepair) => void;
+      /** How a damaged snapshots.db being set aside (and started afresh) is told; a line on stderr by default. */
+      reportSnapshotsSetAside?: (setAside: SnapshotsSetAside) => void;
       /**
        * Files to read in full first (`PRAGMA quick_check`), so damage in any page is found before
        * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
@@ -148,7 +150,13 @@ async function openSqliteStorage(options: Extract<StorageOptions, { kind: 'sqlit
   });
   const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
-  const snapshots = createSqliteSnapshotStore({ path: join(dataDir, 'snapshots.db'), durability });
+  const snapshots = openSqliteSnapshotCache({
+    path: join(dataDir, 'snapshots.db'),
+    durability,
+    report:
+      options.reportSnapshotsSetAside ??
+      (({ file, movedTo, reason }) => process.stderr.write(`${file} is damaged (${reason}): moved it to ${movedTo}; snapshots start afresh\n`)),
+  });
   return {
     store,
     sinks,

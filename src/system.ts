@@ -13,6 +13,7 @@ import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { openStorage, type StorageOptions } from './storage.js';
 import { describeRepair, type ReadModelRepair } from './stores/sqlite/read-database.js';
+import type { SnapshotsSetAside } from './stores/sqlite/snapshots.js';
 import type { AnyModule } from './module.js';
 
 export type SystemOptions = Readonly<{
@@ -66,7 +67,15 @@ export type System = Readonly<{
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
-  const storageOptions = options.storage.kind === 'sqlite' ? { ...options.storage, reportRepair: logRepair(logger) } : options.storage;
+  const storageOptions =
+    options.storage.kind === 'sqlite'
+      ? {
+          ...options.storage,
+          reportRepair: logRepair(logger),
+          reportSnapshotsSetAside: (setAside: SnapshotsSetAside) =>
+            logger.warn({ snapshotsSetAside: setAside }, 'snapshots.db was damaged: set aside, snapshots start afresh (a cache: nothing is lost)'),
+        }
+      : options.storage;
   const storage = await openStorage(storageOptions, options.modules, {
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(options.extraProjections ? { extraSqliteProjections: options.extraProjections } : {}),

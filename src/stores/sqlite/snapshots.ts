@@ -1,6 +1,7 @@
 import type { Position } from '../../kernel/position.js';
 import type { Snapshot, SnapshotStore, StreamBound } from '../../kernel/snapshots.js';
 import { migrate, openSqlite, type Durability, type Migration } from './database.js';
+import { isDamage, setAside } from './integrity.js';
 
 const migrations: readonly Migration[] = [
   {
@@ -72,6 +73,26 @@ export function createSqliteSnapshotStore(options: Readonly<{ path: string; dura
     deleteSnapshots: async () => void db.prepare('DELETE FROM snapshots').run(),
     close: async () => void db.close(),
   };
+}
+
+export type SnapshotsSetAside = Readonly<{ file: string; movedTo: string; reason: string }>;
+
+/**
+ * The snapshot store of a data directory. A damaged snapshots.db never keeps
+ * the server from starting: it only ever held a cache, so it is set aside
+ * (kept for a look, like a damaged read.db) and a fresh one started.
+ */
+export function openSqliteSnapshotCache(
+  options: Readonly<{ path: string; durability?: Durability; report: (setAside: SnapshotsSetAside) => void }>,
+): SnapshotStore {
+  const { report, ...open } = options;
+  try {
+    return createSqliteSnapshotStore(open);
+  } catch (error) {
+    if (!isDamage(error)) throw error;
+    report({ file: open.path, movedTo: setAside(open.path), reason: error.message });
+    return createSqliteSnapshotStore(open);
+  }
 }
 
 /** A row as a snapshot; damaged JSON throws, which the reader takes as "no snapshot". */
