@@ -51,7 +51,7 @@ export const settings = {
   PORT: { schema: int(0, 65535).default(4000), help: 'TCP port; 0 picks a free one.' },
   DATA_DIR: {
     schema: z.string().min(1).default('./data'),
-    help: 'Where the embedded SQLite store keeps events.db and read.db; created on first start. Unused with DATABASE_URL.',
+    help: 'Where the embedded SQLite store keeps events.db, read.db and snapshots.db; created on first start. Unused with DATABASE_URL.',
   },
   DATABASE_URL: {
     schema: z
