@@ -1,5 +1,5 @@
 /**
- * The users' command handler reading streams from snapshots decides exactly
+ * The users’ command handler reading streams from snapshots decides exactly
  * as it does reading whole streams, whatever happened to the snapshots.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,10 @@ import type { SnapshotStore } from '../../src/kernel/snapshots.js';
 import { createStreamFolds } from '../../src/kernel/stream-folds.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { createSqliteSnapshotStore } from '../../src/stores/sqlite/snapshots.js';
+import { openPostgres } from '../../src/stores/postgres/database.js';
+import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
+import { createPostgresSnapshotStore } from '../../src/stores/postgres/snapshots.js';
+import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { registerUserCommands } from '../../src/users/command-handlers.js';
 
 const EVERY = 4;
@@ -37,7 +41,58 @@ function script(): Command[] {
   return commands;
 }
 
-describe('user commands with snapshots (SQLite)', () => {
+type Opened = Readonly<{ store: EventStore; snapshots: SnapshotStore; close: () => Promise<void> }>;
+
+const STORES: readonly { name: string; skip: boolean; open: (dir: string, name: string) => Promise<Opened> }[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    open: async (dir, name) => {
+      const store = createSqliteEventStore({ path: join(dir, `${name}.db`) });
+      const snapshots = createSqliteSnapshotStore({ path: join(dir, `${name}-snapshots.db`) });
+      return {
+        store,
+        snapshots,
+        close: async () => {
+          await snapshots.close();
+          await store.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: postgresUnavailable !== null,
+    open: async (_dir, name) => {
+      const database = await createTestDatabase(`commands_${name}`);
+      const pool = openPostgres(database.url);
+      const store = await createPostgresEventStore({ pool, connectionString: database.url });
+      const snapshots = await createPostgresSnapshotStore(pool);
+      return {
+        store,
+        snapshots,
+        close: async () => {
+          await store.close();
+          await pool.end();
+          await database.drop();
+        },
+      };
+    },
+  },
+];
+
+/**
+ * Positions differ between two stores (PostgreSQL's carry transaction ids), so outcomes are
+ * compared with each position read as the stream version of the event it names in its own store.
+ */
+async function comparable(store: EventStore, outcome: CommandOutcome) {
+  if (!outcome.ok) return outcome;
+  const { position, ...rest } = outcome.value;
+  const events = (await store.readStream(outcome.value.streamId)).events;
+  return { ok: true, value: { ...rest, positionOfVersion: events.find((e) => e.position === position)?.streamVersion ?? null } };
+}
+
+describe.each(STORES.filter((s) => !s.skip))('user commands with snapshots ($name)', ({ open: openStore }) => {
   let dir: string;
   const closing: (() => Promise<void>)[] = [];
   beforeEach(() => {
@@ -48,11 +103,10 @@ describe('user commands with snapshots (SQLite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = (name: string) => {
-    const store = createSqliteEventStore({ path: join(dir, `${name}.db`) });
-    const snapshots = createSqliteSnapshotStore({ path: join(dir, `${name}-snapshots.db`) });
-    closing.push(() => store.close(), () => snapshots.close());
-    return { store, snapshots };
+  const open = async (name: string) => {
+    const opened = await openStore(dir, name);
+    closing.push(opened.close);
+    return opened;
   };
 
   /** A bus as src/system.ts wires it, new each time: nothing cached, every command reads its stream. */
@@ -78,11 +132,11 @@ describe('user commands with snapshots (SQLite)', () => {
   };
 
   it('decides every command as it does without snapshots, with snapshots kept, damaged or deleted', async () => {
-    const plain = open('plain');
-    const cached = open('cached');
+    const plain = await open('plain');
+    const cached = await open('cached');
     const commands = script();
     expect(commands.length).toBeGreaterThan(45);
-    const outcomes: { plain: CommandOutcome; cached: CommandOutcome }[] = [];
+    const outcomes: { plain: Awaited<ReturnType<typeof comparable>>; cached: Awaited<ReturnType<typeof comparable>> }[] = [];
     const snapshotErrors: number[] = [];
     for (const [i, command] of commands.entries()) {
       if (i === 25) await cached.snapshots.deleteSnapshots();
@@ -94,8 +148,8 @@ describe('user commands with snapshots (SQLite)', () => {
       }
       const withSnapshots = freshBus(cached.store, cached.snapshots, () => snapshotErrors.push(i));
       outcomes.push({
-        plain: await freshBus(plain.store).bus.execute(command, at(i)),
-        cached: await withSnapshots.bus.execute(command, at(i)),
+        plain: await comparable(plain.store, await freshBus(plain.store).bus.execute(command, at(i))),
+        cached: await comparable(cached.store, await withSnapshots.bus.execute(command, at(i))),
       });
       await withSnapshots.settled();
     }
@@ -114,8 +168,8 @@ describe('user commands with snapshots (SQLite)', () => {
   });
 
   it('reads only what lies after the newest snapshot, where the plain handler reads the whole stream', async () => {
-    const plain = open('plain');
-    const cached = open('cached');
+    const plain = await open('plain');
+    const cached = await open('cached');
     for (const [i, command] of script().entries()) {
       await freshBus(plain.store).bus.execute(command, at(i));
       const bus = freshBus(cached.store, cached.snapshots);
@@ -130,7 +184,7 @@ describe('user commands with snapshots (SQLite)', () => {
     const outcome = await withSnapshots.bus.execute(update, at(999));
     // Counted before any background snapshot write can read.
     const readByCommand = withSnapshots.read.events;
-    expect(outcome).toEqual(await without.bus.execute(update, at(999)));
+    expect(await comparable(cached.store, outcome)).toEqual(await comparable(plain.store, await without.bus.execute(update, at(999))));
     expect(without.read.events).toBe(length);
     expect(readByCommand).toBeLessThanOrEqual(EVERY);
   });
