@@ -11,6 +11,10 @@ export type BenchConfig = Readonly<{
   subscribers: number;
   eventRate: number;
   subscriptionDurationMs: number;
+  /** Scenario 9: events in each long-stream user's stream, smallest first (the ratio compares the ends). */
+  longStreamSizes: readonly number[];
+  /** Scenario 9: timed requests of each kind per user and run. */
+  longStreamSamples: number;
   /** Write V8 CPU profiles of our server into this directory. */
   cpuProfDir: string | undefined;
   /** `--only 1,5`: run just these scenarios (7, memory, comes with every server started). */
@@ -38,6 +42,8 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         subscribers: 50,
         eventRate: 50,
         subscriptionDurationMs: 400,
+        longStreamSizes: [10, 100, 1_000],
+        longStreamSamples: 20,
         cpuProfDir,
         only,
       }
@@ -54,6 +60,8 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         subscribers: 1_000,
         eventRate: 200,
         subscriptionDurationMs: 5_000,
+        longStreamSizes: [10, 1_000, 100_000],
+        longStreamSamples: 200,
         cpuProfDir,
         only,
       };

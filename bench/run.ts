@@ -12,6 +12,7 @@ import { writeReport } from './report.js';
 import type { Results } from './results.js';
 import { oursOf, rebuild, speedRow, throughput } from './scenarios.js';
 import { readYourWrites, readModelQueriesPerRequest, subscriptions } from './scenarios-live.js';
+import { longStreams } from './scenarios-long-streams.js';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
@@ -91,6 +92,12 @@ async function main() {
     results.rows.push(...(await subscriptions(config, load, small, results)));
   }
   if (wanted(8)) await postgres();
+  if (wanted(9)) {
+    log('scenario 9: long streams (snapshots)');
+    const dir = join(work, 'long-streams');
+    mkdirSync(dir);
+    await longStreams(config, dir, rebuild, results, log);
+  }
   if (!wanted(2) && !wanted(6)) return;
   log('scenario 6: rebuild');
   const large = await seeded('large', config.largeUsers);

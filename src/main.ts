@@ -59,7 +59,7 @@ async function rebuild(config: Config, names: readonly string[]) {
   const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
   if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
   // The log is checked in full first (a fraction of the replay's cost): damage found half-way would leave the read model emptied.
-  const { store, sinks, leases, close } = await openStorage(
+  const { store, sinks, leases, snapshots, close } = await openStorage(
     options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB, fullCheck: ['events.db'] } : options,
     modules,
   );
@@ -77,6 +77,9 @@ async function rebuild(config: Config, names: readonly string[]) {
         `\n${sink.name}: ${done.applied} events in ${seconds.toFixed(2)} s (${Math.round(done.applied / Math.max(seconds, 1e-9))} events/s)\n`,
       );
     }
+    // After a power cut under DURABILITY=process, snapshots.db may hold states of events events.db lost:
+    // the rebuild that repairs the read model then empties this cache too (commands and time travel refill it).
+    await snapshots.deleteSnapshots();
   } finally {
     await close();
   }

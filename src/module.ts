@@ -8,6 +8,7 @@ import type { SqliteDatabase } from './stores/sqlite/database.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import type { ProjectionSink } from './kernel/projector.js';
 import type { EventVersions } from './kernel/upcasting.js';
+import type { StreamFolds } from './kernel/stream-folds.js';
 
 /** What a module's handlers and queries are given when the system starts. */
 export type ModuleWiring<ReadModel> = Readonly<{
@@ -16,6 +17,8 @@ export type ModuleWiring<ReadModel> = Readonly<{
   eventLog: EventLog;
   positions: PositionCodec;
   readModel: ReadModel;
+  /** Streams folded from their snapshots (SNAPSHOT_EVERY): for command handlers and time travel. */
+  streamFolds: StreamFolds;
   /** Ids for entities created without one. */
   newId: () => string;
 }>;

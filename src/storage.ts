@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import type { EventStore } from './kernel/event-store.js';
 import { localLeases, type Leases } from './kernel/leases.js';
+import type { SnapshotStore } from './kernel/snapshots.js';
+import { createMemorySnapshotStore } from './stores/memory/snapshots.js';
+import { createPostgresSnapshotStore } from './stores/postgres/snapshots.js';
+import { openSqliteSnapshotCache, type SnapshotsSetAside } from './stores/sqlite/snapshots.js';
 import type { ProjectionSink } from './kernel/projector.js';
 import { createMemoryEventStore } from './stores/memory/event-store.js';
 import { openPostgres } from './stores/postgres/database.js';
@@ -26,6 +30,8 @@ export type StorageOptions =
       readCacheMiB?: number;
       /** How a damaged read.db being set aside and rebuilt is told; one line each on stderr by default. */
       reportRepair?: (repair: ReadModelRepair) => void;
+      /** How a damaged snapshots.db being set aside (and started afresh) is told; a line on stderr by default. */
+      reportSnapshotsSetAside?: (setAside: SnapshotsSetAside) => void;
       /**
        * Files to read in full first (`PRAGMA quick_check`), so damage in any page is found before
        * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
@@ -43,6 +49,8 @@ export type StorageWiring = Omit<ModuleWiring<never>, 'readModel'>;
 export type Storage = Readonly<{
   store: EventStore;
   sinks: readonly ProjectionSink[];
+  /** Folded streams kept as a cache (SQLite: snapshots.db beside events.db; PostgreSQL: a table). */
+  snapshots: SnapshotStore;
   /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
   leases: Leases;
   /** Registers every module's handlers, each with its read model opened on this store. */
@@ -82,10 +90,12 @@ export const upcastingOf = (modules: readonly AnyModule[]): Upcasting => createU
 
 function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Storage {
   const store = withUpcasting(createMemoryEventStore(), upcasting);
+  const snapshots = createMemorySnapshotStore();
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
     store,
     sinks: opened.flatMap(({ sinks }) => sinks),
+    snapshots,
     leases: localLeases,
     registerModules: registrationOf(opened),
     description: { store: 'memory' },
@@ -152,15 +162,24 @@ async function openSqliteStorage(
   });
   const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
+  const snapshots = openSqliteSnapshotCache({
+    path: join(dataDir, 'snapshots.db'),
+    durability,
+    report:
+      options.reportSnapshotsSetAside ??
+      (({ file, movedTo, reason }) => process.stderr.write(`${file} is damaged (${reason}): moved it to ${movedTo}; snapshots start afresh\n`)),
+  });
   return {
     store,
     sinks,
+    snapshots,
     leases: localLeases,
     registerModules: registrationOf(
       modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
     ),
     description: { store: 'sqlite', dataDir, durability, synchronous: { events: store.synchronous(), read: synchronousOf(read.current()) } },
     close: async () => {
+      await snapshots.close();
       await store.close();
       read.close();
     },
@@ -187,6 +206,7 @@ async function openPostgresStorage(
     const log = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
     opened.push(() => log.close());
     const store = withUpcasting(log, upcasting);
+    const snapshots = await createPostgresSnapshotStore(pool);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
@@ -194,6 +214,7 @@ async function openPostgresStorage(
     return {
       store,
       sinks: sinks.sinks,
+      snapshots,
       leases: createPostgresLeases(pool),
       registerModules: registrationOf(
         modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),

@@ -7,11 +7,14 @@ import type { EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
+import type { SnapshotStore } from './kernel/snapshots.js';
+import { createStreamFolds, type StreamFolds } from './kernel/stream-folds.js';
 import { createWakeSignal, type WakeSignal } from './kernel/wake-signal.js';
 import { registerEventPageQuery } from './kernel/event-page.js';
 import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { openStorage, type StorageOptions } from './storage.js';
 import { describeRepair, type ReadModelRepair } from './stores/sqlite/read-database.js';
+import type { SnapshotsSetAside } from './stores/sqlite/snapshots.js';
 import type { AnyModule } from './module.js';
 
 export type SystemOptions = Readonly<{
@@ -27,6 +30,8 @@ export type SystemOptions = Readonly<{
   newId?: () => string;
   /** Retries of a failing event before its projection halts (see ProjectorOptions.maxRetries). */
   projectionMaxRetries?: number;
+  /** A snapshot every this many events of a stream (SNAPSHOT_EVERY); 0 turns them off. @default 100 */
+  snapshotEvery?: number;
   logger: Logger;
   /** Called once per read-model query; lets tests count DataLoader batching. */
   onReadModelQuery?: () => void;
@@ -49,6 +54,10 @@ export type System = Readonly<{
   queryBus: QueryBus;
   projector: Projector;
   sinks: readonly ProjectionSink[];
+  /** Streams folded from their snapshots; `settled()` waits for snapshot writes in flight. */
+  streamFolds: StreamFolds;
+  /** The snapshots themselves: a cache (deleting them all changes no answer). */
+  snapshots: SnapshotStore;
   appended: WakeSignal;
   close: () => Promise<void>;
 }>;
@@ -59,7 +68,15 @@ export type System = Readonly<{
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
-  const storageOptions = options.storage.kind === 'sqlite' ? { ...options.storage, reportRepair: logRepair(logger) } : options.storage;
+  const storageOptions =
+    options.storage.kind === 'sqlite'
+      ? {
+          ...options.storage,
+          reportRepair: logRepair(logger),
+          reportSnapshotsSetAside: (setAside: SnapshotsSetAside) =>
+            logger.warn({ snapshotsSetAside: setAside }, 'snapshots.db was damaged: set aside, snapshots start afresh (a cache: nothing is lost)'),
+        }
+      : options.storage;
   const storage = await openStorage(storageOptions, options.modules, {
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(options.extraProjections ? { extraSqliteProjections: options.extraProjections } : {}),
@@ -81,7 +98,18 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     // The commit-to-checkpoint wait, one line per write at debug: `npm run bench` reads its percentiles from here.
     onWait: (waitedMs, reached) => logger.debug({ waitedMs, reached }, 'read-your-writes wait'),
   });
-  storage.registerModules({ commandBus, queryBus, eventLog: store, positions: store, newId: options.newId ?? uuidv7 });
+  const streamFolds = createStreamFolds({
+    eventLog: store,
+    snapshots: storage.snapshots,
+    every: options.snapshotEvery ?? 100,
+    // A snapshot is a cache: failing to read or write one costs a longer read, never an answer.
+    onError: (error, context) =>
+      logger.warn(
+        { err: error, ...context },
+        context.action === 'load' ? 'snapshot not used; reading the stream from its start' : 'snapshot not written; readers read further until the next',
+      ),
+  });
+  storage.registerModules({ commandBus, queryBus, eventLog: store, positions: store, streamFolds, newId: options.newId ?? uuidv7 });
   registerEventPageQuery({ queryBus, eventLog: store, positions: store });
 
   const appended = createWakeSignal();
@@ -109,10 +137,13 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     queryBus,
     projector,
     sinks,
+    streamFolds,
+    snapshots: storage.snapshots,
     appended,
     close: async () => {
       stopSignal();
       await projector.stop();
+      await streamFolds.settled();
       await storage.close();
     },
   };

@@ -8,6 +8,7 @@ import { LOG_START, type Position } from './position.js';
 import { createStreamStateCache } from './stream-state-cache.js';
 import { streamIdOf, type StreamCategory } from './stream-id.js';
 import { UnreadableEvent } from './upcasting.js';
+import type { AnyStreamFold, StreamFold, StreamFolds } from './stream-folds.js';
 
 /**
  * The rejection when the client's expected version is not the stream's. One
@@ -38,9 +39,21 @@ export type DeciderHandlerOptions<C extends Command, E extends Event, S, R exten
    * @default 10_000
    */
   cachedStreams?: number;
+  /**
+   * Snapshots of the aggregate's state: a command on a stream this process
+   * does not know reads from the newest one, not from the stream's start.
+   * An append that crosses a multiple of the snapshot interval has `state`
+   * and `alsoSnapshot` (other folds of the same streams, e.g. a view that
+   * time travel reads) snapshotted in the background, after the command
+   * has its answer. Without this option every read folds the whole stream.
+   */
+  snapshots?: Readonly<{ folds: StreamFolds; state: StreamFold<S>; alsoSnapshot?: readonly AnyStreamFold[] }>;
 }>;
 
-/** What a decision rests on: the stream read just now, or a hint that only an append can confirm. */
+/**
+ * What a decision rests on: the stream read just now, or a hint that only an append can confirm.
+ * `lastPosition` is the latest position among the events folded (what a no-op answers, for read-your-writes).
+ */
 type Basis<S> = Readonly<{ state: S; version: number; lastPosition: Position; verified: boolean }>;
 
 /**
@@ -66,6 +79,10 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     return { ...(cached ?? { state: decider.initialState(), version: 0 }), lastPosition: LOG_START, verified: false };
   };
   const read = async (streamId: string): Promise<Basis<S>> => {
+    if (options.snapshots) {
+      const folded = await options.snapshots.folds.fold(options.snapshots.state, streamId);
+      return { state: folded.state, version: folded.version, lastPosition: folded.position, verified: true };
+    }
     const stream = await store.readStream(streamId);
     const state = foldEvents(decider, stream.events as unknown as readonly E[]);
     return { state, version: stream.version, lastPosition: stream.events.at(-1)?.position ?? LOG_START, verified: true };
@@ -111,6 +128,10 @@ export function deciderHandler<C extends Command, E extends Event, S, R extends 
     });
     if (appended.ok) {
       known.set(streamId, { state: after, version: appended.value.version });
+      if (options.snapshots) {
+        const { folds, state: stateFold, alsoSnapshot = [] } = options.snapshots;
+        folds.appended([stateFold, ...alsoSnapshot], streamId, version, appended.value.version);
+      }
       const { version: newVersion, position } = appended.value;
       return { ok: true, value: { streamId, version: newVersion, position, changed: true } };
     }

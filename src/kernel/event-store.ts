@@ -46,6 +46,9 @@ export type AppendConflict =
 
 export type StreamSlice = Readonly<{ version: number; events: readonly StoredEvent[] }>;
 
+/** A stretch of one stream in version order (snapshots read only what lies after them). */
+export type ReadStreamFromOptions = Readonly<{ fromVersion: number; limit: number }>;
+
 export type ReadAllOptions = Readonly<{
   /** Exclusive lower bound; `LOG_START` reads from the beginning. */
   after: Position;
@@ -79,6 +82,8 @@ export interface EventLog {
   /** Atomic: all events, claims, releases and the idempotency record, or nothing. */
   append(request: AppendRequest): Promise<Result<Appended, AppendConflict>>;
   readStream(streamId: string): Promise<StreamSlice>;
+  /** The stream's events from `fromVersion` on, in version order, at most `limit` of them. */
+  readStreamFrom(streamId: string, options: ReadStreamFromOptions): Promise<readonly StoredEvent[]>;
   /** Events after a position in global order, at most `limit` of them. */
   readAll(options: ReadAllOptions): Promise<readonly StoredEvent[]>;
   /**

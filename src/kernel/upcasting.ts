@@ -142,6 +142,7 @@ export function withUpcasting<Log extends EventLog>(log: Log, upcasting: Upcasti
       const slice = await log.readStream(...args);
       return { ...slice, events: upcastAll(slice.events, upcast) };
     },
+    readStreamFrom: async (...args: Parameters<EventLog['readStreamFrom']>) => upcastAll(await log.readStreamFrom(...args), upcast),
     // A page is shown to a client: an event it cannot read fails the page, it is never left out.
     readPage: async (...args: Parameters<EventLog['readPage']>) => upcastAll(await log.readPage(...args), upcast),
     readAll: async (...args: Parameters<EventLog['readAll']>) => {

@@ -51,7 +51,7 @@ export const settings = {
   PORT: { schema: int(0, 65535).default(4000), help: 'TCP port; 0 picks a free one.' },
   DATA_DIR: {
     schema: z.string().min(1).default('./data'),
-    help: 'Where the embedded SQLite store keeps events.db and read.db; created on first start. Unused with DATABASE_URL.',
+    help: 'Where the embedded SQLite store keeps events.db, read.db and snapshots.db; created on first start. Unused with DATABASE_URL.',
   },
   DATABASE_URL: {
     schema: z
@@ -79,6 +79,10 @@ export const settings = {
   PROJECTION_MAX_RETRIES: {
     schema: int(0, 1000).default(10),
     help: 'Retries of an event a projection fails on (backoff from 200 ms, doubling, at most 30 s apart) before the projection halts at it; 0 halts at the first failure.',
+  },
+  SNAPSHOT_EVERY: {
+    schema: int(0, 1_000_000).default(100),
+    help: "Keep a snapshot of a stream's folded state every this many events, so commands and time travel (user(asOf:)) read at most about this many events of a long stream; 0 turns snapshots off. Snapshots are a cache: deleting them changes no answer.",
   },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0, 600_000).default(10_000),

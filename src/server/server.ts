@@ -51,6 +51,7 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
+    snapshotEvery: config.SNAPSHOT_EVERY,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(metrics ? { instrumentation: metrics } : {}),

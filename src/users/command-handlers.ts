@@ -1,8 +1,10 @@
 import type { CommandBus } from '../kernel/command-bus.js';
 import { deciderHandler } from '../kernel/command-handler.js';
 import type { EventLog } from '../kernel/event-store.js';
+import type { StreamFolds } from '../kernel/stream-folds.js';
 import { emailTaken, userDecider, versionConflict, type CreateUserRequest, type UpdateUser } from './decide.js';
 import { createUserRules, updateUserRules } from './input-rules.js';
+import { userStateFold, userViewFold } from './stream-folds.js';
 import { EMAIL_SCOPE, emailKey, USER_STREAMS, type User } from './user.js';
 
 /** Email changes claim the new address and free the old one in the append's transaction. */
@@ -19,11 +21,13 @@ function emailChanges(before: User, after: User) {
 export type UserCommandsWiring = Readonly<{
   commandBus: CommandBus;
   eventLog: Pick<EventLog, 'append' | 'readStream'>;
+  /** Without it, a command on a stream this process does not know reads the whole stream. */
+  streamFolds?: StreamFolds;
   /** Ids for users created without one (UUID v7: creation order, so inserts stay local in an index). */
   newId: () => string;
 }>;
 
-export function registerUserCommands({ commandBus, eventLog, newId }: UserCommandsWiring): void {
+export function registerUserCommands({ commandBus, eventLog, streamFolds, newId }: UserCommandsWiring): void {
   const handle = deciderHandler({
     decider: userDecider,
     eventLog,
@@ -34,6 +38,8 @@ export function registerUserCommands({ commandBus, eventLog, newId }: UserComman
     uniqueValues: emailChanges,
     // Report the address as the client wrote it, not its comparison key.
     uniqueValueTaken: ({ value }, command) => emailTaken(command.data.email ?? value),
+    // The view's snapshots too: time travel then never reads more than a snapshot interval of a stream.
+    ...(streamFolds ? { snapshots: { folds: streamFolds, state: userStateFold, alsoSnapshot: [userViewFold] } } : {}),
   });
 
   commandBus.register<CreateUserRequest>('CreateUser', {

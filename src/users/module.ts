@@ -22,9 +22,9 @@ export const usersModule = defineModule({
     const users = createMemoryProjectionSink(usersMemoryProjection);
     return { sinks: [users.sink], readModel: createMemoryUsersReadModel(users.rows, onQuery) };
   },
-  register: ({ commandBus, queryBus, eventLog, positions, readModel, newId }) => {
-    registerUserCommands({ commandBus, eventLog, newId });
-    registerUserQueries({ queryBus, readModel, positions, eventLog });
+  register: ({ commandBus, queryBus, eventLog, positions, readModel, streamFolds, newId }) => {
+    registerUserCommands({ commandBus, eventLog, streamFolds, newId });
+    registerUserQueries({ queryBus, readModel, positions, streamFolds });
     registerUserStatesQuery({ queryBus, eventLog });
   },
   graphql: defineUsersGraphQL,

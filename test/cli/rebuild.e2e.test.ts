@@ -45,6 +45,34 @@ describe('command line', () => {
     expect((after.body.data as { users: { totalCount: number } }).users.totalCount).toBe(30);
   });
 
+  it('empties snapshots.db as it rebuilds (after a power cut it may be ahead of events.db), and the server refills it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cqrs-graphql-cli-snapshots-'));
+    try {
+      const env = { SNAPSHOT_EVERY: '2' };
+      const server = await startTestServer({ dataDir: dir, env });
+      await gql(server.url, 'mutation { createUser(input: { id: "s1", username: "snap1", email: "s1@example.com" }) { __typename } }');
+      for (let i = 0; i < 5; i++) await gql(server.url, `mutation { updateUser(input: { id: "s1", username: "snap1_${i}" }) { __typename } }`);
+      await server.system.streamFolds.settled();
+      expect(await server.system.snapshots.loadSnapshot('user-s1', 'user-state@1')).toMatchObject({ version: 6 });
+      await server.stop();
+
+      expect((await cli(['rebuild'], { DATA_DIR: dir })).code).toBe(0);
+
+      const reopened = await startTestServer({ dataDir: dir, env });
+      try {
+        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-state@1')).toBeNull();
+        const latest = await gql(reopened.url, '{ user(id: "s1", asOf: { time: "2999-01-01T00:00:00Z" }) { username version } }');
+        expect(latest.body).toEqual({ data: { user: { username: 'snap1_4', version: 6 } } });
+        await reopened.system.streamFolds.settled();
+        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-view@1')).toMatchObject({ version: 6 });
+      } finally {
+        await reopened.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown projection name and bad settings with a clear message', async () => {
     const unknown = await cli(['rebuild', 'nope'], { DATA_DIR: dataDir });
     expect(unknown.code).toBe(2);

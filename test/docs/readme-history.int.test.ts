@@ -37,7 +37,10 @@ describe('README "History and time travel"', () => {
       await api?.close();
     });
 
-    it.each(blocks.filter((text) => text.trimStart().startsWith('query')).map((text, index) => ({ index, text })))('query $index answers without errors', async ({ text }) => {
+    // A query with variables needs values a reader fills in: the time-travel one runs in test/inprocess/time-travel.int.test.ts.
+    const runnable = blocks.filter((text) => text.trimStart().startsWith('query') && !text.includes('$'));
+    it('runs at least the history and audit-feed queries', () => expect(runnable.length).toBeGreaterThanOrEqual(2));
+    it.each(runnable.map((text, index) => ({ index, text })))('query $index answers without errors', async ({ text }) => {
       const { status, body } = await api.gql(text.replaceAll('USER_ID', 'User:readme'));
       expect(body.errors).toBeUndefined();
       expect(status).toBe(200);

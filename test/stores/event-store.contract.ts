@@ -255,6 +255,28 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
       });
     });
 
+    describe('readStreamFrom', () => {
+      it('reads one stream from a version on, in version order, at most `limit` events', async () => {
+        expectOk(await append({ streamId: 's1', events: events(5) }));
+        expectOk(await append({ streamId: 'other', events: events(2) }));
+        expectOk(await append({ streamId: 's1', expectedVersion: 5, events: events(2, 'Later') }));
+        const whole = (await store.readStream('s1')).events;
+
+        expect(await store.readStreamFrom('s1', { fromVersion: 1, limit: 100 })).toEqual(whole);
+        const middle = await store.readStreamFrom('s1', { fromVersion: 4, limit: 3 });
+        expect(middle.map((e) => e.streamVersion)).toEqual([4, 5, 6]);
+        expect(middle).toEqual(whole.slice(3, 6));
+        expect((await store.readStreamFrom('s1', { fromVersion: 6, limit: 100 })).map((e) => e.type)).toEqual(['Later1', 'Later2']);
+      });
+
+      it('reads nothing past the end, from a stream that does not exist, or with a limit of 0', async () => {
+        expectOk(await append({ streamId: 's1', events: events(3) }));
+        expect(await store.readStreamFrom('s1', { fromVersion: 4, limit: 10 })).toEqual([]);
+        expect(await store.readStreamFrom('nobody', { fromVersion: 1, limit: 10 })).toEqual([]);
+        expect(await store.readStreamFrom('s1', { fromVersion: 1, limit: 0 })).toEqual([]);
+      });
+    });
+
     describe('readAll', () => {
       async function interleave(): Promise<StoredEvent[]> {
         const order: StoredEvent[] = [];

@@ -23,6 +23,7 @@ import { openStorage, type Storage } from '../../src/storage.js';
 import type { CreateUserRequest, UpdateUser } from '../../src/users/decide.js';
 import { getUser, getUserAtVersion, getUsers } from '../../src/users/read-model/queries.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { streamFoldsOf } from '../support/storage.js';
 import { waitUntil } from '../support/wait.js';
 
 const FIXTURES = new URL('../fixtures/release-0.1.0/', import.meta.url);
@@ -69,7 +70,7 @@ async function openPostgresFixture(): Promise<Opened> {
 function busesOf(storage: Storage) {
   const commandBus = createCommandBus({ middlewares: [validation, idempotency(storage.store)], clock: () => new Date(), newId: randomUUID });
   const queryBus = createQueryBus();
-  storage.registerModules({ commandBus, queryBus, eventLog: storage.store, positions: storage.store, newId: uuidv7 });
+  storage.registerModules({ commandBus, queryBus, eventLog: storage.store, positions: storage.store, streamFolds: streamFoldsOf(storage), newId: uuidv7 });
   return { commandBus, queryBus, scope: createRequestScope };
 }
 

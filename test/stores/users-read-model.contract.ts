@@ -15,6 +15,8 @@ import { LOG_START, type Position } from '../../src/kernel/position.js';
 import type { ProjectionSink } from '../../src/kernel/projector.js';
 import { createQueryBus, createRequestScope, type QueryBus } from '../../src/kernel/query-bus.js';
 import { streamIdOf } from '../../src/kernel/stream-id.js';
+import { createStreamFolds } from '../../src/kernel/stream-folds.js';
+import { createMemorySnapshotStore } from '../../src/stores/memory/snapshots.js';
 import {
   DEFAULT_PAGE_SIZE,
   getUsers,
@@ -114,7 +116,9 @@ export function describeUsersReadModelContract(adapterName: string, createFixtur
     beforeAll(async () => {
       fixture = await createFixture();
       bus = createQueryBus();
-      registerUserQueries({ queryBus: bus, readModel: fixture.readModel, positions: fixture.store, eventLog: fixture.store });
+      // Users folded from their streams with no snapshots: this suite is about the read model.
+      const streamFolds = createStreamFolds({ eventLog: fixture.store, snapshots: createMemorySnapshotStore(), every: 0, onError: () => {} });
+      registerUserQueries({ queryBus: bus, readModel: fixture.readModel, positions: fixture.store, streamFolds });
     });
     afterAll(async () => {
       await fixture?.cleanup();

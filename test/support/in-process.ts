@@ -75,6 +75,7 @@ export async function createInProcessApp(options: InProcessOptions = {}): Promis
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
+    snapshotEvery: config.SNAPSHOT_EVERY,
     logger,
     onReadModelQuery: () => (queries += 1),
     ...(metrics ? { instrumentation: metrics } : {}),

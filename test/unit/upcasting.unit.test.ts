@@ -126,11 +126,12 @@ describe('an event log read through upcasting', () => {
     expect((await raw.readStream('o-1')).events[0]!.schemaVersion).toBe(1);
   });
 
-  it('upcasts what readStream, readAll and readPage return, and never rewrites the stored event', async () => {
+  it('upcasts what readStream, readStreamFrom, readAll and readPage return, and never rewrites the stored event', async () => {
     const { raw, log } = open();
     await append(log, 'n-1', [{ data: { text: 'old' }, schemaVersion: 1 }]);
     expect((await log.readStream('n-1')).events[0]).toMatchObject({ schemaVersion: 3, data: { lines: ['old'], by: null } });
     expect((await log.readAll({ after: LOG_START, limit: 10 }))[0]).toMatchObject({ schemaVersion: 3, data: { lines: ['old'], by: null } });
+    expect((await log.readStreamFrom('n-1', { fromVersion: 1, limit: 10 }))[0]).toMatchObject({ schemaVersion: 3, data: { lines: ['old'], by: null } });
     expect((await log.readPage({ direction: 'backward', limit: 10, streamId: 'n-1' }))[0]).toMatchObject({
       schemaVersion: 3,
       data: { lines: ['old'], by: null },

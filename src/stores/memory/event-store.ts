@@ -164,6 +164,11 @@ export function createMemoryEventStore(): EventStore {
       const events = streams.get(streamId) ?? [];
       return { version: events.length, events: [...events] };
     },
+    readStreamFrom: async (streamId, { fromVersion, limit }) => {
+      // Versions are contiguous from 1: version v is at index v - 1.
+      const start = Math.max(0, fromVersion - 1);
+      return (streams.get(streamId) ?? []).slice(start, start + Math.max(0, limit));
+    },
     readAll: async ({ after, limit, streamId }) => {
       if (streamId === undefined) {
         // Positions are places in the log: the event after `after` is at index sequenceOf(after).

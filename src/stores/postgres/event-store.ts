@@ -111,6 +111,7 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
       return request.idempotency ? appendAlone(pool, listeners.notify, request) : appendGrouped(request);
     },
     readStream: (streamId) => streams.load(streamId),
+    readStreamFrom: postgresReadStreamFrom(pool),
     readAll: ({ after, limit, streamId }) => readAll(pool, listeners, horizon, after, limit, streamId),
     readPage: (options) => readPage(pool, options),
     headPosition: async () => {
@@ -131,6 +132,18 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
       return (rowCount ?? 0) > 0;
     },
     onAppended: listeners.subscribe,
+  };
+}
+
+/** What lies after a snapshot: a range of the (stream_id, stream_version) unique index, never the whole stream. */
+function postgresReadStreamFrom(pool: PgPool): EventLog['readStreamFrom'] {
+  return async (streamId, { fromVersion, limit }) => {
+    const { rows } = await pool.query<EventRow>({
+      name: 'cqrs_read_stream_from',
+      text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
+      values: [streamId, fromVersion, Math.max(0, limit)],
+    });
+    return rows.map(toStoredEvent);
   };
 }
 

@@ -112,6 +112,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   return {
     ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
     readPage: sqlitePageReader(db),
+    readStreamFrom: sqliteReadStreamFrom(db),
     onAppended: listeners.subscribe,
     ...sqliteIdempotencyRecords(statements),
     ...sqlitePositionCodec,
@@ -159,7 +160,7 @@ function prepareStatements(db: SqliteDatabase) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended' | 'readPage'> {
+function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended' | 'readPage' | 'readStreamFrom'> {
   return {
     append: (request) => {
       if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
@@ -216,6 +217,16 @@ function sqlitePageReader(db: SqliteDatabase): EventLog['readPage'] {
     if (types !== undefined) params.push(JSON.stringify(types));
     return shapeOf(direction, streamId !== undefined, types !== undefined)(limit, ...params).map(toStoredEvent);
   };
+}
+
+/** What lies after a snapshot: a range of the (stream_id, stream_version) key, never the whole stream. */
+function sqliteReadStreamFrom(db: SqliteDatabase): EventLog['readStreamFrom'] {
+  const statement = db
+    .prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`,
+    )
+    .raw(true);
+  return async (streamId, { fromVersion, limit }) => statement.all(streamId, fromVersion, limit).map(toStoredEvent);
 }
 
 /**

@@ -6,6 +6,7 @@ import { NodeInterface, registerNodeType } from '../../graphql/node.js';
 import { countUsers, getUser, getUsers } from '../read-model/queries.js';
 import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
+import { loadUserAsOf, UserAsOfInput } from './time-travel.js';
 
 /** Emails are personal: with authentication on, only the user and admins see them. */
 export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
@@ -90,11 +91,20 @@ builder.queryField('user', (t) =>
   t.field({
     type: UserType,
     nullable: true,
-    description: 'The user with this id, or null when there is none.',
-    args: { id: t.arg.id({ required: true, description: USER_ID_ARGUMENT }) },
-    resolve: (_root, { id }, ctx) => {
+    description:
+      'The user with this id, or null when there is none. With `asOf`, the user as they were then (time travel): folded from their events, null where they did not exist yet.',
+    args: {
+      id: t.arg.id({ required: true, description: USER_ID_ARGUMENT }),
+      asOf: t.arg({
+        type: UserAsOfInput,
+        description:
+          'A point in the user’s history. The answer is that past state under the user’s own id: ask for it with a fetch policy that bypasses a normalised cache, or it replaces the current user there.',
+      }),
+    },
+    resolve: (_root, { id, asOf }, ctx) => {
       const userId = userIdArgument(id);
-      return userId === null ? null : loadUser(userId, ctx);
+      if (userId === null) return null;
+      return asOf ? loadUserAsOf(userId, asOf, ctx) : loadUser(userId, ctx);
     },
   }),
 );

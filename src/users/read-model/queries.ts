@@ -1,12 +1,15 @@
 import DataLoader from 'dataloader';
 import { MAX_PAGE_SIZE } from '../../kernel/keyset-page.js';
-import type { EventLog, PositionCodec } from '../../kernel/event-store.js';
+import type { PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
+import type { StreamBound } from '../../kernel/snapshots.js';
 import { streamIdOf } from '../../kernel/stream-id.js';
+import type { StreamFolds } from '../../kernel/stream-folds.js';
+import { userViewFold } from '../stream-folds.js';
 import { USER_STREAMS } from '../user.js';
-import { userViewFromStream, type UserView } from '../user-view.js';
+import type { UserView } from '../user-view.js';
 import type { UsersReadModel } from './read-model.js';
 
 export type GetUser = TypedQuery<'GetUser', { userId: string }, UserView | null>;
@@ -21,6 +24,41 @@ export type CountUsers = TypedQuery<'CountUsers', Record<string, never>, number>
  * a stalled projection, or the state one event left.
  */
 export type GetUserAtVersion = TypedQuery<'GetUserAtVersion', { userId: string; version: number; match: 'exactly' | 'atLeast' }, UserView>;
+
+/**
+ * Time travel: the user as their stream stood at a version, or after their
+ * events up to the first one past a position or a time; null where the user
+ * did not exist (yet), or for a version the stream has not reached. Folded
+ * from the event log with the domain's own evolve, never the read model, and
+ * from the newest snapshot within the bound, so a long stream costs no more.
+ */
+export type GetUserAsOf = TypedQuery<'GetUserAsOf', { userId: string; asOf: AsOf }, Result<UserView | null, InvalidAsOf>>;
+
+/** A point in a user's history as a client names it: the position is the client's text, read by this store. */
+export type AsOf =
+  | Readonly<{ type: 'version'; version: number }>
+  | Readonly<{ type: 'position'; position: string }>
+  | Readonly<{ type: 'time'; time: Date }>;
+
+export type InvalidAsOf = Readonly<{ type: 'InvalidAsOf'; message: string; argument: string }>;
+
+export const getUserAsOf = (userId: string, asOf: AsOf): GetUserAsOf => ({ type: 'GetUserAsOf', data: { userId, asOf } });
+
+/** The bound a client's point in history names on this store, or why it names none. */
+function boundOf(asOf: AsOf, positions: PositionFormat): Result<StreamBound, InvalidAsOf> {
+  const invalidAsOf = (field: string, message: string) => fail({ type: 'InvalidAsOf' as const, message: `"asOf.${field}" ${message}`, argument: `asOf.${field}` });
+  switch (asOf.type) {
+    case 'version':
+      return asOf.version < 0 ? invalidAsOf('version', 'must not be negative') : ok({ type: 'version', version: asOf.version });
+    case 'position': {
+      // The same reading, and the same words, as a subscription's `after`.
+      const parsed = positions.parsePosition(asOf.position);
+      return parsed.ok ? ok({ type: 'position', position: parsed.value }) : invalidAsOf('position', parsed.error);
+    }
+    case 'time':
+      return Number.isNaN(asOf.time.getTime()) ? invalidAsOf('time', 'is not a time') : ok({ type: 'time', time: asOf.time.toISOString() });
+  }
+}
 
 export const getUser = (userId: string): GetUser => ({ type: 'GetUser', data: { userId } });
 export const getUserAtVersion = (userId: string, version: number, match: 'exactly' | 'atLeast'): GetUserAtVersion => ({
@@ -64,10 +102,11 @@ export type UserQueriesWiring = Readonly<{
   queryBus: QueryBus;
   readModel: UsersReadModel;
   positions: PositionFormat;
-  eventLog: Pick<EventLog, 'readStream'>;
+  /** Users folded from their streams (and snapshots), for what the read model cannot answer. */
+  streamFolds: Pick<StreamFolds, 'fold'>;
 }>;
 
-export function registerUserQueries({ queryBus: bus, readModel, positions, eventLog }: UserQueriesWiring): void {
+export function registerUserQueries({ queryBus: bus, readModel, positions, streamFolds }: UserQueriesWiring): void {
   const cursor = cursors(positions);
   bus.register<GetUser>('GetUser', (query, { scope }) => userLoader(scope, readModel).load(query.data.userId));
 
@@ -77,11 +116,18 @@ export function registerUserQueries({ queryBus: bus, readModel, positions, event
       const [user] = await readModel.byIds([userId]);
       if (user && (match === 'exactly' ? user.version === version : user.version >= version)) return user;
     }
-    const { events } = await eventLog.readStream(streamIdOf(USER_STREAMS, userId));
-    const upTo = match === 'exactly' ? version : Number.POSITIVE_INFINITY;
-    const user = userViewFromStream(events.filter((event) => event.streamVersion <= upTo));
-    if (!user) throw new Error(`User stream of ${userId} folds to no user at version ${version}`);
-    return user;
+    const folded = await streamFolds.fold(userViewFold, streamIdOf(USER_STREAMS, userId), match === 'exactly' ? { type: 'version', version } : undefined);
+    if (!folded.state) throw new Error(`User stream of ${userId} folds to no user at version ${version}`);
+    return folded.state;
+  });
+
+  bus.register<GetUserAsOf>('GetUserAsOf', async ({ data: { userId, asOf } }) => {
+    const bound = boundOf(asOf, positions);
+    if (!bound.ok) return bound;
+    const folded = await streamFolds.fold(userViewFold, streamIdOf(USER_STREAMS, userId), bound.value);
+    // A version past the stream's end names a user that does not exist yet.
+    if (bound.value.type === 'version' && folded.version !== bound.value.version) return ok(null);
+    return ok(folded.state);
   });
 
   bus.register<CountUsers>('CountUsers', () => readModel.count());
