@@ -24,6 +24,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
       { component: 'event-store', version: 5 },
       { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
+      { component: 'snapshots', version: 1 },
     ]);
   });
 
