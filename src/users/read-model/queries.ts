@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { MAX_PAGE_SIZE } from '../../kernel/keyset-page.js';
+import { connectionOf, invalidPageRequest, pageSizeOf, type Connection, type ConnectionArgs, type InvalidPageRequest } from '../../kernel/connection.js';
 import type { PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { QueryBus, RequestScope, TypedQuery } from '../../kernel/query-bus.js';
@@ -68,14 +68,9 @@ export const getUserAtVersion = (userId: string, version: number, match: 'exactl
 export const getUsers = (args: PageArgs): GetUsers => ({ type: 'GetUsers', data: args });
 export const countUsers = (): CountUsers => ({ type: 'CountUsers', data: {} });
 
-export type PageArgs = Readonly<{ first?: number | null; after?: string | null; last?: number | null; before?: string | null }>;
-export type InvalidPageRequest = Readonly<{ type: 'InvalidPageRequest'; message: string; argument: keyof PageArgs }>;
-export type UserConnection = Readonly<{
-  edges: readonly { cursor: string; node: UserView }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}>;
-
-export const DEFAULT_PAGE_SIZE = 20;
+export type PageArgs = ConnectionArgs;
+export type UserConnection = Connection<UserView>;
+export { DEFAULT_PAGE_SIZE, type InvalidPageRequest } from '../../kernel/connection.js';
 
 /** Cursors wrap the user's creation position, in the store's own client format. */
 export type PositionFormat = Pick<PositionCodec, 'parsePosition' | 'formatPosition'>;
@@ -95,8 +90,6 @@ const cursors = (positions: PositionFormat) => ({
   },
 });
 
-const invalid = (argument: keyof PageArgs, message: string): Result<never, InvalidPageRequest> =>
-  fail({ type: 'InvalidPageRequest', message, argument });
 
 export type UserQueriesWiring = Readonly<{
   queryBus: QueryBus;
@@ -132,34 +125,21 @@ export function registerUserQueries({ queryBus: bus, readModel, positions, strea
 
   bus.register<CountUsers>('CountUsers', () => readModel.count());
 
-  bus.register<GetUsers>('GetUsers', async ({ data: { first, after, last, before } }) => {
-    for (const [name, count] of [['first', first], ['last', last]] as const) {
-      if (count == null) continue;
-      if (count < 0) return invalid(name, `"${name}" must not be negative`);
-      if (count > MAX_PAGE_SIZE) return invalid(name, `"${name}" must be at most ${MAX_PAGE_SIZE}`);
-    }
-    if (first != null && last != null) return invalid('last', 'Pass either "first" or "last", not both');
+  bus.register<GetUsers>('GetUsers', async ({ data: args }) => {
+    const size = pageSizeOf(args);
+    if (!size.ok) return size;
+    const { after, before } = args;
     const afterPosition = after == null ? undefined : cursor.decode(after);
-    if (afterPosition === null) return invalid('after', '"after" is not a cursor of this connection');
+    if (afterPosition === null) return invalidPageRequest('after', '"after" is not a cursor of this connection');
     const beforePosition = before == null ? undefined : cursor.decode(before);
-    if (beforePosition === null) return invalid('before', '"before" is not a cursor of this connection');
+    if (beforePosition === null) return invalidPageRequest('before', '"before" is not a cursor of this connection');
 
     const page = await readModel.page({
-      direction: last != null ? 'backward' : 'forward',
-      limit: last ?? first ?? DEFAULT_PAGE_SIZE,
+      ...size.value,
       ...(afterPosition === undefined ? {} : { after: afterPosition }),
       ...(beforePosition === undefined ? {} : { before: beforePosition }),
     });
-    const edges = page.items.map((node) => ({ cursor: cursor.encode(node), node }));
-    return ok({
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    });
+    return ok(connectionOf(page, cursor.encode));
   });
 }
 
