@@ -1,5 +1,5 @@
-import type { Position } from '../../kernel/position.js';
-import type { Snapshot, SnapshotStore, StreamBound } from '../../kernel/snapshots.js';
+import type { SnapshotStore, StreamBound } from '../../kernel/snapshots.js';
+import { newestSnapshotQueries, SNAPSHOT_COLUMNS, snapshotOf, type SnapshotRow } from '../snapshot-rows.js';
 import { migrate, type PgMigration, type PgPool } from './database.js';
 
 const migrations: readonly PgMigration[] = [
@@ -23,15 +23,7 @@ const migrations: readonly PgMigration[] = [
   },
 ];
 
-type SnapshotRow = { stream_id: string; fold: string; version: number; position: string; time: string; state: string };
-
-const COLUMNS = 'stream_id, fold, version, position, time, state';
-const NEWEST = {
-  none: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = $1 AND fold = $2 ORDER BY version DESC LIMIT 1`,
-  version: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = $1 AND fold = $2 AND version <= $3 ORDER BY version DESC LIMIT 1`,
-  position: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = $1 AND fold = $2 AND position <= $3 ORDER BY position DESC, version DESC LIMIT 1`,
-  time: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = $1 AND fold = $2 AND time <= $3 ORDER BY time DESC, version DESC LIMIT 1`,
-} as const;
+const NEWEST = newestSnapshotQueries((n) => `$${n}`);
 
 /**
  * Snapshots in a table of the event store's database. The state is kept as
@@ -48,7 +40,7 @@ export async function createPostgresSnapshotStore(pool: PgPool): Promise<Snapsho
     saveSnapshots: async (snapshots) => {
       if (snapshots.length === 0) return;
       await pool.query(
-        `INSERT INTO snapshots (${COLUMNS})
+        `INSERT INTO snapshots (${SNAPSHOT_COLUMNS})
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[])
          ON CONFLICT (stream_id, fold, version) DO UPDATE
            SET position = excluded.position, time = excluded.time, state = excluded.state`,
@@ -71,13 +63,3 @@ export async function createPostgresSnapshotStore(pool: PgPool): Promise<Snapsho
     close: async () => {},
   };
 }
-
-/** A row as a snapshot; damaged JSON throws, which the reader takes as "no snapshot". */
-const snapshotOf = (row: SnapshotRow): Snapshot => ({
-  streamId: row.stream_id,
-  fold: row.fold,
-  version: row.version,
-  position: row.position as Position,
-  time: row.time,
-  state: JSON.parse(row.state) as unknown,
-});

@@ -1,5 +1,5 @@
-import type { Position } from '../../kernel/position.js';
 import type { Snapshot, SnapshotStore, StreamBound } from '../../kernel/snapshots.js';
+import { newestSnapshotQueries, SNAPSHOT_COLUMNS, snapshotOf, type SnapshotRow } from '../snapshot-rows.js';
 import { migrate, openSqlite, type Durability, type Migration } from './database.js';
 import { isDamage, setAside } from './integrity.js';
 
@@ -25,15 +25,7 @@ const migrations: readonly Migration[] = [
   },
 ];
 
-type SnapshotRow = { stream_id: string; fold: string; version: number; position: string; time: string; state: string };
-
-const COLUMNS = 'stream_id, fold, version, position, time, state';
-const NEWEST = {
-  none: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = ? AND fold = ? ORDER BY version DESC LIMIT 1`,
-  version: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = ? AND fold = ? AND version <= ? ORDER BY version DESC LIMIT 1`,
-  position: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = ? AND fold = ? AND position <= ? ORDER BY position DESC, version DESC LIMIT 1`,
-  time: `SELECT ${COLUMNS} FROM snapshots WHERE stream_id = ? AND fold = ? AND time <= ? ORDER BY time DESC, version DESC LIMIT 1`,
-} as const;
+const NEWEST = newestSnapshotQueries(() => '?');
 
 /**
  * Snapshots in their own file beside events.db (snapshots.db): a cache with
@@ -49,7 +41,7 @@ export function createSqliteSnapshotStore(options: Readonly<{ path: string; dura
     position: db.prepare<[string, string, string], SnapshotRow>(NEWEST.position),
     time: db.prepare<[string, string, string], SnapshotRow>(NEWEST.time),
   };
-  const upsert = db.prepare(`INSERT OR REPLACE INTO snapshots (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+  const upsert = db.prepare(`INSERT OR REPLACE INTO snapshots (${SNAPSHOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
   const saveAll = db.transaction((snapshots: readonly Snapshot[]) => {
     for (const s of snapshots) upsert.run(s.streamId, s.fold, s.version, s.position, s.time, JSON.stringify(s.state));
   });
@@ -94,13 +86,3 @@ export function openSqliteSnapshotCache(
     return createSqliteSnapshotStore(open);
   }
 }
-
-/** A row as a snapshot; damaged JSON throws, which the reader takes as "no snapshot". */
-const snapshotOf = (row: SnapshotRow): Snapshot => ({
-  streamId: row.stream_id,
-  fold: row.fold,
-  version: row.version,
-  position: row.position as Position,
-  time: row.time,
-  state: JSON.parse(row.state) as unknown,
-});
