@@ -3,6 +3,7 @@ import { openPostgres } from '../../src/stores/postgres/database.js';
 import type { AppendRequest, EventStore } from '../../src/kernel/event-store.js';
 import { LOG_START } from '../../src/kernel/position.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
+import { appendBatch } from '../../src/stores/postgres/group-commit.js';
 import { pgPositionParts } from '../../src/stores/postgres/position.js';
 import { waitUntil } from '../support/wait.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
@@ -126,8 +127,49 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
         expect(b).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'email', value: 'a@x', ownerStreamId: 'a' } });
         expect(c).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'email', value: 'old@x', ownerStreamId: 'mover' } });
         const log = await readableLog(store, 3);
-        expect(log.map((e) => e.data)).toEqual([{ n: 't' }, { n: 'm' }, { n: 'a' }]);
+        // The two set-up appends share a group, whose lock order (by claimed value) decides their order in the log.
+        expect(log.map((e) => e.data)).toEqual([{ n: 'm' }, { n: 't' }, { n: 'a' }]);
       }));
+
+    it('takes unique values in one order, so groups claiming two emails in opposite orders never deadlock', async () => {
+      const database = await createTestDatabase('lock-order');
+      const pool = openPostgres(database.url, { poolSize: 4 });
+      const deadlocks = async () =>
+        Number((await pool.query<{ n: string }>('SELECT pg_stat_clear_snapshot(), deadlocks::text AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]!.n);
+      try {
+        // Opening the store migrates the database: the append functions exist from here.
+        const store = await createPostgresEventStore({ pool, connectionString: database.url });
+        await store.close();
+        const before = await deadlocks();
+        for (let round = 0; round < 20; round++) {
+          const [first, second] = [email(`first${round}@x`), email(`second${round}@x`)];
+          // Two groups committing at once, each claiming both emails, in opposite orders of arrival.
+          const [one, other] = await Promise.all([
+            appendBatch(pool, [
+              { streamId: `one-a${round}`, expectedVersion: 0, events: [event(round)], claims: [first] },
+              { streamId: `one-b${round}`, expectedVersion: 0, events: [event(round)], claims: [second] },
+            ]),
+            appendBatch(pool, [
+              { streamId: `other-a${round}`, expectedVersion: 0, events: [event(round)], claims: [second] },
+              { streamId: `other-b${round}`, expectedVersion: 0, events: [event(round)], claims: [first] },
+            ]),
+          ]);
+          const outcomes = [...one!, ...other!];
+          // A deadlock would surface as a lost version race (to be retried); each claim must instead meet its merits.
+          expect(outcomes.filter((o) => !o.ok && o.error.type !== 'UniqueValueTaken')).toEqual([]);
+          // Whichever group locked the first email first wins both; the other meets both as taken.
+          const winners = [one!, other!].filter((group) => group.every((o) => o.ok));
+          const losers = [one!, other!].filter((group) => group.every((o) => !o.ok));
+          expect([winners.length, losers.length]).toEqual([1, 1]);
+        }
+        // Statistics reach the shared counters within a second of each backend's last transaction.
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        expect(await deadlocks()).toBe(before);
+      } finally {
+        await pool.end();
+        await database.drop();
+      }
+    });
 
     it('answers stream reads made at the same moment (one query) each with its own stream', () =>
       withStore('stream-reads', async (store) => {

@@ -10,7 +10,7 @@ import { inTransaction, migrate, type PgClient, type PgPool } from './database.j
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { categorisedStreams, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
-import { appendBatch, appendedFrom, conflictOf, createGroupCommit, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
+import { appendBatch, appendedFrom, conflictOf, createGroupCommit, inLockOrderWithin, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
 import { pgPosition, pgPositionParts, type PgPositionParts } from './position.js';
 import { batchPerTurn } from './turn-batch.js';
 
@@ -269,7 +269,8 @@ function createStreamReader(pool: PgPool) {
 }
 
 /** One round trip: the whole append runs in `cqrs_append_events`, in the caller's transaction or its own. */
-async function appendEvents(client: PgClient | PgPool, request: AppendRequest): Promise<Appended> {
+async function appendEvents(client: PgClient | PgPool, unordered: AppendRequest): Promise<Appended> {
+  const request = inLockOrderWithin(unordered);
   const { rows } = await client.query<AppendedRow>({
     name: 'cqrs_append_events',
     text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',

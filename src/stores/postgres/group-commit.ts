@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, UniqueValue } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import type { PgClient, PgPool } from './database.js';
@@ -57,6 +57,48 @@ const ends = (counts: readonly number[]) => {
  * error aborts the whole batch and is thrown.
  */
 export async function appendBatch(client: PgClient | PgPool, requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+  const order = lockOrder(requests);
+  const outcomes = await appendInOrder(client, order.map((index) => inLockOrderWithin(requests[index]!)));
+  const byRequest: AppendOutcome[] = new Array(requests.length);
+  order.forEach((index, sent) => (byRequest[index] = outcomes[sent]!));
+  return byRequest;
+}
+
+/** The sort key of a unique value: every instance compares the same bytes the same way. */
+const lockKey = (unique: UniqueValue) => `${unique.scope}\u0000${unique.value}`;
+const byLockKey = (a: UniqueValue, b: UniqueValue) => (lockKey(a) < lockKey(b) ? -1 : lockKey(a) > lockKey(b) ? 1 : 0);
+
+/**
+ * The order a group's appends run in: by the first unique value each one
+ * claims or frees. Each claim or release locks that value's row until the
+ * group commits, so two groups that took the same two values in opposite
+ * orders would wait on each other until PostgreSQL's deadlock_timeout (1 s)
+ * aborted one. Taken in one global order, the later group simply waits for
+ * the earlier one to commit and then meets its claims on their merits.
+ * Appends that touch no unique value lock nothing and go first; the sort is
+ * stable, so appends of equal keys keep their order of arrival (a claim
+ * that an earlier append of the group took is still seen as taken).
+ * Within one append, releases run before claims (cqrs_append_events), so an
+ * append that both frees and claims may still cross another such append;
+ * an email change does both, and only a swap of two emails between two
+ * users in two groups at once could meet that.
+ */
+export function lockOrder(requests: readonly AppendRequest[]): number[] {
+  const firstKey = requests.map((request) => {
+    const keys = [...(request.claims ?? []), ...(request.releases ?? [])].map(lockKey).sort();
+    return keys[0] ?? '';
+  });
+  return requests.map((_, index) => index).sort((a, b) => (firstKey[a]! < firstKey[b]! ? -1 : firstKey[a]! > firstKey[b]! ? 1 : a - b));
+}
+
+/** Claims and releases of one append in lock order (see `lockOrder`). */
+export const inLockOrderWithin = (request: AppendRequest): AppendRequest => ({
+  ...request,
+  ...(request.claims ? { claims: [...request.claims].sort(byLockKey) } : {}),
+  ...(request.releases ? { releases: [...request.releases].sort(byLockKey) } : {}),
+});
+
+async function appendInOrder(client: PgClient | PgPool, requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
   const events = requests.flatMap((request) => request.events);
   const releases = requests.flatMap((request) => request.releases ?? []);
   const claims = requests.flatMap((request) => request.claims ?? []);
