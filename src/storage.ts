@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { EventStore } from './kernel/event-store.js';
+import type { EventStore, IdempotencyRetention } from './kernel/event-store.js';
 import { localLeases, type Leases } from './kernel/leases.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
 import { createMemorySnapshotStore } from './stores/memory/snapshots.js';
@@ -65,6 +65,8 @@ export type StorageHooks = Readonly<{
   onReadModelQuery?: () => void;
   /** Test seam (SQLite): projections run beside the modules' own (e.g. one that fails on a chosen event). */
   extraSqliteProjections?: readonly SqliteProjection[];
+  /** How long idempotency records answer, and the clock they are stamped by. @default DEFAULT_IDEMPOTENCY_RETENTION */
+  idempotencyRetention?: IdempotencyRetention;
 }>;
 
 /**
@@ -89,7 +91,7 @@ export async function openStorage(options: StorageOptions, modules: readonly Any
 export const upcastingOf = (modules: readonly AnyModule[]): Upcasting => createUpcasting(modules.flatMap((m) => (m.events ? [m.events] : [])));
 
 function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Storage {
-  const store = withUpcasting(createMemoryEventStore(), upcasting);
+  const store = withUpcasting(createMemoryEventStore(retentionOf(hooks)), upcasting);
   const snapshots = createMemorySnapshotStore();
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
@@ -113,6 +115,8 @@ function checkModules(modules: readonly AnyModule[]): void {
   if (adopting.length > 1) throw new Error(`Only one module may adopt streams without a category: ${adopting.map((m) => m.name).join(', ')}`);
 }
 
+const retentionOf = ({ idempotencyRetention }: StorageHooks) => (idempotencyRetention ? { idempotencyRetention } : {});
+
 /** The category old, uncategorised streams are renamed into, if a module adopts them. */
 const categoryOfOldStreams = (modules: readonly AnyModule[]) => modules.find((m) => m.adoptsStreamsWithoutCategory)?.adoptsStreamsWithoutCategory;
 
@@ -135,7 +139,7 @@ async function openSqliteStorage(
   const eventsPath = join(dataDir, 'events.db');
   const store = openEventLog(eventsPath, () => {
     if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
-    const log = createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules) });
+    const log = createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules), ...retentionOf(hooks) });
     return withUpcasting(reportDamagedReads(log, eventsPath), upcasting);
   });
   const projections = [...modules.flatMap((m) => m.sqlite.projections), ...(hooks.extraSqliteProjections ?? [])];
@@ -203,7 +207,13 @@ async function openPostgresStorage(
     // One listening session for the store and the projections: PostgreSQL wakes every one at each NOTIFY.
     const notifications = await createNotificationListener(url);
     opened.push(() => notifications.close());
-    const log = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
+    const log = await createPostgresEventStore({
+      pool,
+      connectionString: url,
+      notifications,
+      categoryOfOldStreams: categoryOfOldStreams(modules),
+      ...retentionOf(hooks),
+    });
     opened.push(() => log.close());
     const store = withUpcasting(log, upcasting);
     const snapshots = await createPostgresSnapshotStore(pool);

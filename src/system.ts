@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { createCommandBus, validation, type CommandBus, type CommandMiddleware } from './kernel/command-bus.js';
 import { commandLogging } from './kernel/command-logging.js';
-import type { EventStore } from './kernel/event-store.js';
+import { DEFAULT_IDEMPOTENCY_RETENTION, type EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
+import { pruneIntervalFor, startIdempotencyPruner } from './kernel/idempotency-pruner.js';
 import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
@@ -39,12 +40,19 @@ export type SystemOptions = Readonly<{
   instrumentation?: Instrumentation;
   /** Test seam (SQLite): projections run beside the modules' own (e.g. one that fails on a chosen event). */
   extraProjections?: readonly SqliteProjection[];
+  /**
+   * How long an idempotency key answers with its first outcome (IDEMPOTENCY_RETENTION_SECONDS), on `clock`;
+   * expired records are pruned in the background, a tenth of this apart (at most a minute). @default 24 hours
+   */
+  idempotencyRetentionMs?: number;
 }>;
 
 export type Instrumentation = Readonly<{
   commands: CommandMiddleware;
   queries: QueryMiddleware;
   countAppends: (store: EventStore) => EventStore;
+  /** Told how many expired idempotency records each pruning pass deleted. */
+  idempotencyRecordsPruned?: (count: number) => void;
 }>;
 
 export type System = Readonly<{
@@ -68,6 +76,8 @@ export type System = Readonly<{
  */
 export async function openSystem(options: SystemOptions): Promise<System> {
   const { logger, instrumentation } = options;
+  const clock = options.clock ?? (() => new Date());
+  const idempotencyRetention = { windowMs: options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION.windowMs, clock };
   const storageOptions =
     options.storage.kind === 'sqlite'
       ? {
@@ -80,6 +90,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
   const storage = await openStorage(storageOptions, options.modules, {
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(options.extraProjections ? { extraSqliteProjections: options.extraProjections } : {}),
+    idempotencyRetention,
   });
   // Read back from the connections: what is logged is what commits really do.
   logger.info(storage.description, 'storage opened');
@@ -88,7 +99,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
 
   const commandBus = createCommandBus({
     middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store)],
-    clock: options.clock ?? (() => new Date()),
+    clock,
     newId: randomUUID,
   });
 
@@ -130,6 +141,16 @@ export async function openSystem(options: SystemOptions): Promise<System> {
       logger.info({ projection }, leader ? 'running projection here' : 'no longer running projection here'),
   });
 
+  const pruner = startIdempotencyPruner({
+    records: store,
+    intervalMs: pruneIntervalFor(idempotencyRetention.windowMs),
+    onPruned: (pruned, batches) => {
+      instrumentation?.idempotencyRecordsPruned?.(pruned);
+      logger.debug({ pruned, batches }, 'expired idempotency records pruned');
+    },
+    onError: (error) => logger.warn({ err: error }, 'pruning expired idempotency records failed; trying again at the next pass'),
+  });
+
   return {
     modules: options.modules,
     store,
@@ -143,6 +164,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     close: async () => {
       stopSignal();
       await projector.stop();
+      await pruner.stop();
       await streamFolds.settled();
       await storage.close();
     },

@@ -105,11 +105,32 @@ export interface EventLog {
   isEventPosition(position: Position): Promise<boolean>;
 }
 
-/** Outcomes remembered under idempotency keys; the idempotency step on the command bus is their only reader. */
+/**
+ * How long an idempotency record answers for its key. A record older than
+ * `windowMs` is expired: it counts as absent at once (before any pruning), so
+ * the key is free for a new request. Measured on `clock`, which stamps records too.
+ */
+export type IdempotencyRetention = Readonly<{ windowMs: number; clock: () => Date }>;
+
+/** 24 hours, as the payment APIs that made idempotency keys common keep theirs. */
+export const DEFAULT_IDEMPOTENCY_RETENTION: IdempotencyRetention = { windowMs: 24 * 60 * 60 * 1000, clock: () => new Date() };
+
+/**
+ * Outcomes remembered under idempotency keys for the retention window; the
+ * idempotency step on the command bus is their only reader. An expired record
+ * is never returned and never blocks its key (an append under it replaces it).
+ */
 export interface IdempotencyRecords {
   getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
-  /** Stores the record unless the key exists; returns the record that is stored now. */
+  /** Stores the record unless an unexpired one holds the key; returns the record that is stored now. */
   saveIdempotencyRecord(record: IdempotencyRecord): Promise<IdempotencyRecord>;
+  /**
+   * Deletes at most `limit` expired records, oldest first, in one short write;
+   * returns how many. Safe to run from several instances at once.
+   */
+  pruneExpiredIdempotencyRecords(limit: number): Promise<number>;
+  /** When the oldest stored record (expired or not) was recorded; null when there is none. */
+  oldestIdempotencyRecordAt(): Promise<Date | null>;
 }
 
 /** How a store's positions look to clients (event positions, cursors, checkpoints in /health). */

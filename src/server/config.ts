@@ -84,6 +84,10 @@ export const settings = {
     schema: int(0, 1_000_000).default(100),
     help: "Keep a snapshot of a stream's folded state every this many events, so commands and time travel (user(asOf:)) read at most about this many events of a long stream; 0 turns snapshots off. Snapshots are a cache: deleting them changes no answer.",
   },
+  IDEMPOTENCY_RETENTION_SECONDS: {
+    schema: int(1, 366 * 86_400).default(86_400),
+    help: 'How long an idempotency key answers with its first outcome (86400: 24 hours). Afterwards the key is free: reusing it is a new request. Expired records are deleted in the background, in small batches.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0, 600_000).default(10_000),
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',

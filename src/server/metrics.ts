@@ -1,7 +1,7 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandMiddleware } from '../kernel/command-bus.js';
-import type { EventStore } from '../kernel/event-store.js';
+import type { EventStore, IdempotencyRecords } from '../kernel/event-store.js';
 import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
 import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
@@ -22,6 +22,10 @@ export type Metrics = Readonly<{
   observeProjector: (projector: Projector) => void;
   /** Kept by the `useMetrics` plugin, which sees subscriptions of every transport. */
   subscriptions: Gauge<'transport'>;
+  /** Counts what the idempotency pruner deleted (src/kernel/idempotency-pruner.ts). */
+  idempotencyRecordsPruned: (count: number) => void;
+  /** Age of the oldest idempotency record, read from the store at scrape time. */
+  observeIdempotencyRecords: (records: Pick<IdempotencyRecords, 'oldestIdempotencyRecordAt'>) => void;
 }>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -108,7 +112,36 @@ export function createMetrics(): Metrics {
   });
   for (const transport of ['ws', 'sse', 'multipart']) subscriptions.set({ transport }, 0);
 
-  return { registry, commands, queries, countAppends, observeProjector, subscriptions };
+  const { idempotencyRecordsPruned, observeIdempotencyRecords } = idempotencyMetrics(registers);
+
+  return { registry, commands, queries, countAppends, observeProjector, subscriptions, idempotencyRecordsPruned, observeIdempotencyRecords };
+}
+
+/**
+ * Whether pruning keeps up: the oldest record's age stays about one retention
+ * window (plus a pruning interval) when it does, and grows when it does not.
+ * Its age rather than a row count, which would scan the table at every scrape.
+ */
+function idempotencyMetrics(registers: Registry[]) {
+  const pruned = new Counter({
+    name: 'cqrs_idempotency_records_pruned_total',
+    help: 'Expired idempotency records deleted by this server.',
+    registers,
+  });
+  return {
+    idempotencyRecordsPruned: (count: number) => pruned.inc(count),
+    observeIdempotencyRecords: (records: Pick<IdempotencyRecords, 'oldestIdempotencyRecordAt'>) => {
+      new Gauge({
+        name: 'cqrs_idempotency_oldest_record_age_seconds',
+        help: 'Age of the oldest idempotency record stored (0 when none): about IDEMPOTENCY_RETENTION_SECONDS while pruning keeps up.',
+        registers,
+        async collect() {
+          const oldest = await records.oldestIdempotencyRecordAt();
+          this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+        },
+      });
+    },
+  };
 }
 
 /**

@@ -52,12 +52,14 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
     snapshotEvery: config.SNAPSHOT_EVERY,
+    idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_SECONDS * 1000,
     logger,
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(metrics ? { instrumentation: metrics } : {}),
     ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
   });
   metrics?.observeProjector(system.projector);
+  metrics?.observeIdempotencyRecords(system.store);
   const authenticator = createAuthenticator(config);
   if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
   else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');

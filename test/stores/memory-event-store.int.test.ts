@@ -8,9 +8,15 @@ import { createMemoryEventStore } from '../../src/stores/memory/event-store.js';
 import { memoryPosition } from '../../src/stores/memory/position.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { describeIdempotencyRetentionContract } from './idempotency-retention.contract.js';
 
 describeEventStoreContract('in-memory', async () => {
   const store = createMemoryEventStore();
+  return { store, cleanup: () => store.close() };
+});
+
+describeIdempotencyRetentionContract('in-memory', async (idempotencyRetention) => {
+  const store = createMemoryEventStore({ idempotencyRetention });
   return { store, cleanup: () => store.close() };
 });
 

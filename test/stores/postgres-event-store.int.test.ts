@@ -8,12 +8,27 @@ import { pgPositionParts } from '../../src/stores/postgres/position.js';
 import { waitUntil } from '../support/wait.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { describeIdempotencyRetentionContract } from './idempotency-retention.contract.js';
 
 describe.skipIf(postgresUnavailable !== null)('PostgreSQL event store', () => {
   describeEventStoreContract('PostgreSQL', async () => {
     const database = await createTestDatabase('contract');
     const pool = openPostgres(database.url);
     const store = await createPostgresEventStore({ pool, connectionString: database.url });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await pool.end();
+        await database.drop();
+      },
+    };
+  });
+
+  describeIdempotencyRetentionContract('PostgreSQL', async (idempotencyRetention) => {
+    const database = await createTestDatabase('retention');
+    const pool = openPostgres(database.url);
+    const store = await createPostgresEventStore({ pool, connectionString: database.url, idempotencyRetention });
     return {
       store,
       cleanup: async () => {

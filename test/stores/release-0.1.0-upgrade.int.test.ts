@@ -29,13 +29,16 @@ import { waitUntil } from '../support/wait.js';
 const FIXTURES = new URL('../fixtures/release-0.1.0/', import.meta.url);
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** The fixtures' idempotency records are as old as the fixtures: kept answering, whatever their age, so their outcomes can be replayed. */
+const FIXTURE_RECORDS_KEPT = { windowMs: 100 * 365 * 86_400_000, clock: () => new Date() };
+
 type Opened = Readonly<{ storage: Storage; cleanup: () => Promise<void> }>;
 
 /** A copy of the SQLite fixture in a temporary directory: the fixture itself is never opened. */
 async function openSqliteFixture(): Promise<Opened> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-release-0.1.0-'));
   cpSync(new URL('sqlite/', FIXTURES), dataDir, { recursive: true });
-  const storage = await openStorage({ kind: 'sqlite', dataDir, durability: 'process' }, modules);
+  const storage = await openStorage({ kind: 'sqlite', dataDir, durability: 'process' }, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
   return {
     storage,
     cleanup: async () => {
@@ -56,7 +59,7 @@ async function openPostgresFixture(): Promise<Opened> {
   } finally {
     await client.end();
   }
-  const storage = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
+  const storage = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
   return {
     storage,
     cleanup: async () => {

@@ -6,12 +6,25 @@ import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { describeIdempotencyRetentionContract } from './idempotency-retention.contract.js';
 import { LOG_START } from '../../src/kernel/position.js';
 import { sqlitePosition } from '../../src/stores/sqlite/position.js';
 
 describeEventStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'es-contract-'));
   const store = createSqliteEventStore({ path: join(dir, 'events.db') });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeIdempotencyRetentionContract('SQLite', async (idempotencyRetention) => {
+  const dir = mkdtempSync(join(tmpdir(), 'es-retention-'));
+  const store = createSqliteEventStore({ path: join(dir, 'events.db'), idempotencyRetention });
   return {
     store,
     cleanup: async () => {
@@ -88,7 +101,7 @@ describe('SQLite event store specifics', () => {
 
     const db = openSqlite(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 3 }]);
+      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 5 }]);
     } finally {
       db.close();
     }

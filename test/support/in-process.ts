@@ -76,11 +76,13 @@ export async function createInProcessApp(options: InProcessOptions = {}): Promis
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     projectionMaxRetries: config.PROJECTION_MAX_RETRIES,
     snapshotEvery: config.SNAPSHOT_EVERY,
+    idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_SECONDS * 1000,
     logger,
     onReadModelQuery: () => (queries += 1),
     ...(metrics ? { instrumentation: metrics } : {}),
   });
   metrics?.observeProjector(system.projector);
+  metrics?.observeIdempotencyRecords(system.store);
   const shutdown = new AbortController();
   let ready = false;
   const app = createApp(

@@ -1,8 +1,9 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, ReadPageOptions, UniqueValue } from '../../kernel/event-store.js';
+import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventStore, type IdempotencyRetention, type ReadPageOptions, type UniqueValue } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import { createAppendListeners } from '../append-listeners.js';
+import { createMemoryIdempotencyRecords } from './idempotency-records.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { memoryPosition, sequenceOf } from './position.js';
 
@@ -76,12 +77,12 @@ function firstAtOrAfter(events: readonly StoredEvent[], position: Position): num
  * append is visible to readers the moment it is acknowledged, and positions
  * are handed out in the order readers see them.
  */
-export function createMemoryEventStore(): EventStore {
+export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?: IdempotencyRetention }> = {}): EventStore {
   const log: StoredEvent[] = [];
   const streams = new Map<string, StoredEvent[]>();
   /** Owner stream per scope and value. */
   const uniqueValues = new Map<string, Map<string, string>>();
-  const idempotencyRecords = new Map<string, IdempotencyRecord>();
+  const idempotencyRecords = createMemoryIdempotencyRecords(options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION, storedCopy);
   const listeners = createAppendListeners();
 
   const ownerOf = ({ scope, value }: UniqueValue) => uniqueValues.get(scope)?.get(value);
@@ -91,7 +92,7 @@ export function createMemoryEventStore(): EventStore {
     const { streamId, expectedVersion } = request;
     const actualVersion = streams.get(streamId)?.length ?? 0;
     if (actualVersion !== expectedVersion) return { type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion };
-    if (request.idempotency && idempotencyRecords.has(request.idempotency.key)) {
+    if (request.idempotency && idempotencyRecords.holds(request.idempotency.key)) {
       return { type: 'IdempotencyKeyTaken', key: request.idempotency.key };
     }
     // Releases only free values this stream holds, so they cannot turn a taken value free for it.
@@ -149,7 +150,7 @@ export function createMemoryEventStore(): EventStore {
       stream.push(event);
     }
     moveUniqueValues(request);
-    if (record) idempotencyRecords.set(record.key, record);
+    if (record) idempotencyRecords.store(record);
     return ok(appended);
   }
 
@@ -186,14 +187,10 @@ export function createMemoryEventStore(): EventStore {
       const sequence = sequenceOf(position);
       return Number.isInteger(sequence) && sequence >= 1 && sequence <= log.length && memoryPosition(sequence) === position;
     },
-    getIdempotencyRecord: async (key) => idempotencyRecords.get(key) ?? null,
-    saveIdempotencyRecord: async (record) => {
-      const kept = idempotencyRecords.get(record.key);
-      if (kept) return kept;
-      const stored = storedCopy(record);
-      idempotencyRecords.set(stored.key, stored);
-      return stored;
-    },
+    getIdempotencyRecord: idempotencyRecords.getIdempotencyRecord,
+    saveIdempotencyRecord: idempotencyRecords.saveIdempotencyRecord,
+    pruneExpiredIdempotencyRecords: idempotencyRecords.pruneExpiredIdempotencyRecords,
+    oldestIdempotencyRecordAt: idempotencyRecords.oldestIdempotencyRecordAt,
     onAppended: listeners.subscribe,
     parsePosition: (text) => {
       if (text === START_TEXT) return ok(LOG_START);

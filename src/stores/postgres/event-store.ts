@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, ReadPageOptions, StreamSlice } from '../../kernel/event-store.js';
+import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventLog, type EventStore, type IdempotencyRetention, type PositionCodec, type ReadPageOptions, type StreamSlice } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
@@ -10,6 +10,7 @@ import { inTransaction, migrate, type PgClient, type PgPool } from './database.j
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { categorisedStreams, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
+import { createPostgresIdempotencyRecords, idempotencyRecordsByAge, type PostgresIdempotencyRecords } from './idempotency-records.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, inLockOrderWithin, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
 import { pgPosition, pgPositionParts, type PgPositionParts } from './position.js';
 import { batchPerTurn } from './turn-batch.js';
@@ -75,19 +76,25 @@ export type PostgresEventStoreOptions = Readonly<{
   notifications?: NotificationListener;
   /** Where streams written before stream ids carried a category go (see src/stores/stream-categories.ts). */
   categoryOfOldStreams?: StreamCategory | undefined;
+  /** @default DEFAULT_IDEMPOTENCY_RETENTION (24 hours, wall clock) */
+  idempotencyRetention?: IdempotencyRetention;
 }>;
 
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
-  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams)]);
+  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams), idempotencyRecordsByAge]);
   const listeners = createAppendListeners();
   // Appends by any instance (including this one) arrive here after their commit.
   const notifications = options.notifications ?? (await createNotificationListener(options.connectionString));
   const stopListening = await notifications.listen(EVENTS_CHANNEL, listeners.notify);
   const horizon = createHorizonRecheck(pool, listeners.notify);
+  const { recordInAppend, freeExpiredKey, ...records } = createPostgresIdempotencyRecords(
+    pool,
+    options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION,
+  );
   return {
-    ...postgresEventLog(pool, listeners, horizon),
-    ...postgresIdempotencyRecords(pool),
+    ...postgresEventLog(pool, listeners, horizon, { recordInAppend, freeExpiredKey }),
+    ...records,
     ...postgresPositionCodec,
     close: async () => {
       horizon.cancel();
@@ -101,14 +108,17 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 type AppendListeners = ReturnType<typeof createAppendListeners>;
 type HorizonRecheck = ReturnType<typeof createHorizonRecheck>;
 
-function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: HorizonRecheck): EventLog {
+type KeyedRecords = Pick<PostgresIdempotencyRecords, 'recordInAppend' | 'freeExpiredKey'>;
+
+function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: HorizonRecheck, records: KeyedRecords): EventLog {
   const appendGrouped = createGroupedAppend(pool, listeners.notify);
   const streams = createStreamReader(pool);
   return {
     append: async (request) => {
       if (request.events.length === 0) throw new Error('append needs at least one event');
       // A keyed append writes its outcome, positions included, in its own transaction.
-      return request.idempotency ? appendAlone(pool, listeners.notify, request) : appendGrouped(request);
+      const { idempotency } = request;
+      return idempotency ? appendKeyed(pool, listeners.notify, { ...request, idempotency }, records) : appendGrouped(request);
     },
     readStream: (streamId) => streams.load(streamId),
     readStreamFrom: postgresReadStreamFrom(pool),
@@ -293,25 +303,48 @@ async function appendEvents(client: PgClient | PgPool, unordered: AppendRequest)
 
 // The idempotency record holds the append's outcome, positions included, so it is written
 // after the events in the same transaction: three more round trips, only for keyed commands.
-function appendWithIdempotency(pool: PgPool, request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> }) {
+function appendWithIdempotency(
+  pool: PgPool,
+  request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> },
+  records: KeyedRecords,
+) {
   return inTransaction(pool, async (client) => {
     const result = await appendEvents(client, request);
     const { key, requestHash, outcome } = request.idempotency;
-    const stored = await client.query(
-      'INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [key, requestHash, JSON.stringify(outcome(result))],
-    );
-    if (!stored.rowCount) throw new Rollback({ type: 'IdempotencyKeyTaken', key });
+    if (!(await records.recordInAppend(client, { key, requestHash, outcome: outcome(result) }))) {
+      throw new Rollback({ type: 'IdempotencyKeyTaken', key });
+    }
     return result;
   });
 }
 
+/**
+ * cqrs_append_events refuses a key that any row holds, expired or not (it knows no
+ * retention window): after such a refusal an expired record is deleted and the
+ * append tried once more. Costs nothing on the way of an append that succeeds.
+ */
+async function appendKeyed(
+  pool: PgPool,
+  notify: () => void,
+  request: AppendRequest & { idempotency: NonNullable<AppendRequest['idempotency']> },
+  records: KeyedRecords,
+): Promise<AppendOutcome> {
+  const write = () => appendWithIdempotency(pool, request, records);
+  const outcome = await appendAlone(pool, notify, request, write);
+  if (outcome.ok || outcome.error.type !== 'IdempotencyKeyTaken') return outcome;
+  return (await records.freeExpiredKey(outcome.error.key)) ? appendAlone(pool, notify, request, write) : outcome;
+}
+
 /** One append in a transaction of its own, its conflict read from the error that rolled it back. */
-async function appendAlone(pool: PgPool, notify: () => void, request: AppendRequest): Promise<AppendOutcome> {
+async function appendAlone(
+  pool: PgPool,
+  notify: () => void,
+  request: AppendRequest,
+  write: () => Promise<Appended> = () => appendEvents(pool, request),
+): Promise<AppendOutcome> {
   let result: Appended;
   try {
-    const { idempotency } = request;
-    result = await (idempotency ? appendWithIdempotency(pool, { ...request, idempotency }) : appendEvents(pool, request));
+    result = await write();
   } catch (error) {
     const conflict = await conflictAfterRollback(pool, error, request);
     if (!conflict) throw error;
@@ -361,28 +394,6 @@ function createGroupedAppend(pool: PgPool, notify: () => void) {
     },
     { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
   );
-}
-
-function postgresIdempotencyRecords(pool: PgPool): IdempotencyRecords {
-  const readRecord = async (key: string): Promise<IdempotencyRecord | null> => {
-    const { rows } = await pool.query<{ key: string; request_hash: string; outcome: unknown }>(
-      'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = $1',
-      [key],
-    );
-    const row = rows[0];
-    return row ? { key: row.key, requestHash: row.request_hash, outcome: row.outcome } : null;
-  };
-  return {
-    getIdempotencyRecord: readRecord,
-    saveIdempotencyRecord: async (record) => {
-      await pool.query('INSERT INTO idempotency_records (key, request_hash, outcome) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-        record.key,
-        record.requestHash,
-        JSON.stringify(record.outcome),
-      ]);
-      return (await readRecord(record.key))!;
-    },
-  };
 }
 
 const postgresPositionCodec: PositionCodec = {

@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventLog, EventStore, IdempotencyRecord, IdempotencyRecords, PositionCodec, ReadPageOptions } from '../../kernel/event-store.js';
+import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventLog, type EventStore, type IdempotencyRecord, type IdempotencyRecords, type IdempotencyRetention, type PositionCodec, type ReadPageOptions } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -70,6 +70,16 @@ const categorisedStreams = (category: StreamCategory | undefined): Migration => 
   },
 });
 
+/**
+ * Version 5: the pruner deletes records oldest first, a batch at a time, and
+ * finds them by this index instead of scanning the table.
+ */
+const idempotencyRecordsByAge: Migration = {
+  version: 5,
+  description: 'idempotency records by age, for pruning expired ones',
+  up: (db) => db.exec('CREATE INDEX IF NOT EXISTS idempotency_records_recorded_at ON idempotency_records (recorded_at)'),
+};
+
 const EVENT_COLUMNS = 'position, stream_id, stream_version, type, schema_version, data, metadata';
 /** A row as an array in EVENT_COLUMNS order: better-sqlite3 builds no keyed object per row (`.raw(true)`). */
 type EventRow = [position: number, streamId: string, streamVersion: number, type: string, schemaVersion: number, data: string, metadata: string];
@@ -91,6 +101,8 @@ export type SqliteEventStoreOptions = Readonly<{
   durability?: Durability;
   /** Where streams written before stream ids carried a category go (see src/stores/stream-categories.ts). */
   categoryOfOldStreams?: StreamCategory | undefined;
+  /** @default DEFAULT_IDEMPOTENCY_RETENTION (24 hours, wall clock) */
+  idempotencyRetention?: IdempotencyRetention;
 }>;
 
 export type SqliteEventStore = EventStore &
@@ -106,9 +118,9 @@ export type SqliteEventStore = EventStore &
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
-  migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams)]);
+  migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams), idempotencyRecordsByAge]);
   const listeners = createAppendListeners();
-  const statements = prepareStatements(db);
+  const statements = prepareStatements(db, options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION);
   return {
     ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
     readPage: sqlitePageReader(db),
@@ -125,8 +137,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
 }
 
 /** Every statement the store runs, prepared once when it opens. */
-function prepareStatements(db: SqliteDatabase) {
+function prepareStatements(db: SqliteDatabase, retention: IdempotencyRetention) {
   return {
+    records: prepareRecordStatements(db, retention),
     streamVersion: db.prepare<[string], { version: number | null }>(
       'SELECT MAX(stream_version) AS version FROM events WHERE stream_id = ?',
     ),
@@ -149,12 +162,6 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     claim: db.prepare('INSERT OR IGNORE INTO unique_values (scope, value, stream_id) VALUES (?, ?, ?)'),
     release: db.prepare('DELETE FROM unique_values WHERE scope = ? AND value = ? AND stream_id = ?'),
-    getRecord: db.prepare<[string], { key: string; request_hash: string; outcome: string }>(
-      'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = ?',
-    ),
-    insertRecord: db.prepare(
-      'INSERT OR IGNORE INTO idempotency_records (key, request_hash, outcome, recorded_at) VALUES (?, ?, ?, ?)',
-    ),
   };
 }
 
@@ -279,7 +286,7 @@ function appendInTransaction(statements: Statements, request: AppendRequest): Ap
   if (actualVersion !== expectedVersion) {
     throw new Rollback({ type: 'StreamVersionConflict', streamId, expectedVersion, actualVersion });
   }
-  if (request.idempotency && statements.getRecord.get(request.idempotency.key)) {
+  if (request.idempotency && statements.records.live(request.idempotency.key)) {
     throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
   }
   moveUniqueValues(statements, request);
@@ -292,7 +299,8 @@ function appendInTransaction(statements: Statements, request: AppendRequest): Ap
   };
   if (request.idempotency) {
     const { key, requestHash, outcome } = request.idempotency;
-    statements.insertRecord.run(key, requestHash, JSON.stringify(outcome(result)), new Date().toISOString());
+    // No live record holds the key (checked above, in this transaction): this stores it, replacing an expired one.
+    statements.records.store(key, requestHash, outcome(result));
   }
   return result;
 }
@@ -325,17 +333,51 @@ function insertEvents(statements: Statements, { streamId, expectedVersion, event
   });
 }
 
-function sqliteIdempotencyRecords(statements: Statements): IdempotencyRecords {
-  const readRecord = (key: string): IdempotencyRecord | null => {
-    const row = statements.getRecord.get(key);
-    return row ? { key: row.key, requestHash: row.request_hash, outcome: JSON.parse(row.outcome) } : null;
-  };
+/**
+ * Expiry is judged in the queries, so an expired row counts as absent before
+ * the pruner deletes it; times are ISO-8601 text, which sorts as time does.
+ */
+function prepareRecordStatements(db: SqliteDatabase, { windowMs, clock }: IdempotencyRetention) {
+  const now = () => clock().toISOString();
+  const cutoff = () => new Date(clock().getTime() - windowMs).toISOString();
+  const get = db.prepare<[string, string], { key: string; request_hash: string; outcome: string }>(
+    'SELECT key, request_hash, outcome FROM idempotency_records WHERE key = ? AND recorded_at >= ?',
+  );
+  // Replaces only an expired record: a live one keeps its key.
+  const upsert = db.prepare<[string, string, string, string, string]>(
+    `INSERT INTO idempotency_records (key, request_hash, outcome, recorded_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, outcome = excluded.outcome, recorded_at = excluded.recorded_at
+       WHERE idempotency_records.recorded_at < ?`,
+  );
+  const prune = db.prepare<[string, number]>(
+    `DELETE FROM idempotency_records WHERE key IN (
+       SELECT key FROM idempotency_records WHERE recorded_at < ? ORDER BY recorded_at LIMIT ?)`,
+  );
+  const oldest = db.prepare<[], { oldest: string | null }>('SELECT MIN(recorded_at) AS oldest FROM idempotency_records');
   return {
-    getIdempotencyRecord: async (key) => readRecord(key),
-    saveIdempotencyRecord: async (record) => {
-      statements.insertRecord.run(record.key, record.requestHash, JSON.stringify(record.outcome), new Date().toISOString());
-      return readRecord(record.key)!;
+    live: (key: string): IdempotencyRecord | null => {
+      const row = get.get(key, cutoff());
+      return row ? { key: row.key, requestHash: row.request_hash, outcome: JSON.parse(row.outcome) } : null;
     },
+    store: (key: string, requestHash: string, outcome: unknown) => upsert.run(key, requestHash, JSON.stringify(outcome), now(), cutoff()),
+    // One statement is one short write transaction: appends wait for at most one batch.
+    prune: (limit: number) => prune.run(cutoff(), limit).changes,
+    oldest: () => {
+      const at = oldest.get()?.oldest;
+      return at == null ? null : new Date(at);
+    },
+  };
+}
+
+function sqliteIdempotencyRecords({ records }: Statements): IdempotencyRecords {
+  return {
+    getIdempotencyRecord: async (key) => records.live(key),
+    saveIdempotencyRecord: async (record) => {
+      records.store(record.key, record.requestHash, record.outcome);
+      return records.live(record.key)!;
+    },
+    pruneExpiredIdempotencyRecords: async (limit) => records.prune(limit),
+    oldestIdempotencyRecordAt: async () => records.oldest(),
   };
 }
 
