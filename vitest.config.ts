@@ -16,6 +16,8 @@ const POSTGRES_API_SUITES = [
   'test/integration/time-travel.e2e.test.ts',
   // Idempotency keys expire and their records are pruned, on each store's SQL.
   'test/integration/idempotency-retention.e2e.test.ts',
+  // Erased users read as erased through every query, on each store's read model.
+  'test/integration/erasure.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',

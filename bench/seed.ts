@@ -31,8 +31,8 @@ export async function seedUsersInto(store: EventStore, from: number, to: number,
           // What the user handlers write: the user's stream (`user-u1`) and its email claim.
           streamId: streamIdOf(USER_STREAMS, `u${i}`),
           expectedVersion: 0,
-          // At UserCreated's current version (v2), as the server writes it: the raw store would default to v1, upcast on every read.
-          events: [{ type: 'UserCreated', schemaVersion: 2, data: { userId: `u${i}`, username: `user${i}`, email, createdBy: null }, metadata: { occurredAt } }],
+          // At UserCreated's current version (v3), as the server writes it: the raw store would default to v1, upcast on every read.
+          events: [{ type: 'UserCreated', schemaVersion: 3, data: { userId: `u${i}`, username: `user${i}`, email, createdBy: null }, metadata: { occurredAt } }],
           claims: [{ scope: EMAIL_SCOPE, value: emailKey(email) }],
         }),
       );

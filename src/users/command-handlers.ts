@@ -3,7 +3,9 @@ import { deciderHandler } from '../kernel/command-handler.js';
 import type { EventLog } from '../kernel/event-store.js';
 import type { StreamFolds } from '../kernel/stream-folds.js';
 import { emailTaken, userDecider, versionConflict, type CreateUserRequest, type UpdateUser } from './decide.js';
+import type { EraseUser } from './decide.js';
 import { createUserRules, updateUserRules } from './input-rules.js';
+import { eraseUserRules } from './input-rules.js';
 import { userStateFold, userViewFold } from './stream-folds.js';
 import { EMAIL_SCOPE, emailKey, USER_STREAMS, type User } from './user.js';
 
@@ -50,4 +52,6 @@ export function registerUserCommands({ commandBus, eventLog, streamFolds, newId 
       handle({ command: { type: 'CreateUser', data: { ...command.data, userId: command.data.userId ?? newId() } }, metadata }),
   });
   commandBus.register<UpdateUser>('UpdateUser', { schema: updateUserRules, handle });
+  // The erased state has no email, so `emailChanges` releases the user's claim in the erasure's transaction.
+  commandBus.register<EraseUser>('EraseUser', { schema: eraseUserRules, handle });
 }

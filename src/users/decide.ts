@@ -12,7 +12,13 @@ export type UpdateUser = TypedCommand<
   { userId: string; username?: string; email?: string; expectedVersion?: number },
   UserRejection
 >;
-export type UserCommand = CreateUser | UpdateUser;
+/**
+ * Admin only (the GraphQL layer checks): destroys the user's personal data.
+ * It carries no email (`never`), so code reading the email of any user
+ * command reads undefined for this one.
+ */
+export type EraseUser = TypedCommand<'EraseUser', { userId: string; email?: never }, UserRejection>;
+export type UserCommand = CreateUser | UpdateUser | EraseUser;
 
 /** What a client sends on the bus: the id is optional, and generated once the request is valid. */
 export type CreateUserRequest = TypedCommand<'CreateUser', { userId?: string; username: string; email: string }, UserRejection>;
@@ -45,6 +51,13 @@ export const versionConflict = (expectedVersion: number, actualVersion: number):
   actualVersion,
 });
 
+/** An erased user is gone for every command: there is nothing left to change, and their id is never reused. */
+export const userWasErased = (userId: string): UserNotFound => ({
+  type: 'UserNotFound',
+  message: `The user with id "${userId}" was erased`,
+  userId,
+});
+
 /**
  * Input has been validated and normalised by the command schemas
  * (input-rules.ts) before it reaches `decide`; here live the rules that
@@ -53,18 +66,34 @@ export const versionConflict = (expectedVersion: number, actualVersion: number):
 export function decide(command: UserCommand, state: User, metadata: Pick<CommandMetadata, 'actor'> = {}): Result<readonly UserEvent[], UserRejection> {
   switch (command.type) {
     case 'CreateUser': {
-      if (state.status === 'registered') return fail(userAlreadyExists(command.data.userId));
+      // An erased user's id stays taken: a new person under an old id would inherit its history.
+      if (state.status !== 'absent') return fail(userAlreadyExists(command.data.userId));
       return ok([{ type: 'UserCreated', data: { ...command.data, createdBy: metadata.actor ?? null } }]);
     }
     case 'UpdateUser': {
       const { userId, username, email } = command.data;
-      if (state.status !== 'registered') return fail(userNotFound(userId));
+      if (state.status === 'absent') return fail(userNotFound(userId));
+      if (state.status === 'erased') return fail(userWasErased(userId));
       const changes = {
         ...(username !== undefined && username !== state.username ? { username } : {}),
         ...(email !== undefined && emailKey(email) !== emailKey(state.email) ? { email } : {}),
       };
       if (Object.keys(changes).length === 0) return ok([]);
       return ok([{ type: 'UserUpdated', data: { userId, ...changes } }]);
+    }
+    case 'EraseUser': {
+      const { userId } = command.data;
+      switch (state.status) {
+        case 'absent':
+          return fail(userNotFound(userId));
+        // Erasing again is the same success, and appends nothing.
+        case 'erased':
+          return ok([]);
+        case 'registered':
+          return ok([{ type: 'UserErased', data: { userId, erasedBy: metadata.actor ?? null } }]);
+        default:
+          return assertNever(state, 'user state');
+      }
     }
     default:
       return assertNever(command, 'user command');

@@ -26,13 +26,40 @@ const userUpdatedV1 = eventSchema(
   z.object({ userId: z.string(), username: z.string().optional(), email: z.string().optional() }),
 );
 
-export type UserCreatedData = z.output<typeof userCreatedV2.schema>;
-export type UserUpdatedData = z.output<typeof userUpdatedV1.schema>;
+/*
+ * Erasure (README: "Erasure") destroys a user's data key, and from then on
+ * the personal fields of their events read as null, whatever version they
+ * were stored at. Nothing is written in the new versions that the old ones
+ * could not hold: they exist because the newest version is what every
+ * reader is typed and checked against, and it must admit the null.
+ */
+const personal = z.string().nullable();
+/** v3: `username` and `email` are null once the user is erased. */
+const userCreatedV3 = eventSchema(
+  'UserCreated',
+  3,
+  z.object({ userId: z.string(), username: personal, email: personal, createdBy: z.string().nullable() }),
+);
+/** v2: a changed field is null once the user is erased; an absent one still did not change. */
+const userUpdatedV2 = eventSchema(
+  'UserUpdated',
+  2,
+  z.object({ userId: z.string(), username: personal.optional(), email: personal.optional() }),
+);
+/** The user's personal data was destroyed: by whom (an admin's id), null with authentication off. */
+const userErasedV1 = eventSchema('UserErased', 1, z.object({ userId: z.string(), erasedBy: z.string().nullable() }));
+
+export type UserCreatedData = z.output<typeof userCreatedV3.schema>;
+export type UserUpdatedData = z.output<typeof userUpdatedV2.schema>;
+export type UserErasedData = z.output<typeof userErasedV1.schema>;
 
 export const userEventVersions: EventVersions = {
-  schemas: [userCreatedV1, userCreatedV2, userUpdatedV1],
+  schemas: [userCreatedV1, userCreatedV2, userCreatedV3, userUpdatedV1, userUpdatedV2, userErasedV1],
   upcasters: [
     // Who created a user before v2 was never recorded: unknown, not anyone in particular.
     upcaster(userCreatedV1, userCreatedV2, (data) => ({ ...data, createdBy: null })),
+    // The stored shape is the same; only the reader's type widens.
+    upcaster(userCreatedV2, userCreatedV3, (data) => data),
+    upcaster(userUpdatedV1, userUpdatedV2, (data) => data),
   ],
 };

@@ -37,3 +37,5 @@ export const updateUserRules = z.strictObject({
   email: email.optional(),
   expectedVersion: z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
 });
+
+export const eraseUserRules = z.strictObject({ userId });

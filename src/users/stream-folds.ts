@@ -17,13 +17,15 @@ import { evolveUserView, type UserView } from './user-view.js';
 const userStateSchema = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('absent') }),
   z.strictObject({ status: z.literal('registered'), userId: z.string(), username: z.string(), email: z.string() }),
+  z.strictObject({ status: z.literal('erased'), userId: z.string() }),
 ]);
 
 const userViewSchema = z
   .strictObject({
     id: z.string(),
-    username: z.string(),
-    email: z.string(),
+    username: z.string().nullable(),
+    email: z.string().nullable(),
+    erased: z.boolean(),
     version: z.int().positive(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -32,14 +34,14 @@ const userViewSchema = z
   .nullable();
 
 /** The users decider's state, as the command handler reads it. */
-export const userStateFold: StreamFold<User> = deciderFold(userDecider, 'user-state@1', (stored) => {
+export const userStateFold: StreamFold<User> = deciderFold(userDecider, 'user-state@2', (stored) => {
   const parsed = userStateSchema.safeParse(stored);
   return parsed.success ? parsed.data : undefined;
 });
 
 /** The user as readers see it, null before the stream's first event: what `user(asOf:)` answers. */
 export const userViewFold: StreamFold<UserView | null> = {
-  name: 'user-view@1',
+  name: 'user-view@2',
   initialState: () => null,
   evolve: evolveUserView,
   decode: (stored) => {

@@ -53,18 +53,18 @@ describe('command line', () => {
       await gql(server.url, 'mutation { createUser(input: { id: "s1", username: "snap1", email: "s1@example.com" }) { __typename } }');
       for (let i = 0; i < 5; i++) await gql(server.url, `mutation { updateUser(input: { id: "s1", username: "snap1_${i}" }) { __typename } }`);
       await server.system.streamFolds.settled();
-      expect(await server.system.snapshots.loadSnapshot('user-s1', 'user-state@1')).toMatchObject({ version: 6 });
+      expect(await server.system.snapshots.loadSnapshot('user-s1', 'user-state@2')).toMatchObject({ version: 6 });
       await server.stop();
 
       expect((await cli(['rebuild'], { DATA_DIR: dir })).code).toBe(0);
 
       const reopened = await startTestServer({ dataDir: dir, env });
       try {
-        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-state@1')).toBeNull();
+        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-state@2')).toBeNull();
         const latest = await gql(reopened.url, '{ user(id: "s1", asOf: { time: "2999-01-01T00:00:00Z" }) { username version } }');
         expect(latest.body).toEqual({ data: { user: { username: 'snap1_4', version: 6 } } });
         await reopened.system.streamFolds.settled();
-        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-view@1')).toMatchObject({ version: 6 });
+        expect(await reopened.system.snapshots.loadSnapshot('user-s1', 'user-view@2')).toMatchObject({ version: 6 });
       } finally {
         await reopened.stop();
       }

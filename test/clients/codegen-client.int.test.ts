@@ -55,8 +55,10 @@ type Node = ClientUsersQuery['users']['edges'][number]['node'];
 // DateTime is a string on the wire and in the types.
 assertType<Equal<Event['user']['updatedAt'], string>>();
 assertType<Equal<Node['createdAt'], string>>();
-// The event interface narrows by __typename to its two members.
-assertType<Equal<Event['__typename'], 'UserCreated' | 'UserUpdated'>>();
+// The event interface narrows by __typename to its members.
+assertType<Equal<Event['__typename'], 'UserCreated' | 'UserUpdated' | 'UserErased'>>();
+// Erasure: a user's username may be null, and the type says so.
+assertType<Equal<Node['username'], string | null | undefined>>();
 assertType<Equal<Event['state']['version'], number>>();
 
 const users: TypedDocumentNode<ClientUsersQuery, ClientUsersQueryVariables> = ClientUsersDocument;
@@ -67,7 +69,7 @@ const input: ClientCreateUserMutationVariables = { input: { username: 'ada', ema
 // The suites' hand-written result types describe what the generated ones allow.
 declare const generatedUser: Node;
 declare const generatedEvent: Event;
-const asSuitesUser: ClientUser = { ...generatedUser, email: generatedUser.email ?? null };
+const asSuitesUser: ClientUser = { ...generatedUser, username: generatedUser.username ?? null, email: generatedUser.email ?? null };
 const asSuitesEvent: Pick<UserEvent, 'position' | 'userId' | 'version'> = generatedEvent;
 
 export { users, create, variables, input, asSuitesUser, asSuitesEvent, ClientUserEventsDocument };

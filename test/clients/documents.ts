@@ -110,7 +110,8 @@ export const USER_EVENTS = parse(/* GraphQL */ `
 export type ClientUser = {
   __typename?: 'User';
   id: string;
-  username: string;
+  /** Null once the user is erased. */
+  username: string | null;
   email: string | null;
   version: number;
   createdAt: string;
@@ -121,12 +122,12 @@ export type ClientUser = {
 export type MutationResult = { __typename: string; position?: string; user?: ClientUser; message?: string };
 
 export type UserEvent = {
-  __typename: 'UserCreated' | 'UserUpdated';
+  __typename: 'UserCreated' | 'UserUpdated' | 'UserErased';
   position: string;
   userId: string;
   version: number;
   user: ClientUser;
-  state: { userId: string; username: string; version: number };
+  state: { userId: string; username: string | null; version: number };
 };
 
 export type UsersPage = {

@@ -44,6 +44,22 @@ export type EmailTaken = Error & {
   message: Scalars['String']['output'];
 };
 
+export type EraseUserInput = {
+  /** A global id (`User:…`), or a user id stored before global ids existed. */
+  id: Scalars['ID']['input'];
+  /** Repeating a request with the same key and input returns the first outcome and changes nothing. 1-255 printable ASCII characters. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type EraseUserResult = EraseUserSuccess | Forbidden | StreamUnreadable | Unauthenticated | UserNotFound | ValidationError;
+
+export type EraseUserSuccess = {
+  __typename?: 'EraseUserSuccess';
+  /** Global position of the last event this mutation appended; pass it as `after` to `userEvents`. */
+  position: Scalars['String']['output'];
+  user: User;
+};
+
 /** An expected failure: the request was understood and refused. */
 export type Error = {
   message: Scalars['String']['output'];
@@ -89,6 +105,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** With authentication on: any valid bearer token. */
   createUser: CreateUserResult;
+  /** Destroys the user’s personal data: `username` and `email` read null from then on, everywhere (the user, its history, time travel, the events feed), and the email may be registered again. The user, their id and their events stay. With authentication on: an admin’s bearer token. */
+  eraseUser: EraseUserResult;
   /** With authentication on: a bearer token whose subject is the user's id, or an admin's. */
   updateUser: UpdateUserResult;
 };
@@ -96,6 +114,11 @@ export type Mutation = {
 
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
+};
+
+
+export type MutationEraseUserArgs = {
+  input: EraseUserInput;
 };
 
 
@@ -215,14 +238,17 @@ export type UpdateUserSuccess = {
 export type User = Node & {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
-  /** With authentication on, visible to the user and admins only; null for everyone else. */
+  /** Null once the user is erased. With authentication on, visible to the user and admins only; null for everyone else. */
   email?: Maybe<Scalars['String']['output']>;
+  /** The user’s personal data (`username`, `email`) is destroyed: they read null. Also true for a past state (history, `asOf`) of a user erased since: their personal data is gone from the whole log. */
+  erased: Scalars['Boolean']['output'];
   /** The user’s events, oldest first, each with the user as it left them (`state`). Each cursor is the event’s `position`: after the last page, subscribe to `userEvents(userId:, after: pageInfo.endCursor)` to follow on with no gap and no duplicate. `first`/`last` default to 20 and may be at most 100. */
   history: UserHistoryConnection;
   /** Global id, `User:<user id>`. */
   id: Scalars['ID']['output'];
   updatedAt: Scalars['DateTime']['output'];
-  username: Scalars['String']['output'];
+  /** Null once the user is erased. */
+  username?: Maybe<Scalars['String']['output']>;
   /** Number of events in the user stream; pass it as `expectedVersion`. */
   version: Scalars['Int']['output'];
 };
@@ -264,7 +290,7 @@ export type UserCreated = LoggedEvent & UserEvent & {
   correlationId?: Maybe<Scalars['String']['output']>;
   /** Global id of the user whose bearer token created this user (an admin, or the user themself). Null when no token was needed (authentication off) and for users created before this was recorded (UserCreated v1). */
   createdBy?: Maybe<Scalars['ID']['output']>;
-  /** With authentication on, visible to the user and admins only; null for everyone else. */
+  /** Null once the user is erased. With authentication on, visible to the user and admins only; null for everyone else. */
   email?: Maybe<Scalars['String']['output']>;
   occurredAt: Scalars['DateTime']['output'];
   /** Global position in the event log; pass it as `after` to resume after this event. */
@@ -275,7 +301,8 @@ export type UserCreated = LoggedEvent & UserEvent & {
   user: User;
   /** Global id of the user, `User:<user id>`. */
   userId: Scalars['ID']['output'];
-  username: Scalars['String']['output'];
+  /** Null once the user is erased. */
+  username?: Maybe<Scalars['String']['output']>;
   /** The user version this event produced. */
   version: Scalars['Int']['output'];
 };
@@ -284,6 +311,26 @@ export type UserEdge = {
   __typename?: 'UserEdge';
   cursor: Scalars['String']['output'];
   node: User;
+};
+
+/** The user’s personal data was destroyed: from now on `username` and `email` read null in every event of the user, and `erased` is true in every state. */
+export type UserErased = LoggedEvent & UserEvent & {
+  __typename?: 'UserErased';
+  /** The id of the request that wrote it (`x-request-id`), for finding its log lines. */
+  correlationId?: Maybe<Scalars['String']['output']>;
+  /** Global id of the admin whose bearer token erased the user. Null when no token was needed (authentication off). */
+  erasedBy?: Maybe<Scalars['ID']['output']>;
+  occurredAt: Scalars['DateTime']['output'];
+  /** Global position in the event log; pass it as `after` to resume after this event. */
+  position: Scalars['String']['output'];
+  /** The user exactly as this event left it, for history views. Not a `Node`, so caches keep it apart from `user`. */
+  state: UserState;
+  /** The user now: at least as new as this event (never older), so a normalised client cache that merges it never moves backwards, even while old events are replayed. */
+  user: User;
+  /** Global id of the user, `User:<user id>`. */
+  userId: Scalars['ID']['output'];
+  /** The user version this event produced. */
+  version: Scalars['Int']['output'];
 };
 
 /** A change to a user, as recorded in the event store. */
@@ -326,17 +373,20 @@ export type UserNotFound = Error & {
 export type UserState = {
   __typename?: 'UserState';
   createdAt: Scalars['DateTime']['output'];
-  /** With authentication on, visible to the user and admins only; null for everyone else. */
+  /** Null once the user is erased. With authentication on, visible to the user and admins only; null for everyone else. */
   email?: Maybe<Scalars['String']['output']>;
+  /** The user’s personal data (`username`, `email`) is destroyed: they read null. Also true for a past state (history, `asOf`) of a user erased since: their personal data is gone from the whole log. */
+  erased: Scalars['Boolean']['output'];
   updatedAt: Scalars['DateTime']['output'];
   /** Global id of the user, `User:<user id>`. */
   userId: Scalars['ID']['output'];
-  username: Scalars['String']['output'];
+  /** Null once the user is erased. */
+  username?: Maybe<Scalars['String']['output']>;
   /** Number of events in the user stream; pass it as `expectedVersion`. */
   version: Scalars['Int']['output'];
 };
 
-/** Only the fields that changed are non-null. */
+/** Only the fields that changed are non-null; once the user is erased, none is. */
 export type UserUpdated = LoggedEvent & UserEvent & {
   __typename?: 'UserUpdated';
   /** The id of the request that wrote it (`x-request-id`), for finding its log lines. */
@@ -371,6 +421,67 @@ export type VersionConflict = Error & {
   message: Scalars['String']['output'];
 };
 
+export type EraseUserMutationVariables = Exact<{
+  input: EraseUserInput;
+}>;
+
+
+export type EraseUserMutation = { __typename?: 'Mutation', eraseUser:
+    | { __typename: 'EraseUserSuccess', position: string, user: { __typename?: 'User', id: string, username?: string | null, email?: string | null, erased: boolean, version: number } }
+    | { __typename: 'Forbidden', message: string }
+    | { __typename: 'StreamUnreadable', message: string }
+    | { __typename: 'Unauthenticated', message: string }
+    | { __typename: 'UserNotFound', message: string, userId: string }
+    | { __typename: 'ValidationError', message: string }
+   };
+
+export type ErasedUserQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ErasedUserQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, username?: string | null, email?: string | null, erased: boolean, version: number, history: { __typename?: 'UserHistoryConnection', edges: Array<{ __typename?: 'UserHistoryEdge', node:
+          | { __typename: 'UserCreated', username?: string | null, email?: string | null, version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean, version: number } }
+          | { __typename: 'UserErased', erasedBy?: string | null, version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean, version: number } }
+          | { __typename: 'UserUpdated', version: number, changedUsername?: string | null, changedEmail?: string | null, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean, version: number } }
+         }> } } | null, node?: { __typename: 'User', username?: string | null, email?: string | null, erased: boolean } | null };
+
+export type ErasedUserAsOfQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  version: Scalars['Int']['input'];
+}>;
+
+
+export type ErasedUserAsOfQuery = { __typename?: 'Query', user?: { __typename?: 'User', username?: string | null, email?: string | null, erased: boolean, version: number } | null };
+
+export type ErasureAuditEventsQueryVariables = Exact<{
+  userId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type ErasureAuditEventsQuery = { __typename?: 'Query', events: { __typename?: 'EventConnection', edges: Array<{ __typename?: 'EventEdge', node:
+        | { __typename: 'UserCreated', version: number }
+        | { __typename: 'UserErased', erasedBy?: string | null, version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean } }
+        | { __typename: 'UserUpdated', version: number }
+       }> } };
+
+export type ErasureUsersPageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ErasureUsersPageQuery = { __typename?: 'Query', users: { __typename?: 'UserConnection', totalCount: number, edges: Array<{ __typename?: 'UserEdge', node: { __typename?: 'User', id: string, username?: string | null, erased: boolean } }> } };
+
+export type ErasureUserEventsSubscriptionVariables = Exact<{
+  userId?: InputMaybe<Scalars['ID']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ErasureUserEventsSubscription = { __typename?: 'Subscription', userEvents:
+    | { __typename: 'UserCreated', version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean } }
+    | { __typename: 'UserErased', erasedBy?: string | null, version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean } }
+    | { __typename: 'UserUpdated', version: number, state: { __typename?: 'UserState', username?: string | null, email?: string | null, erased: boolean } }
+   };
+
 export type UserHistoryQueryVariables = Exact<{
   id: Scalars['ID']['input'];
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -381,8 +492,9 @@ export type UserHistoryQueryVariables = Exact<{
 
 
 export type UserHistoryQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, history: { __typename?: 'UserHistoryConnection', edges: Array<{ __typename?: 'UserHistoryEdge', cursor: string, node:
-          | { __typename: 'UserCreated', username: string, email?: string | null, position: string, userId: string, version: number, occurredAt: string, state: { __typename?: 'UserState', userId: string, username: string, email?: string | null, version: number, updatedAt: string } }
-          | { __typename: 'UserUpdated', position: string, userId: string, version: number, occurredAt: string, changedUsername?: string | null, changedEmail?: string | null, state: { __typename?: 'UserState', userId: string, username: string, email?: string | null, version: number, updatedAt: string } }
+          | { __typename: 'UserCreated', username?: string | null, email?: string | null, position: string, userId: string, version: number, occurredAt: string, state: { __typename?: 'UserState', userId: string, username?: string | null, email?: string | null, version: number, updatedAt: string } }
+          | { __typename: 'UserErased', position: string, userId: string, version: number, occurredAt: string, state: { __typename?: 'UserState', userId: string, username?: string | null, email?: string | null, version: number, updatedAt: string } }
+          | { __typename: 'UserUpdated', position: string, userId: string, version: number, occurredAt: string, changedUsername?: string | null, changedEmail?: string | null, state: { __typename?: 'UserState', userId: string, username?: string | null, email?: string | null, version: number, updatedAt: string } }
          }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null } } } | null };
 
 export type AuditEventsQueryVariables = Exact<{
@@ -396,11 +508,12 @@ export type AuditEventsQueryVariables = Exact<{
 
 
 export type AuditEventsQuery = { __typename?: 'Query', events: { __typename?: 'EventConnection', edges: Array<{ __typename?: 'EventEdge', cursor: string, node:
-        | { __typename: 'UserCreated', userId: string, username: string, email?: string | null, position: string, version: number, occurredAt: string, correlationId?: string | null }
+        | { __typename: 'UserCreated', userId: string, username?: string | null, email?: string | null, position: string, version: number, occurredAt: string, correlationId?: string | null }
+        | { __typename: 'UserErased', userId: string, position: string, version: number, occurredAt: string, correlationId?: string | null }
         | { __typename: 'UserUpdated', userId: string, position: string, version: number, occurredAt: string, correlationId?: string | null, changedUsername?: string | null, changedEmail?: string | null }
        }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null } } };
 
-export type UserFieldsFragment = { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string };
+export type UserFieldsFragment = { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -408,7 +521,7 @@ export type CreateUserMutationVariables = Exact<{
 
 
 export type CreateUserMutation = { __typename?: 'Mutation', createUser:
-    | { __typename: 'CreateUserSuccess', position: string, user: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'CreateUserSuccess', position: string, user: { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string } }
     | { __typename: 'EmailTaken', message: string, email: string }
     | { __typename: 'StreamUnreadable' }
     | { __typename: 'Unauthenticated', message: string }
@@ -426,7 +539,7 @@ export type UpdateUserMutation = { __typename?: 'Mutation', updateUser:
     | { __typename: 'Forbidden', message: string }
     | { __typename: 'StreamUnreadable' }
     | { __typename: 'Unauthenticated', message: string }
-    | { __typename: 'UpdateUserSuccess', position: string, user: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'UpdateUserSuccess', position: string, user: { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string } }
     | { __typename: 'UserNotFound', message: string, userId: string }
     | { __typename: 'ValidationError', message: string, fields: Array<{ __typename?: 'FieldError', field: string, message: string }> }
     | { __typename: 'VersionConflict', message: string, expectedVersion: number, actualVersion: number }
@@ -437,7 +550,7 @@ export type UserQueryVariables = Exact<{
 }>;
 
 
-export type UserQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } | null };
+export type UserQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string } | null };
 
 export type UsersQueryVariables = Exact<{
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -447,7 +560,7 @@ export type UsersQueryVariables = Exact<{
 }>;
 
 
-export type UsersQuery = { __typename?: 'Query', users: { __typename?: 'UserConnection', totalCount: number, edges: Array<{ __typename?: 'UserEdge', cursor: string, node: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null } } };
+export type UsersQuery = { __typename?: 'Query', users: { __typename?: 'UserConnection', totalCount: number, edges: Array<{ __typename?: 'UserEdge', cursor: string, node: { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null } } };
 
 export type UserEventsSubscriptionVariables = Exact<{
   userId?: InputMaybe<Scalars['ID']['input']>;
@@ -456,7 +569,8 @@ export type UserEventsSubscriptionVariables = Exact<{
 
 
 export type UserEventsSubscription = { __typename?: 'Subscription', userEvents:
-    | { __typename: 'UserCreated', username: string, email?: string | null, position: string, userId: string, version: number, occurredAt: string }
+    | { __typename: 'UserCreated', username?: string | null, email?: string | null, position: string, userId: string, version: number, occurredAt: string }
+    | { __typename: 'UserErased', position: string, userId: string, version: number, occurredAt: string }
     | { __typename: 'UserUpdated', position: string, userId: string, version: number, occurredAt: string, changedUsername?: string | null, changedEmail?: string | null }
    };
 
@@ -466,9 +580,15 @@ export type UserAsOfQueryVariables = Exact<{
 }>;
 
 
-export type UserAsOfQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, username: string, email?: string | null, version: number, createdAt: string, updatedAt: string } | null };
+export type UserAsOfQuery = { __typename?: 'Query', user?: { __typename?: 'User', id: string, username?: string | null, email?: string | null, version: number, createdAt: string, updatedAt: string } | null };
 
 export const UserFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"UserFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<UserFieldsFragment, unknown>;
+export const EraseUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EraseUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"EraseUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"eraseUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserNotFound"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EraseUserSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]}}]}}]} as unknown as DocumentNode<EraseUserMutation, EraseUserMutationVariables>;
+export const ErasedUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ErasedUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"history"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserCreated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserUpdated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"changedUsername"},"name":{"kind":"Name","value":"username"}},{"kind":"Field","alias":{"kind":"Name","value":"changedEmail"},"name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserErased"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"erasedBy"}}]}},{"kind":"Field","name":{"kind":"Name","value":"state"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}}]}}]}}]}}]} as unknown as DocumentNode<ErasedUserQuery, ErasedUserQueryVariables>;
+export const ErasedUserAsOfDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ErasedUserAsOf"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"version"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"asOf"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"version"},"value":{"kind":"Variable","name":{"kind":"Name","value":"version"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]} as unknown as DocumentNode<ErasedUserAsOfQuery, ErasedUserAsOfQueryVariables>;
+export const ErasureAuditEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ErasureAuditEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"userId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"userId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"userId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserErased"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"erasedBy"}},{"kind":"Field","name":{"kind":"Name","value":"state"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ErasureAuditEventsQuery, ErasureAuditEventsQueryVariables>;
+export const ErasureUsersPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ErasureUsersPage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"users"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ErasureUsersPageQuery, ErasureUsersPageQueryVariables>;
+export const ErasureUserEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ErasureUserEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"userId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"userId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"userId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserErased"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"erasedBy"}}]}},{"kind":"Field","name":{"kind":"Name","value":"state"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"erased"}}]}}]}}]}}]} as unknown as DocumentNode<ErasureUserEventsSubscription, ErasureUserEventsSubscriptionVariables>;
 export const UserHistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"UserHistory"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"last"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"before"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"history"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"last"}}},{"kind":"Argument","name":{"kind":"Name","value":"before"},"value":{"kind":"Variable","name":{"kind":"Name","value":"before"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"state"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserCreated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserUpdated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"changedUsername"},"name":{"kind":"Name","value":"username"}},{"kind":"Field","alias":{"kind":"Name","value":"changedEmail"},"name":{"kind":"Name","value":"email"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]}}]} as unknown as DocumentNode<UserHistoryQuery, UserHistoryQueryVariables>;
 export const AuditEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AuditEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"last"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"before"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"types"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"userId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"last"}}},{"kind":"Argument","name":{"kind":"Name","value":"before"},"value":{"kind":"Variable","name":{"kind":"Name","value":"before"}}},{"kind":"Argument","name":{"kind":"Name","value":"types"},"value":{"kind":"Variable","name":{"kind":"Name","value":"types"}}},{"kind":"Argument","name":{"kind":"Name","value":"userId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"userId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"correlationId"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserCreated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserUpdated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"changedUsername"},"name":{"kind":"Name","value":"username"}},{"kind":"Field","alias":{"kind":"Name","value":"changedEmail"},"name":{"kind":"Name","value":"email"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<AuditEventsQuery, AuditEventsQueryVariables>;
 export const CreateUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserSuccess"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"UserFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserAlreadyExists"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EmailTaken"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Unauthenticated"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"UserFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]} as unknown as DocumentNode<CreateUserMutation, CreateUserMutationVariables>;

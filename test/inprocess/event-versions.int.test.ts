@@ -1,7 +1,7 @@
 /**
  * Events that evolve, on the in-memory store (the SQLite and PostgreSQL
  * servers: test/integration/event-versions.e2e.test.ts): release 0.1.0's v1
- * events, loaded as stored, are projected, folded by commands and read as v2;
+ * events, loaded as stored, are projected, folded by commands and read at the newest version;
  * a future version halts the projection and answers commands with StreamUnreadable.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ const UPDATE = `mutation ($input: UpdateUserInput!) {
 }`;
 
 describe('v1 events on the memory store', () => {
-  it('are projected, folded by commands and read by every reader as UserCreated v2', async () => {
+  it('are projected, folded by commands and read by every reader at the newest UserCreated version', async () => {
     api = await createInProcessApp();
     const { store } = api.system;
     await loadRelease010Events(store);
@@ -34,12 +34,12 @@ describe('v1 events on the memory store', () => {
     expect(await usernames(api)).toEqual(['ada.l@2', 'edsger.d@2', 'grace@1']);
 
     const [created] = (await store.readStream('user-u1')).events;
-    expect(created).toMatchObject({ type: 'UserCreated', schemaVersion: 2, data: { userId: 'u1', username: 'ada', createdBy: null } });
+    expect(created).toMatchObject({ type: 'UserCreated', schemaVersion: 3, data: { userId: 'u1', username: 'ada', createdBy: null } });
     const all = await store.readAll({ after: LOG_START, limit: 10 });
     expect(all.filter((e) => e.type === 'UserCreated').map((e) => [e.schemaVersion, (e.data as { createdBy?: unknown }).createdBy])).toEqual([
-      [2, null],
-      [2, null],
-      [2, null],
+      [3, null],
+      [3, null],
+      [3, null],
     ]);
 
     const { body } = await api.gql(UPDATE, { input: { id: 'User:u1', username: 'ada.lovelace', expectedVersion: 2 } });
@@ -57,7 +57,7 @@ describe('v1 events on the memory store', () => {
     expect(appended.ok).toBe(true);
     await waitUntil(async () => (await projector.status()).every((p) => p.state === 'halted'), 'the projection to halt');
     const [users] = await projector.status();
-    expect(users).toMatchObject({ state: 'halted', lastError: expect.stringMatching(/UserCreated v99 .*up to v2/) });
+    expect(users).toMatchObject({ state: 'halted', lastError: expect.stringMatching(/UserCreated v99 .*up to v3/) });
 
     const { body } = await api.gql(UPDATE, { input: { id: 'User:future', username: 'renamed' } });
     expect(body.data).toMatchObject({ updateUser: { __typename: 'StreamUnreadable', eventType: 'UserCreated', schemaVersion: 99 } });

@@ -267,7 +267,7 @@ describe('global ids: node and nodes', () => {
   const NODE_FIELDS = '__typename id ... on User { username version }';
   const node = (id: string) => api.gql<{ node: Node }>(`query($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`, { id });
   const nodes = (ids: string[]) => api.gql<{ nodes: Node[] }>(`query($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`, { ids });
-  const asNode = (user: { id: string; username: string; version: number }) => ({
+  const asNode = (user: { id: string; username?: string | null; version: number }) => ({
     __typename: 'User',
     id: user.id,
     username: user.username,

@@ -101,10 +101,10 @@ export function describeTimeTravel(open: () => Promise<TimeTravelTarget>): void 
         { position: '0' },
       ];
       const streamId = `user-${id.slice('User:'.length)}`;
-      expect(await target.system.snapshots.loadSnapshot(streamId, 'user-view@1'), 'snapshots were written').not.toBeNull();
+      expect(await target.system.snapshots.loadSnapshot(streamId, 'user-view@2'), 'snapshots were written').not.toBeNull();
       const withSnapshots = await Promise.all(points.map((point) => asOf(id, point)));
       await target.system.snapshots.deleteSnapshots();
-      expect(await target.system.snapshots.loadSnapshot(streamId, 'user-view@1')).toBeNull();
+      expect(await target.system.snapshots.loadSnapshot(streamId, 'user-view@2')).toBeNull();
       const without = await Promise.all(points.map((point) => asOf(id, point)));
       expect(without).toEqual(withSnapshots);
       // And a command decides on the same user: the next version follows the last.

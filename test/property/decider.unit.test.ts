@@ -66,6 +66,7 @@ function checkDecision(command: UserCommand, before: User, after: User, events: 
     return;
   }
   if (before.status !== 'registered') throw new Error('UpdateUser accepted for an absent user');
+  if (command.type !== 'UpdateUser') throw new Error(`${command.type} is not generated here`);
   expect(after.username).toBe(command.data.username ?? before.username);
   expect(ignoringCase(after.email)).toBe(ignoringCase(command.data.email ?? before.email));
   // README: an update that only changes the email's letter case changes nothing.

@@ -103,13 +103,13 @@ describe('user commands through the command bus on SQLite', () => {
       expect(stream.events.map(({ type, schemaVersion, data, metadata }) => ({ type, schemaVersion, data, metadata }))).toEqual([
         {
           type: 'UserCreated',
-          schemaVersion: 2,
+          schemaVersion: 3,
           data: { userId: 'u1', username: 'alice', email: 'Alice@Example.com', createdBy: null },
           metadata: { occurredAt: now.toISOString(), commandId: 'c1', correlationId: 'req-1' },
         },
         {
           type: 'UserUpdated',
-          schemaVersion: 1,
+          schemaVersion: 2,
           data: { userId: 'u1', username: 'alice2' },
           metadata: { occurredAt: now.toISOString(), commandId: 'c2' },
         },

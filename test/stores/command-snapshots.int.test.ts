@@ -142,7 +142,7 @@ describe.each(STORES.filter((s) => !s.skip))('user commands with snapshots ($nam
       if (i === 25) await cached.snapshots.deleteSnapshots();
       if (i === 40) {
         // Damage: a state of the wrong shape, and one claiming a version the stream never reached.
-        const newest = (await cached.snapshots.loadSnapshot('user-u1', 'user-state@1'))!;
+        const newest = (await cached.snapshots.loadSnapshot('user-u1', 'user-state@2'))!;
         await cached.snapshots.saveSnapshots([{ ...newest, state: { status: 'registered', userId: 'u1' } }]);
         await cached.snapshots.saveSnapshots([{ ...newest, version: newest.version + 50 }]);
       }
@@ -163,8 +163,8 @@ describe.each(STORES.filter((s) => !s.skip))('user commands with snapshots ($nam
         (await plain.store.readStream(streamId)).events.map(({ type, data }) => ({ type, data })),
       );
     }
-    expect((await cached.snapshots.loadSnapshot('user-u1', 'user-state@1'))?.version).toBeGreaterThanOrEqual(EVERY);
-    expect((await cached.snapshots.loadSnapshot('user-u1', 'user-view@1'))?.version).toBeGreaterThanOrEqual(EVERY);
+    expect((await cached.snapshots.loadSnapshot('user-u1', 'user-state@2'))?.version).toBeGreaterThanOrEqual(EVERY);
+    expect((await cached.snapshots.loadSnapshot('user-u1', 'user-view@2'))?.version).toBeGreaterThanOrEqual(EVERY);
   });
 
   it('reads only what lies after the newest snapshot, where the plain handler reads the whole stream', async () => {

@@ -23,7 +23,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     expect(rows).toEqual([
       { component: 'event-store', version: 7 },
       { component: 'projection-checkpoints', version: 2 },
-      { component: 'projection:users', version: 1 },
+      { component: 'projection:users', version: 2 },
       { component: 'snapshots', version: 1 },
     ]);
   });

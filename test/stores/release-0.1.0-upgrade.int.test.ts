@@ -118,7 +118,7 @@ function describeUpgrade(store: string, open: () => Promise<Opened>, options: { 
         { id: expect.stringMatching(UUID_V7), username: 'edsger.d', email: 'edsger@example.com', version: 2 },
       ]);
       const { queryBus, scope } = busesOf(storage());
-      expect(await queryBus.execute(getUser('user-2'), scope())).toMatchObject({ id: 'user-2', username: 'grace' });
+      expect(await queryBus.execute(getUser('user-2'), scope())).toMatchObject({ id: 'user-2', username: 'grace', email: 'grace@example.com', erased: false });
       // Folded from the renamed streams (what a mutation's answer falls back on).
       expect(await queryBus.execute(getUserAtVersion('u1', 1, 'exactly'), scope())).toMatchObject({
         id: 'u1',

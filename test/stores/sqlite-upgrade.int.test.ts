@@ -84,6 +84,11 @@ it('upgrades a schema-version-1 data directory to text positions without losing 
       ['u1', sqlitePosition(1)],
       ['u2', sqlitePosition(2)],
     ]);
+    // The erasure migration (users schema 4) keeps every row, none erased.
+    expect(found.map((u) => [u?.username, u?.email, u?.erased])).toEqual([
+      ['one', 'one@example.com', false],
+      ['two', 'two@example.com', false],
+    ]);
     // Paging after the first user's cursor: the cursor wraps the converted creation position.
     const first = await users.users({ first: 1 });
     if (!first.ok) throw new Error(first.error.message);

@@ -6,6 +6,11 @@
  * serves the whole suite; each data set resets the read model and projects
  * only its own events, so earlier data sets leave positions in the log that
  * no row holds — cursors of rows that don't exist.
+ *
+ * Erasure: a UserErased event anonymises its user's row in place (id,
+ * version, times and position stay), and so does a stream whose personal
+ * fields read null (a destroyed key), so a rebuild over erased users gives
+ * the same rows.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +48,17 @@ export type UsersReadModelFactory = () => Promise<UsersReadModelFixture>;
 /** Runs of the property per store (small for CI on 2 cores); PROPERTY_RUNS=1000 hunts longer, and its timeout grows with the runs. */
 const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 60);
 
-/** A data set: `users` users created in order, and renames of earlier users between the creations. */
-type Plan = Readonly<{ users: number; renames: readonly Readonly<{ afterCreating: number; user: number }>[] }>;
+/**
+ * A data set: `users` users created in order, and renames of earlier users between the creations;
+ * then the users numbered in `erase` erased, and those in `redacted` stored with their personal
+ * fields null, as a store reads them once their key is destroyed.
+ */
+type Plan = Readonly<{
+  users: number;
+  renames: readonly Readonly<{ afterCreating: number; user: number }>[];
+  erase?: readonly number[];
+  redacted?: readonly number[];
+}>;
 
 /** Which cursor: none, a user's (index into the users), or a position no user holds (index into `elsewhere`). */
 type CursorChoice = Readonly<{ of: 'user' | 'elsewhere'; index: number }> | undefined;
@@ -65,10 +79,21 @@ function usersAfter(events: readonly StoredEvent[]): UserView[] {
     const at = event.metadata.occurredAt;
     if (event.type === 'UserCreated') {
       const { userId, username, email } = event.data;
-      users.set(userId, { id: userId, username, email, version: 1, createdAt: at, updatedAt: at, createdPosition: event.position });
+      const erased = username === null || email === null;
+      users.set(userId, {
+        id: userId,
+        ...(erased ? { username: null, email: null } : { username, email }),
+        erased,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+        createdPosition: event.position,
+      });
     } else {
       const user = users.get(event.data.userId)!;
-      users.set(user.id, { ...user, username: event.data.username!, version: user.version + 1, updatedAt: at });
+      const changed = { version: user.version + 1, updatedAt: at };
+      if (event.type === 'UserErased') users.set(user.id, { ...user, ...changed, username: null, email: null, erased: true });
+      else users.set(user.id, { ...user, ...changed, username: user.erased ? null : event.data.username! });
     }
   }
   return [...users.values()].sort((a, b) => (a.createdPosition < b.createdPosition ? -1 : 1));
@@ -161,15 +186,22 @@ export function describeUsersReadModelContract(adapterName: string, createFixtur
         const userId = `${tag}-u${i}`;
         created.push(userId);
         versions.set(userId, 1);
+        const redacted = plan.redacted?.includes(i) ?? false;
         const event: NewEvent = {
           type: 'UserCreated',
-          data: { userId, username: `${userId}-v1`, email: `${userId}@example.com` },
+          data: { userId, username: redacted ? null : `${userId}-v1`, email: redacted ? null : `${userId}@example.com`, createdBy: null },
           metadata: { occurredAt: occurredAt((step += 1)) },
         };
         // Creations between renames go in together: the PostgreSQL store commits them as a group.
         pending.push(append(userId, 0, event));
       }
       await flush();
+      for (const userNumber of plan.erase ?? []) {
+        const userId = created[userNumber]!;
+        const version = versions.get(userId)!;
+        versions.set(userId, version + 1);
+        await append(userId, version, { type: 'UserErased', data: { userId, erasedBy: null }, metadata: { occurredAt: occurredAt((step += 1)) } });
+      }
 
       const appended = [...versions.values()].reduce((sum, version) => sum + version, 0);
       let events: readonly StoredEvent[] = [];
@@ -241,6 +273,27 @@ export function describeUsersReadModelContract(adapterName: string, createFixtur
         expect(await walk(users, 'forward', size), `forward at ${size}`).toEqual(everyone);
         expect(await walk(users, 'backward', size), `backward at ${size}`).toEqual(everyone);
       }
+    });
+
+    it('keeps an erased user’s row in its place and in the count, anonymised: id, version and times stay, personal fields are null', async () => {
+      const { users } = await load({ users: 6, renames: [{ afterCreating: 3, user: 1 }], erase: [1, 4] });
+      const [renamedThenErased, erased] = [users[1]!, users[4]!];
+      expect(renamedThenErased).toMatchObject({ username: null, email: null, erased: true, version: 3 });
+      expect(erased).toMatchObject({ username: null, email: null, erased: true, version: 2 });
+      expect(users.filter((user) => !user.erased).every((user) => user.email !== null && user.username !== null)).toBe(true);
+      expect(await fixture.readModel.byIds(users.map((user) => user.id))).toEqual(expect.arrayContaining([...users]));
+      expect(await fixture.readModel.byIds([erased.id])).toEqual([erased]);
+      expect(await fixture.readModel.count()).toBe(6);
+      expect(await walk(users, 'forward', 4)).toEqual(users.map((user) => user.id));
+      expect(await walk(users, 'backward', 4)).toEqual(users.map((user) => user.id));
+    });
+
+    it('projects a stream whose personal fields read null (a destroyed key) to an erased row, on a rebuild too', async () => {
+      const { users } = await load({ users: 4, renames: [{ afterCreating: 4, user: 2 }], redacted: [2], erase: [2] });
+      const redacted = users[2]!;
+      expect(redacted).toMatchObject({ username: null, email: null, erased: true, version: 3 });
+      expect(await fixture.readModel.byIds([redacted.id])).toEqual([redacted]);
+      expect(await page({})).toEqual(referenceConnection(users, {}, cursorOf, positionOf));
     });
 
     it('answers an empty read model with an empty page', async () => {

@@ -19,12 +19,14 @@ describe('the event schema snapshot', () => {
   it('records every version of every event type the server declares, each exactly as declared', () => {
     const found = differences(recorded, snapshotOf(upcastingOf(modules)));
     expect(found.map(describeDifference)).toEqual([]);
-    expect(Object.keys(recorded['UserCreated']!)).toEqual(['v1', 'v2']);
+    expect(Object.keys(recorded['UserCreated']!)).toEqual(['v1', 'v2', 'v3']);
   });
 
-  const [userCreatedV1, userCreatedV2, userUpdatedV1] = userEventVersions.schemas;
+  const { schemas } = userEventVersions;
+  const userCreatedV2 = schemas.find((s) => s.type === 'UserCreated' && s.version === 2)!;
+  const userCreatedV3 = schemas.find((s) => s.type === 'UserCreated' && s.version === 3)!;
   const withUserCreatedV2 = (schema: z.ZodType) =>
-    snapshotOf(createUpcasting([{ schemas: [userCreatedV1!, eventSchema('UserCreated', 2, schema), userUpdatedV1!], upcasters: userEventVersions.upcasters }]));
+    snapshotOf(createUpcasting([{ schemas: schemas.map((s) => (s === userCreatedV2 ? eventSchema('UserCreated', 2, schema) : s)), upcasters: userEventVersions.upcasters }]));
 
   it('fails when a released shape changes without a version bump', () => {
     const renamed = z.object({ userId: z.string(), username: z.string(), email: z.string(), creator: z.string().nullable() });
@@ -39,28 +41,31 @@ describe('the event schema snapshot', () => {
   });
 
   it('fails when a released version is no longer declared (its stored events could not be read)', () => {
-    const dropped = snapshotOf(createUpcasting([{ schemas: [eventSchema('UserCreated', 1, userCreatedV2!.schema), userUpdatedV1!], upcasters: [] }]));
+    const others = schemas.filter((s) => s.type !== 'UserCreated');
+    const upcasters = userEventVersions.upcasters.filter((u) => u.type !== 'UserCreated');
+    const dropped = snapshotOf(createUpcasting([{ schemas: [eventSchema('UserCreated', 1, userCreatedV3.schema), ...others], upcasters }]));
     expect(differences(recorded, dropped)).toEqual([
       { type: 'changed', eventType: 'UserCreated', version: 'v1' },
       { type: 'dropped', eventType: 'UserCreated', version: 'v2' },
+      { type: 'dropped', eventType: 'UserCreated', version: 'v3' },
     ]);
   });
 
   it('asks only to record a new version declared the right way, with an upcaster', () => {
-    const v3 = eventSchema('UserCreated', 3, z.object({ userId: z.string(), handle: z.string(), email: z.string(), createdBy: z.string().nullable() }));
+    const v4 = eventSchema('UserCreated', 4, z.object({ userId: z.string(), handle: z.string().nullable(), email: z.string().nullable(), createdBy: z.string().nullable() }));
     const bumped = snapshotOf(
       createUpcasting([
         {
-          schemas: [...userEventVersions.schemas, v3],
-          upcasters: [...userEventVersions.upcasters, upcaster(userCreatedV2!, v3, (data) => {
-            const { username, ...rest } = data as { userId: string; username: string; email: string; createdBy: string | null };
+          schemas: [...userEventVersions.schemas, v4],
+          upcasters: [...userEventVersions.upcasters, upcaster(userCreatedV3, v4, (data) => {
+            const { username, ...rest } = data as { userId: string; username: string | null; email: string | null; createdBy: string | null };
             return { ...rest, handle: username };
           })],
         },
       ]),
     );
     const found = differences(recorded, bumped);
-    expect(found).toEqual([{ type: 'unrecorded', eventType: 'UserCreated', version: 'v3' }]);
+    expect(found).toEqual([{ type: 'unrecorded', eventType: 'UserCreated', version: 'v4' }]);
     expect(describeDifference(found[0]!)).toMatch(/npm run event-schemas/);
   });
 });

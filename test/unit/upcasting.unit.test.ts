@@ -18,10 +18,10 @@ const stored = (over: Partial<StoredEvent> & Pick<StoredEvent, 'type' | 'data' |
 const v1Created = stored({ type: 'UserCreated', schemaVersion: 1, data: { userId: 'u1', username: 'ada', email: 'ada@example.com' } });
 
 describe('the users module’s upcasters', () => {
-  it('reads a stored UserCreated v1 as v2, created by no one known', () => {
+  it('reads a stored UserCreated v1 as the newest version, created by no one known', () => {
     expect(users.upcast(v1Created)).toEqual({
       ...v1Created,
-      schemaVersion: 2,
+      schemaVersion: 3,
       data: { userId: 'u1', username: 'ada', email: 'ada@example.com', createdBy: null },
     });
   });
@@ -32,24 +32,34 @@ describe('the users module’s upcasters', () => {
   });
 
   it('returns events already at the newest version as they are, and events of undeclared types as stored', () => {
-    const v2 = stored({ type: 'UserCreated', schemaVersion: 2, data: { userId: 'u1', username: 'ada', email: 'a@b.c', createdBy: 'admin' } });
-    expect(users.upcast(v2)).toBe(v2);
-    const updated = stored({ type: 'UserUpdated', schemaVersion: 1, data: { userId: 'u1', username: 'ada2' } });
+    const v3 = stored({ type: 'UserCreated', schemaVersion: 3, data: { userId: 'u1', username: 'ada', email: 'a@b.c', createdBy: 'admin' } });
+    expect(users.upcast(v3)).toBe(v3);
+    const updated = stored({ type: 'UserUpdated', schemaVersion: 2, data: { userId: 'u1', username: 'ada2' } });
     expect(users.upcast(updated)).toBe(updated);
     const other = stored({ type: 'TallyOpened', schemaVersion: 7, data: {} });
     expect(users.upcast(other)).toBe(other);
   });
 
   it('writes new events at each type’s newest version', () => {
-    expect(users.currentVersionOf('UserCreated')).toBe(2);
-    expect(users.currentVersionOf('UserUpdated')).toBe(1);
+    expect(users.currentVersionOf('UserCreated')).toBe(3);
+    expect(users.currentVersionOf('UserUpdated')).toBe(2);
+    expect(users.currentVersionOf('UserErased')).toBe(1);
     expect(users.currentVersionOf('TallyOpened')).toBeUndefined();
   });
 
   it('refuses a version newer than it knows, naming the event type and the version, and never guesses', () => {
     const future = stored({ type: 'UserCreated', schemaVersion: 99, data: { userId: 'u1', whatever: true } });
     expect(() => users.upcast(future)).toThrow(UnreadableEvent);
-    expect(() => users.upcast(future)).toThrow(/UserCreated v99 .*this server knows UserCreated up to v2/);
+    expect(() => users.upcast(future)).toThrow(/UserCreated v99 .*this server knows UserCreated up to v3/);
+  });
+
+  it('reads the personal fields of an erased user (null below upcasting, at any stored version) as null, never as unreadable', () => {
+    const shreddedV1 = stored({ type: 'UserCreated', schemaVersion: 1, data: { userId: 'u1', username: null, email: null } });
+    expect(users.upcast(shreddedV1).data).toEqual({ userId: 'u1', username: null, email: null, createdBy: null });
+    const shreddedV2 = stored({ type: 'UserCreated', schemaVersion: 2, data: { userId: 'u1', username: null, email: null, createdBy: 'root' } });
+    expect(users.upcast(shreddedV2).data).toEqual({ userId: 'u1', username: null, email: null, createdBy: 'root' });
+    const shreddedUpdate = stored({ type: 'UserUpdated', schemaVersion: 1, data: { userId: 'u1', email: null } });
+    expect(users.upcast(shreddedUpdate)).toMatchObject({ schemaVersion: 2, data: { userId: 'u1', email: null } });
   });
 
   it('refuses an upcast whose result does not fit the newest version', () => {

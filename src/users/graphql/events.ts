@@ -3,11 +3,11 @@ import { badUserInput } from '../../graphql/errors.js';
 import { LoggedEventInterface, registerEventStreamOwner, registerLoggedEventTypes } from '../../graphql/event-log.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { streamIdOf } from '../../kernel/stream-id.js';
-import { USER_STREAMS, userEventTypes, userIdOf, type UserCreated, type UserUpdated } from '../user.js';
+import { USER_STREAMS, userEventTypes, userIdOf, type UserCreated, type UserErased, type UserUpdated } from '../user.js';
 import { userAsLeftBy, userAsNewAs } from './event-users.js';
 import { privateEmailField, USER_ID_ARGUMENT, USER_TYPENAME, UserStateType, UserType, userGlobalId, userIdArgument } from './user-type.js';
 
-export type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated>;
+export type StoredUserEvent = StoredEvent<UserCreated> | StoredEvent<UserUpdated> | StoredEvent<UserErased>;
 
 const USER_EVENT_TYPES = new Set<string>(userEventTypes);
 
@@ -46,8 +46,8 @@ export function defineUserEventsSubscription() {
   builder.objectRef<StoredEvent<UserCreated>>('UserCreated').implement({
     interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
-      username: t.string({ resolve: (event) => event.data.username }),
-      email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email }),
+      username: t.string({ nullable: true, description: 'Null once the user is erased.', resolve: (event) => event.data.username }),
+      email: privateEmailField(t, { ownerId: userIdOf, email: (event) => event.data.email, note: 'Null once the user is erased.' }),
       createdBy: t.id({
         nullable: true,
         description:
@@ -58,7 +58,7 @@ export function defineUserEventsSubscription() {
   });
 
   builder.objectRef<StoredEvent<UserUpdated>>('UserUpdated').implement({
-    description: 'Only the fields that changed are non-null.',
+    description: 'Only the fields that changed are non-null; once the user is erased, none is.',
     interfaces: [LoggedEventInterface, UserEventInterface],
     fields: (t) => ({
       username: t.string({ nullable: true, resolve: (event) => event.data.username ?? null }),
@@ -66,6 +66,19 @@ export function defineUserEventsSubscription() {
         ownerId: userIdOf,
         email: (event) => event.data.email,
         note: 'The new email, null when it did not change.',
+      }),
+    }),
+  });
+
+  builder.objectRef<StoredEvent<UserErased>>('UserErased').implement({
+    description:
+      'The user’s personal data was destroyed: from now on `username` and `email` read null in every event of the user, and `erased` is true in every state.',
+    interfaces: [LoggedEventInterface, UserEventInterface],
+    fields: (t) => ({
+      erasedBy: t.id({
+        nullable: true,
+        description: 'Global id of the admin whose bearer token erased the user. Null when no token was needed (authentication off).',
+        resolve: (event) => (event.data.erasedBy === null ? null : userGlobalId(event.data.erasedBy)),
       }),
     }),
   });

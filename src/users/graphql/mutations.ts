@@ -149,6 +149,47 @@ builder.mutationField('updateUser', (t) =>
     },
   }),
 );
+
+  defineEraseUser(UserNotFoundType);
+}
+
+/** README "Erasure": admin only; erasing an erased user is the same success, and appends nothing. */
+type UserNotFoundRef = ReturnType<ReturnType<typeof builder.objectRef<UserNotFound>>['implement']>;
+
+function defineEraseUser(UserNotFoundType: UserNotFoundRef): void {
+  const EraseUserSuccessType = successType('EraseUserSuccess');
+  const EraseUserResult = builder.unionType('EraseUserResult', {
+    types: [EraseUserSuccessType, ValidationErrorType, UserNotFoundType, UnauthenticatedType, ForbiddenType, StreamUnreadableType],
+    resolveType: (value: Tagged) => value.type,
+  });
+  const EraseUserInput = builder.inputType('EraseUserInput', {
+    fields: (t) => ({
+      id: t.id({ required: true, description: USER_ID_ARGUMENT }),
+      idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+    }),
+  });
+
+  builder.mutationField('eraseUser', (t) =>
+    t.field({
+      type: EraseUserResult,
+      description:
+        'Destroys the user’s personal data: `username` and `email` read null from then on, everywhere (the user, its history, time travel, the events feed), and the email may be registered again. The user, their id and their events stay. With authentication on: an admin’s bearer token.',
+      args: { input: t.arg({ type: EraseUserInput, required: true }) },
+      authScopes: { admin: true },
+      unauthorizedResolver: (_root, _args, ctx) =>
+        ctx.viewer.type === 'anonymous' ? unauthenticated() : { type: 'Forbidden' as const, message: 'Only an admin may erase a user.' },
+      resolve: async (_root, { input }, ctx) => {
+        const userId = userIdArgument(input.id);
+        if (userId === null) return notAUserId();
+        const outcome = await ctx.commandBus.execute(
+          { type: 'EraseUser', data: { userId } },
+          { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
+        );
+        if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'StreamUnreadable']);
+        return { type: 'EraseUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
+      },
+    }),
+  );
 }
 
 type Declared = UserRejection | ValidationRejection | StreamUnreadable;

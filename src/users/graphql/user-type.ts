@@ -53,8 +53,12 @@ export function privateEmailField<Parent>(
 
 /** What a user holds, shared by the entity (`User`) and its state at one event (`UserState`). */
 const userValueFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, UserView>) => ({
-  username: t.exposeString('username'),
-  email: privateEmailField(t, { ownerId: (user) => user.id, email: (user) => user.email }),
+  username: t.exposeString('username', { nullable: true, description: 'Null once the user is erased.' }),
+  email: privateEmailField(t, { ownerId: (user) => user.id, email: (user) => user.email, note: 'Null once the user is erased.' }),
+  erased: t.exposeBoolean('erased', {
+    description:
+      'The user’s personal data (`username`, `email`) is destroyed: they read null. Also true for a past state (history, `asOf`) of a user erased since: their personal data is gone from the whole log.',
+  }),
   version: t.exposeInt('version', { description: 'Number of events in the user stream; pass it as `expectedVersion`.' }),
   createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
   updatedAt: t.field({ type: 'DateTime', resolve: (user) => user.updatedAt }),

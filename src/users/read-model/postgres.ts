@@ -8,7 +8,7 @@ import { evolveUserView, type UserView } from '../user-view.js';
 import type { UserPage, UsersReadModel } from './read-model.js';
 import { toUserView, type UserRow } from './user-row.js';
 
-const COLUMNS = 'id, username, email, version, created_at, updated_at, created_position';
+const COLUMNS = 'id, username, email, erased, version, created_at, updated_at, created_position';
 const MAX_LOOKUP_BATCH = 1_000;
 
 async function selectByIds(pool: PgPool, ids: readonly string[]): Promise<UserRow[]> {
@@ -55,6 +55,14 @@ export const usersPostgresProjection: PostgresProjection = {
         CREATE TABLE users_count (singleton boolean PRIMARY KEY CHECK (singleton), total bigint NOT NULL);
         INSERT INTO users_count VALUES (true, 0);`,
     },
+    {
+      version: 2,
+      // README "Erasure": the row of an erased user stays, anonymised, so pages and counts keep their order.
+      description: 'erased users: personal columns nullable, and an erased flag',
+      sql: `
+        ALTER TABLE users ALTER COLUMN username DROP NOT NULL, ALTER COLUMN email DROP NOT NULL,
+          ADD COLUMN erased boolean NOT NULL DEFAULT false;`,
+    },
   ],
   // The touched rows in, the fold in memory, one upsert (and the count) out.
   read: (events, param) => `SELECT ${COLUMNS} FROM users WHERE id = ANY(${param([...new Set(events.map(userIdOf))])}::text[])`,
@@ -70,12 +78,14 @@ export const usersPostgresProjection: PostgresProjection = {
     const upsert: PgWrite = (guard, param) => `
       INSERT INTO users (${COLUMNS})
       SELECT * FROM unnest(${param(changed.map((v) => v.id))}::text[], ${param(changed.map((v) => v.username))}::text[],
-                           ${param(changed.map((v) => v.email))}::text[], ${param(changed.map((v) => v.version))}::integer[],
+                           ${param(changed.map((v) => v.email))}::text[], ${param(changed.map((v) => v.erased))}::boolean[],
+                           ${param(changed.map((v) => v.version))}::integer[],
                            ${param(changed.map((v) => v.createdAt))}::text[], ${param(changed.map((v) => v.updatedAt))}::text[],
                            ${param(changed.map((v) => v.createdPosition))}::text[])
        WHERE ${guard}
       ON CONFLICT (id) DO UPDATE SET
-        username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`;
+        username = excluded.username, email = excluded.email, erased = excluded.erased, version = excluded.version,
+        updated_at = excluded.updated_at`;
     const count: PgWrite = (guard, param) => `UPDATE users_count SET total = total + ${param(created)} WHERE ${guard}`;
     return [...(changed.length > 0 ? [upsert] : []), ...(created > 0 ? [count] : [])];
   },

@@ -79,6 +79,29 @@ export const usersProjection: SqliteProjection = {
           ALTER TABLE users_v3 RENAME TO users;
         `),
     },
+    {
+      version: 4,
+      // README "Erasure": the row of an erased user stays, anonymised, so pages and counts keep their order.
+      description: 'erased users: personal columns nullable, and an erased flag',
+      // SQLite cannot drop a NOT NULL constraint in place: the table is rewritten, in the same order.
+      up: (db) =>
+        db.exec(`
+          CREATE TABLE users_v4 (
+            created_position TEXT PRIMARY KEY,
+            id               TEXT NOT NULL UNIQUE,
+            username         TEXT,
+            email            TEXT,
+            erased           INTEGER NOT NULL DEFAULT 0 CHECK (erased IN (0, 1)),
+            version          INTEGER NOT NULL,
+            created_at       TEXT NOT NULL,
+            updated_at       TEXT NOT NULL
+          ) STRICT, WITHOUT ROWID;
+          INSERT INTO users_v4 (created_position, id, username, email, version, created_at, updated_at)
+            SELECT created_position, id, username, email, version, created_at, updated_at FROM users ORDER BY created_position;
+          DROP TABLE users;
+          ALTER TABLE users_v4 RENAME TO users;
+        `),
+    },
   ],
   apply: (db, events) => {
     const statements = prepared(db);
@@ -88,7 +111,7 @@ export const usersProjection: SqliteProjection = {
       const before = row ? fromColumns(row) : null;
       const after = evolveUserView(before, event);
       if (after === null) continue;
-      statements.upsert.run(after);
+      statements.upsert.run({ ...after, erased: after.erased ? 1 : 0 });
       if (before === null) created += 1;
     }
     // Once per batch: updating the count's single row per event was a third of a rebuild's time.
@@ -99,12 +122,13 @@ export const usersProjection: SqliteProjection = {
   },
 };
 
-const COLUMNS = 'id, username, email, version, created_at, updated_at, created_position';
-type UserColumns = [string, string, string, number, string, string, Position];
-const fromColumns = ([id, username, email, version, createdAt, updatedAt, createdPosition]: UserColumns): UserView => ({
+const COLUMNS = 'id, username, email, erased, version, created_at, updated_at, created_position';
+type UserColumns = [string, string | null, string | null, 0 | 1, number, string, string, Position];
+const fromColumns = ([id, username, email, erased, version, createdAt, updatedAt, createdPosition]: UserColumns): UserView => ({
   id,
   username,
   email,
+  erased: erased === 1,
   version,
   createdAt,
   updatedAt,
@@ -120,11 +144,13 @@ function prepared(db: SqliteDatabase) {
 }
 function prepare(db: SqliteDatabase) {
   return {
-    upsert: db.prepare<[UserView]>(`
-      INSERT INTO users (id, username, email, version, created_at, updated_at, created_position)
-      VALUES (@id, @username, @email, @version, @createdAt, @updatedAt, @createdPosition)
+    // SQLite has no boolean: `erased` is bound as 0 or 1.
+    upsert: db.prepare<[Omit<UserView, 'erased'> & { erased: 0 | 1 }]>(`
+      INSERT INTO users (id, username, email, erased, version, created_at, updated_at, created_position)
+      VALUES (@id, @username, @email, @erased, @version, @createdAt, @updatedAt, @createdPosition)
       ON CONFLICT (id) DO UPDATE SET
-        username = excluded.username, email = excluded.email, version = excluded.version, updated_at = excluded.updated_at`),
+        username = excluded.username, email = excluded.email, erased = excluded.erased, version = excluded.version,
+        updated_at = excluded.updated_at`),
     addToCount: db.prepare<[number]>('UPDATE users_count SET total = total + ?'),
     // Reads return rows as arrays: building a keyed object per row is a large part of
     // a 20-row page's cost.

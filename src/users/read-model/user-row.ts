@@ -4,8 +4,9 @@ import type { UserView } from '../user-view.js';
 /** The users table's row, the same on every store. */
 export type UserRow = {
   id: string;
-  username: string;
-  email: string;
+  username: string | null;
+  email: string | null;
+  erased: boolean;
   version: number;
   created_at: string;
   updated_at: string;
@@ -16,6 +17,7 @@ export const toUserView = (row: UserRow): UserView => ({
   id: row.id,
   username: row.username,
   email: row.email,
+  erased: row.erased,
   version: row.version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,

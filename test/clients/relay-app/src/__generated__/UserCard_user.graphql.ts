@@ -1,5 +1,5 @@
 /**
- * @generated SignedSource<<c686a30326603c0aace79d2ebd11e430>>
+ * @generated SignedSource<<dea5d4db2094df7690daebab9e58b7c7>>
  * @lightSyntaxTransform
  */
 
@@ -13,7 +13,7 @@ export type UserCard_user$data = {
   readonly email: string | null | undefined;
   readonly id: string;
   readonly updatedAt: string;
-  readonly username: string;
+  readonly username: string | null | undefined;
   readonly version: number;
   readonly " $fragmentType": "UserCard_user";
 };
