@@ -109,6 +109,12 @@ export type Node = {
   id: Scalars['ID']['output'];
 };
 
+export type OrderDirection =
+  /** Ascending. */
+  | 'ASC'
+  /** Descending. */
+  | 'DESC';
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -127,7 +133,7 @@ export type Query = {
   nodes: Array<Maybe<Node>>;
   /** The user with this id, or null when there is none. With `asOf`, the user as they were then (time travel): folded from their events, null where they did not exist yet. */
   user?: Maybe<User>;
-  /** Users in creation order. `first`/`last` default to 20 and may be at most 100. */
+  /** Users in creation order; with `filter` or `orderBy`, the users that match, in that order (the user search read model). Cursors belong to the filter and order they came from: one used with another is refused (BAD_USER_INPUT). `first`/`last` default to 20 and may be at most 100. */
   users: UserConnection;
 };
 
@@ -161,8 +167,10 @@ export type QueryUserArgs = {
 export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<UserFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<UserOrder>;
 };
 
 /** The entity’s history holds an event this server cannot read: written by a newer release, or its upcaster failed. Nothing was changed; the same request succeeds once the server can read it. */
@@ -255,6 +263,7 @@ export type UserConnection = {
   __typename?: 'UserConnection';
   edges: Array<UserEdge>;
   pageInfo: PageInfo;
+  /** All users, or with `filter`, the users that match it. */
   totalCount: Scalars['Int']['output'];
 };
 
@@ -303,6 +312,14 @@ export type UserEvent = {
   version: Scalars['Int']['output'];
 };
 
+/** Users matching every field given. An empty string filters nothing. */
+export type UserFilter = {
+  /** Emails at exactly this domain (the part after "@", without it), ignoring case; subdomains are other domains. Admins only, as emails are private: anyone else gets a FORBIDDEN error. */
+  emailDomain?: InputMaybe<Scalars['String']['input']>;
+  /** Usernames starting with this, ignoring case (letters, digits, "_", "." and "-", at most 32). */
+  usernamePrefix?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type UserHistoryConnection = {
   __typename?: 'UserHistoryConnection';
   edges: Array<UserHistoryEdge>;
@@ -321,6 +338,17 @@ export type UserNotFound = Error & {
   /** Global id that names no user. */
   userId: Scalars['ID']['output'];
 };
+
+export type UserOrder = {
+  direction?: OrderDirection;
+  field?: UserOrderField;
+};
+
+export type UserOrderField =
+  /** When the user was created (their position in the log). */
+  | 'CREATED_AT'
+  /** Username, ignoring case; users with the same username by creation. */
+  | 'USERNAME';
 
 /** A user as one event left it. Not a `Node`: caches keep it apart from the current `User`. */
 export type UserState = {
