@@ -14,6 +14,8 @@ const POSTGRES_API_SUITES = [
   'test/integration/event-versions.e2e.test.ts',
   'test/integration/history.e2e.test.ts',
   'test/integration/time-travel.e2e.test.ts',
+  // The user search read model: its own projection, SQL and indexes on each store.
+  'test/integration/user-search.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',
