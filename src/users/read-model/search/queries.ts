@@ -71,7 +71,8 @@ const searchCursors = (positions: PositionFormat) => {
   return {
     encode: (search: UserSearch, key: SearchKey): string =>
       Buffer.from(
-        `${CURSOR_PREFIX}${JSON.stringify([search.field, search.direction, tagOf(search), positions.formatPosition(key.position), key.usernameKey])}`,
+        // The username key only where it orders: a CREATED_AT cursor is its position alone.
+        `${CURSOR_PREFIX}${JSON.stringify([search.field, search.direction, tagOf(search), positions.formatPosition(key.position), search.field === 'USERNAME' ? key.usernameKey : ''])}`,
       ).toString('base64url'),
     decode: (search: UserSearch, cursor: string): Readonly<{ type: 'key'; key: SearchKey }> | Readonly<{ type: 'malformed' }> | Readonly<{ type: 'otherSearch' }> => {
       if (cursor.length > MAX_CURSOR_LENGTH) return { type: 'malformed' };
