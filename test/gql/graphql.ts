@@ -339,6 +339,7 @@ export type UserNotFound = Error & {
   userId: Scalars['ID']['output'];
 };
 
+/** How a user search is ordered; each order has cursors of its own. */
 export type UserOrder = {
   direction?: OrderDirection;
   field?: UserOrderField;

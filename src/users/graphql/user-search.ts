@@ -33,6 +33,7 @@ export const UserFilterInput = builder.inputType('UserFilter', {
 });
 
 export const UserOrderInput = builder.inputType('UserOrder', {
+  description: 'How a user search is ordered; each order has cursors of its own.',
   fields: (t) => ({
     field: t.field({ type: UserOrderFieldEnum, required: true, defaultValue: 'CREATED_AT' }),
     direction: t.field({ type: OrderDirectionEnum, required: true, defaultValue: 'ASC' }),

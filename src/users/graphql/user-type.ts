@@ -121,8 +121,8 @@ builder.queryField('users', (t) =>
       description:
         'Users in creation order; with `filter` or `orderBy`, the users that match, in that order (the user search read model). Cursors belong to the filter and order they came from: one used with another is refused (BAD_USER_INPUT). `first`/`last` default to 20 and may be at most 100.',
       args: {
-        filter: t.arg({ type: UserFilterInput }),
-        orderBy: t.arg({ type: UserOrderInput }),
+        filter: t.arg({ type: UserFilterInput, description: 'Only the users that match; answered by the user search read model.' }),
+        orderBy: t.arg({ type: UserOrderInput, description: 'The order of the search; without `filter` too, all users in it.' }),
       },
       resolve: async (_root, { filter, orderBy, ...args }, ctx): Promise<UserConnection & { search?: UserSearchConnection['search'] }> => {
         if (filter != null || orderBy != null) return loadUserSearch({ ...args, filter, orderBy }, ctx);
