@@ -37,7 +37,7 @@ describe('one writer per SQLite data directory', () => {
       expect(second.stdout).not.toContain('running projection here');
       expect(second.stderr).not.toMatch(/^\s+at /m);
 
-      expect(await health(first.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }] });
+      expect(await health(first.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }, { name: 'user-search', leader: true }] });
       const created = await gql(first.url, 'mutation { createUser(input: { id: "w1", username: "writer", email: "w1@example.com" }) { __typename } }');
       expect(created.body).toEqual({ data: { createUser: { __typename: 'CreateUserSuccess' } } });
       first.stop();
@@ -63,7 +63,7 @@ describe('one writer per SQLite data directory', () => {
       expect(migrate.code).toBe(1);
       expect(migrate.stderr).toMatch(heldBy(dataDir, server.child.pid!));
 
-      expect(await health(server.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }] });
+      expect(await health(server.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }, { name: 'user-search', leader: true }] });
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       stopped = true;
@@ -84,7 +84,7 @@ describe('one writer per SQLite data directory', () => {
 
     const restarted = await spawnServer(dataDir, {}, ['dist/main.js']);
     try {
-      expect(await health(restarted.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }] });
+      expect(await health(restarted.url)).toMatchObject({ status: 'ready', projections: [{ name: 'users', leader: true }, { name: 'user-search', leader: true }] });
     } finally {
       restarted.child.kill('SIGTERM');
       expect(await restarted.exited).toBe(0);

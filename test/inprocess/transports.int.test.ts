@@ -120,7 +120,7 @@ describe('refused requests', () => {
     const own = await createInProcessApp();
     const response = await own.fetch('http://in-process.test/health');
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ready', projections: [{ name: 'users', lag: 0 }] });
+    expect(await response.json()).toMatchObject({ status: 'ready', projections: [{ name: 'users', lag: 0 }, { name: 'user-search', lag: 0 }] });
     await own.close();
     expect((await own.fetch('http://in-process.test/health')).status).toBe(503);
   });

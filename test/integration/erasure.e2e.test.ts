@@ -12,6 +12,7 @@ import {
   ErasedUserAsOfDocument,
   ErasedUserDocument,
   ErasureAuditEventsDocument,
+  ErasureSearchDocument,
   ErasureUserEventsDocument,
   ErasureUsersPageDocument,
   UpdateUserDocument,
@@ -145,6 +146,23 @@ describe('eraseUser by anyone else', () => {
     expect((await erase('User:member', null)).__typename).toBe('Unauthenticated');
     const read = await execute(server.url, ErasedUserDocument, { id: 'User:member' }, as(tokens.admin));
     expect(read.data!.user).toMatchObject({ username: 'member', email: 'member@erasure.example', erased: false, version: 1 });
+  });
+});
+
+describe('user search', () => {
+  it('an erased user leaves the search: no filter finds them, and the count drops', async () => {
+    const [kept, gone] = [await userWithHistory('search-kept'), await userWithHistory('search-gone')];
+    const search = async () => {
+      const response = await execute(server.url, ErasureSearchDocument, { prefix: 'search-' }, as(tokens.admin));
+      expect(response.errors).toBeUndefined();
+      return response.data!.users;
+    };
+    const before = await search();
+    expect(before.edges.map((edge) => edge.node.id)).toEqual([gone.globalId, kept.globalId]); // by username: "search-gone…" first
+    expectType(await erase(gone.globalId), 'EraseUserSuccess');
+    const after = await search();
+    expect(after.edges.map((edge) => edge.node.id)).toEqual([kept.globalId]);
+    expect(after.totalCount).toBe(1);
   });
 });
 

@@ -62,14 +62,14 @@ async function health(server: TestServer) {
 }
 
 describe('/health', () => {
-  it('reports ready with the users projection, its state, checkpoint, lag and last error', async () => {
+  it('reports ready with the users projections, their state, checkpoint, lag and last error', async () => {
     const server = await start();
     const empty = await health(server);
     expect(empty.status).toBe(200);
     expect(empty.contentType).toMatch(/^application\/json/);
     expect(empty.body).toEqual({
       status: 'ready',
-      projections: [{ name: 'users', state: 'running', leader: true, position: '0', lag: 0, haltedAt: null, lastError: null }],
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: '0', lag: 0, haltedAt: null, lastError: null })),
     });
 
     const created = await createUser(server.url);
@@ -79,7 +79,7 @@ describe('/health', () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual({
       status: 'ready',
-      projections: [{ name: 'users', state: 'running', leader: true, position: updated.position, lag: 0, haltedAt: null, lastError: null }],
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: updated.position, lag: 0, haltedAt: null, lastError: null })),
     });
   });
 });
@@ -187,7 +187,7 @@ describe('restart', () => {
     const second = await start(dataDir);
     expect((await health(second)).body).toEqual({
       status: 'ready',
-      projections: [{ name: 'users', state: 'running', leader: true, position: head, lag: 0, haltedAt: null, lastError: null }],
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: head, lag: 0, haltedAt: null, lastError: null })),
     });
     expect(await executeOk(second.url, UsersDocument, { first: 100 })).toEqual(before);
     expect(before.users.totalCount).toBe(5);

@@ -22,6 +22,7 @@ import { createMemoryProjectionSink, type MemoryProjection } from '../../src/sto
 import { openSystem, type System } from '../../src/system.js';
 import type { CreateUserRequest, UpdateUser } from '../../src/users/decide.js';
 import { createMemoryUsersReadModel, usersMemoryProjection } from '../../src/users/read-model/memory.js';
+import { createMemoryUserSearchReadModel, userSearchMemoryProjection } from '../../src/users/read-model/search/memory.js';
 import { getUser } from '../../src/users/read-model/queries.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { gql } from '../support/server.js';
@@ -113,6 +114,7 @@ async function expectProjectionsCaughtUp(system: System) {
   const status = await system.projector.status();
   expect(status.map(({ name, state, lag }) => ({ name, state, lag })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
     { name: 'tallies', state: 'running', lag: 0 },
+    { name: 'user-search', state: 'running', lag: 0 },
     { name: 'users', state: 'running', lag: 0 },
   ]);
 }
@@ -143,7 +145,11 @@ function recordingModules(list: readonly AnyModule[], record: (projection: strin
     };
   }
   const memorySides: Readonly<Record<string, MemoryReadSide<unknown>>> = {
-    users: memorySide(usersMemoryProjection, createMemoryUsersReadModel),
+    users: (onQuery) => {
+      const users = memorySide(usersMemoryProjection, createMemoryUsersReadModel)(onQuery);
+      const search = memorySide(userSearchMemoryProjection, createMemoryUserSearchReadModel)(onQuery);
+      return { sinks: [...users.sinks, ...search.sinks], readModel: { ...users.readModel, ...search.readModel } };
+    },
     tallies: memorySide(talliesMemoryProjection, createMemoryTalliesReadModel),
   };
   return list.map((module) => {
@@ -232,10 +238,11 @@ for (const store of stores) {
       await interleavedWrites(system);
       await expectProjectionsCaughtUp(system);
 
-      expect([...seen.keys()].sort()).toEqual(['tallies', 'users']);
+      expect([...seen.keys()].sort()).toEqual(['tallies', 'user-search', 'users']);
       const positions = (projection: string) => new Set(seen.get(projection)!.map((event) => event.position));
       // Sets: a batch a projection had to apply again (a lost checkpoint race) is the same events again, not new ones.
       expect(positions('users')).toEqual(await positionsOf(system, ['user-u1', 'user-u2']));
+      expect(positions('user-search')).toEqual(positions('users'));
       expect(positions('tallies')).toEqual(await positionsOf(system, ['tally-u1', 'tally-u2']));
       expect(new Set(seen.get('users')!.map((event) => event.type))).toEqual(new Set(['UserCreated', 'UserUpdated']));
       expect(new Set(seen.get('tallies')!.map((event) => event.type))).toEqual(new Set(['TallyOpened', 'TallyIncremented']));

@@ -85,8 +85,9 @@ describe('SQLite storage on damaged files', () => {
     damageFile(join(dataDir, 'read.db'), { type: 'truncated', to: 'half' });
     const reports: ReadModelRepair[] = [];
     const storage = await open(dataDir, reports);
-    expect(reports.map((r) => r.type)).toEqual(['set-aside', 'rebuilt']);
+    expect(reports.map((r) => r.type)).toEqual(['set-aside', 'rebuilt', 'rebuilt']);
     expect(reports[1]).toMatchObject({ projection: 'users', applied: USERS });
+    expect(reports[2]).toMatchObject({ projection: 'user-search', applied: USERS });
     expect(await usersQueriesOf(storage).count()).toBe(USERS);
     expect(readdirSync(dataDir).filter((name) => name.startsWith('read.db.damaged-') && !/-(wal|shm)$/.test(name))).toHaveLength(1);
   });

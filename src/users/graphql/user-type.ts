@@ -3,7 +3,9 @@ import { builder } from '../../graphql/builder.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { encodeGlobalId, readIdArgument } from '../../graphql/global-id.js';
 import { NodeInterface, registerNodeType } from '../../graphql/node.js';
-import { countUsers, getUser, getUsers } from '../read-model/queries.js';
+import { countUsers, getUser, getUsers, type UserConnection } from '../read-model/queries.js';
+import type { UserSearchConnection } from '../read-model/search/queries.js';
+import { countUserSearch, loadUserSearch, UserFilterInput, UserOrderInput } from './user-search.js';
 import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
 import { loadUserAsOf, UserAsOfInput } from './time-travel.js';
@@ -120,8 +122,14 @@ builder.queryField('users', (t) =>
   t.connection(
     {
       type: UserType,
-      description: `Users in creation order. \`first\`/\`last\` default to 20 and may be at most 100.`,
-      resolve: async (_root, args, ctx) => {
+      description:
+        'Users in creation order; with `filter` or `orderBy`, the users that match, in that order (the user search read model). Cursors belong to the filter and order they came from: one used with another is refused (BAD_USER_INPUT). `first`/`last` default to 20 and may be at most 100.',
+      args: {
+        filter: t.arg({ type: UserFilterInput, description: 'Only the users that match; answered by the user search read model.' }),
+        orderBy: t.arg({ type: UserOrderInput, description: 'The order of the search; without `filter` too, all users in it.' }),
+      },
+      resolve: async (_root, { filter, orderBy, ...args }, ctx): Promise<UserConnection & { search?: UserSearchConnection['search'] }> => {
+        if (filter != null || orderBy != null) return loadUserSearch({ ...args, filter, orderBy }, ctx);
         const page = await ctx.queryBus.execute(getUsers(args), ctx.scope);
         if (!page.ok) throw badUserInput(page.error.message, page.error.argument);
         return page.value;
@@ -130,7 +138,14 @@ builder.queryField('users', (t) =>
     {
       name: 'UserConnection',
       fields: (c) => ({
-        totalCount: c.int({ resolve: (_connection, _args, ctx) => ctx.queryBus.execute(countUsers(), ctx.scope) }),
+        totalCount: c.int({
+          description: 'All users, or with `filter`, the users that match it.',
+          // Unfiltered, the users read model's running count: a count over the search table scans it all.
+          resolve: (connection, _args, ctx) =>
+            connection.search && (connection.search.usernamePrefix !== undefined || connection.search.emailDomain !== undefined)
+              ? countUserSearch({ ...connection, search: connection.search }, ctx)
+              : ctx.queryBus.execute(countUsers(), ctx.scope),
+        }),
       }),
     },
     { name: 'UserEdge' },
