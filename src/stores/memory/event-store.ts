@@ -1,4 +1,4 @@
-import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, ReadPageOptions, UniqueValue } from '../../kernel/event-store.js';
+import type { AppendConflict, AppendRequest, Appended, EventStore, IdempotencyRecord, KeyCheck, ReadPageOptions, StoredDataKey, UniqueValue } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -82,6 +82,8 @@ export function createMemoryEventStore(): EventStore {
   /** Owner stream per scope and value. */
   const uniqueValues = new Map<string, Map<string, string>>();
   const idempotencyRecords = new Map<string, IdempotencyRecord>();
+  const dataKeys = new Map<string, StoredDataKey>();
+  let keyCheck: KeyCheck | undefined;
   const listeners = createAppendListeners();
 
   const ownerOf = ({ scope, value }: UniqueValue) => uniqueValues.get(scope)?.get(value);
@@ -150,6 +152,8 @@ export function createMemoryEventStore(): EventStore {
     }
     moveUniqueValues(request);
     if (record) idempotencyRecords.set(record.key, record);
+    if (request.dataKey && !dataKeys.has(request.dataKey.subject)) dataKeys.set(request.dataKey.subject, Uint8Array.from(request.dataKey.wrapped));
+    for (const subject of request.shred ?? []) dataKeys.set(subject, 'destroyed');
     return ok(appended);
   }
 
@@ -194,6 +198,15 @@ export function createMemoryEventStore(): EventStore {
       idempotencyRecords.set(stored.key, stored);
       return stored;
     },
+    readDataKeys: async (subjects) => {
+      const found = new Map<string, StoredDataKey>();
+      for (const subject of subjects) {
+        const key = dataKeys.get(subject);
+        if (key !== undefined) found.set(subject, key);
+      }
+      return found;
+    },
+    ensureKeyCheck: async (proposed) => (keyCheck ??= { keyId: proposed.keyId, check: Uint8Array.from(proposed.check), eventsSealed: log.length === 0 }),
     onAppended: listeners.subscribe,
     parsePosition: (text) => {
       if (text === START_TEXT) return ok(LOG_START);
