@@ -20,6 +20,16 @@ import { withDataDirLock } from './stores/sqlite/writer-lock.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { AnyModule, ModuleWiring } from './module.js';
 import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
+import { randomBytes } from 'node:crypto';
+import { masterKey as masterKeyFrom, type MasterKey } from './kernel/crypto/master-key.js';
+import type { PersonalDataPolicy } from './kernel/personal-data.js';
+import { withSealedSnapshots } from './kernel/sealed-snapshots.js';
+import { defaultSqliteMasterKey } from './stores/master-key-source.js';
+import { sealedEventStore } from './stores/sealed-storage.js';
+import { StartupRefusal } from './startup-refusal.js';
+
+/** The master key (MASTER_KEY / MASTER_KEY_FILE), and whether a store whose events are not all sealed is refused (`serve` does). */
+export type SealingOptions = Readonly<{ masterKey?: MasterKey | undefined; refuseUnsealedEvents?: boolean }>;
 
 export type StorageOptions =
   | Readonly<{
@@ -37,8 +47,9 @@ export type StorageOptions =
        * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
        */
       fullCheck?: readonly ('events.db' | 'read.db')[];
-    }>
-  | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>
+    }> &
+      SealingOptions
+  | (Readonly<{ kind: 'postgres'; url: string; poolSize: number }> & SealingOptions)
   /** Nothing kept: for tests and trying the API out. Each open is a new, empty world. */
   | Readonly<{ kind: 'memory' }>;
 
@@ -85,12 +96,16 @@ export async function openStorage(options: StorageOptions, modules: readonly Any
   }
 }
 
+/** The modules' personal-data policies (src/kernel/personal-data.ts). */
+const policiesOf = (modules: readonly AnyModule[]): PersonalDataPolicy[] => modules.flatMap((m) => (m.personalData ? [m.personalData] : []));
+
 /** The modules' event versions and upcasters, checked together. */
 export const upcastingOf = (modules: readonly AnyModule[]): Upcasting => createUpcasting(modules.flatMap((m) => (m.events ? [m.events] : [])));
 
-function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Storage {
-  const store = withUpcasting(createMemoryEventStore(), upcasting);
-  const snapshots = createMemorySnapshotStore();
+async function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Promise<Storage> {
+  const { store: sealed, personal } = await sealedEventStore(createMemoryEventStore(), masterKeyFrom(randomBytes(32), 'generated for this memory store'), policiesOf(modules), false);
+  const store = withUpcasting(sealed, upcasting);
+  const snapshots = withSealedSnapshots(createMemorySnapshotStore(), sealed, personal);
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
     store,
@@ -133,11 +148,21 @@ async function openSqliteStorage(
   // The directory exists: taking its writer lock created it.
   const { dataDir, durability, reportRepair = reportOnStderr } = options;
   const eventsPath = join(dataDir, 'events.db');
-  const store = openEventLog(eventsPath, () => {
+  const log = openEventLog(eventsPath, () => {
     if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
     const log = createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules) });
-    return withUpcasting(reportDamagedReads(log, eventsPath), upcasting);
+    return reportDamagedReads(log, eventsPath);
   });
+  // The key is checked before anything else is opened or written.
+  let sealing: Awaited<ReturnType<typeof sealedEventStore<typeof log>>>;
+  try {
+    const key = options.masterKey ?? defaultSqliteMasterKey(dataDir, (warning) => process.stderr.write(`${warning}\n`));
+    sealing = await sealedEventStore(log, key, policiesOf(modules), options.refuseUnsealedEvents ?? false);
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  const store = withUpcasting(sealing.store, upcasting);
   const projections = [...modules.flatMap((m) => m.sqlite.projections), ...(hooks.extraSqliteProjections ?? [])];
   // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
   const read = openReadDatabase({
@@ -162,13 +187,14 @@ async function openSqliteStorage(
   });
   const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
-  const snapshots = openSqliteSnapshotCache({
+  const snapshotCache = openSqliteSnapshotCache({
     path: join(dataDir, 'snapshots.db'),
     durability,
     report:
       options.reportSnapshotsSetAside ??
       (({ file, movedTo, reason }) => process.stderr.write(`${file} is damaged (${reason}): moved it to ${movedTo}; snapshots start afresh\n`)),
   });
+  const snapshots = withSealedSnapshots(snapshotCache, sealing.store, sealing.personal);
   return {
     store,
     sinks,
@@ -205,8 +231,12 @@ async function openPostgresStorage(
     opened.push(() => notifications.close());
     const log = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
     opened.push(() => log.close());
-    const store = withUpcasting(log, upcasting);
-    const snapshots = await createPostgresSnapshotStore(pool);
+    if (!options.masterKey) {
+      throw new StartupRefusal('PostgreSQL needs a master key to seal personal data: set MASTER_KEY_FILE (a file of 32 random bytes, `openssl rand -base64 32`) or MASTER_KEY');
+    }
+    const sealing = await sealedEventStore(log, options.masterKey, policiesOf(modules), options.refuseUnsealedEvents ?? false);
+    const store = withUpcasting(sealing.store, upcasting);
+    const snapshots = withSealedSnapshots(await createPostgresSnapshotStore(pool), sealing.store, sealing.personal);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);

@@ -18,6 +18,11 @@ export const usersModule = defineModule({
   sqlite: { projections: [usersProjection], readModel: createSqliteUsersReadModel },
   postgres: { projections: [usersPostgresProjection], readModel: createPostgresUsersReadModel },
   events: userEventVersions,
+  // Usernames are chosen by people and often name them: personal, like the email.
+  personalData: {
+    fields: { UserCreated: ['username', 'email'], UserUpdated: ['username', 'email'] },
+    erasedBy: 'UserErased',
+  },
   memory: (onQuery) => {
     const users = createMemoryProjectionSink(usersMemoryProjection);
     return { sinks: [users.sink], readModel: createMemoryUsersReadModel(users.rows, onQuery) };

@@ -27,6 +27,7 @@ import { loadRelease010Events } from '../support/release-0.1.0.js';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { openClient } from '../support/subscriptions.js';
 import { waitUntil } from '../support/wait.js';
+import { testMasterKey } from '../support/master-key.js';
 
 const SECRET = randomBytes(32).toString('base64url');
 const AUTH_ENV = { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE };
@@ -66,7 +67,7 @@ async function emptyStore(): Promise<Store> {
   }
   const database = await createTestDatabase('event_versions');
   return {
-    options: { kind: 'postgres', url: database.url, poolSize: 2 },
+    options: { kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey },
     env: { DATABASE_URL: database.url },
     dataDir,
     stored: async () => {

@@ -25,6 +25,7 @@ import { getUser, getUserAtVersion, getUsers } from '../../src/users/read-model/
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { streamFoldsOf } from '../support/storage.js';
 import { waitUntil } from '../support/wait.js';
+import { testMasterKey } from '../support/master-key.js';
 
 const FIXTURES = new URL('../fixtures/release-0.1.0/', import.meta.url);
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -56,7 +57,7 @@ async function openPostgresFixture(): Promise<Opened> {
   } finally {
     await client.end();
   }
-  const storage = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
+  const storage = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey }, modules);
   return {
     storage,
     cleanup: async () => {
