@@ -22,7 +22,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 5 },
+      { component: 'event-store', version: 6 },
       { component: 'projection-checkpoints', version: 2 },
       { component: 'projection:users', version: 1 },
       { component: 'snapshots', version: 1 },

@@ -88,7 +88,7 @@ describe('SQLite event store specifics', () => {
 
     const db = openSqlite(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 3 }]);
+      expect(db.prepare('SELECT component, version FROM schema_versions').all()).toEqual([{ component: 'event-store', version: 4 }]);
     } finally {
       db.close();
     }
