@@ -219,7 +219,11 @@ async function openPostgresStorage(
   upcasting: Upcasting,
 ): Promise<Storage> {
   const onQuery = hooks.onReadModelQuery ?? (() => {});
-  const { url, poolSize } = options;
+  const { url, poolSize, masterKey } = options;
+  // Before connecting: nothing is written to a store that could not seal what it is given.
+  if (!masterKey) {
+    throw new StartupRefusal('PostgreSQL needs a master key to seal personal data: set MASTER_KEY_FILE (a file of 32 random bytes, `openssl rand -base64 32`) or MASTER_KEY');
+  }
   const pool = openPostgres(url, { poolSize });
   const opened: (() => Promise<void>)[] = [() => pool.end()];
   const close = async () => {
@@ -231,10 +235,7 @@ async function openPostgresStorage(
     opened.push(() => notifications.close());
     const log = await createPostgresEventStore({ pool, connectionString: url, notifications, categoryOfOldStreams: categoryOfOldStreams(modules) });
     opened.push(() => log.close());
-    if (!options.masterKey) {
-      throw new StartupRefusal('PostgreSQL needs a master key to seal personal data: set MASTER_KEY_FILE (a file of 32 random bytes, `openssl rand -base64 32`) or MASTER_KEY');
-    }
-    const sealing = await sealedEventStore(log, options.masterKey, policiesOf(modules), options.refuseUnsealedEvents ?? false);
+    const sealing = await sealedEventStore(log, masterKey, policiesOf(modules), options.refuseUnsealedEvents ?? false);
     const store = withUpcasting(sealing.store, upcasting);
     const snapshots = withSealedSnapshots(await createPostgresSnapshotStore(pool), sealing.store, sealing.personal);
     const projections = modules.flatMap((m) => m.postgres.projections);
