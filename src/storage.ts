@@ -66,6 +66,8 @@ export type Storage = Readonly<{
   leases: Leases;
   /** Registers every module's handlers, each with its read model opened on this store. */
   registerModules: (wiring: StorageWiring) => void;
+  /** Keys the idempotency records' request hashes (derived from the master key), so they are no plain hash of an email. */
+  requestHashKey: Uint8Array;
   /** What was opened, for the start-up log (never the connection URL: it may hold a password). */
   description: Readonly<Record<string, unknown>>;
   close: () => Promise<void>;
@@ -112,6 +114,7 @@ async function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHo
     sinks: opened.flatMap(({ sinks }) => sinks),
     snapshots,
     leases: localLeases,
+    requestHashKey: personal.requestHashKey,
     registerModules: registrationOf(opened),
     description: { store: 'memory' },
     close: () => store.close(),
@@ -200,6 +203,7 @@ async function openSqliteStorage(
     sinks,
     snapshots,
     leases: localLeases,
+    requestHashKey: sealing.personal.requestHashKey,
     registerModules: registrationOf(
       modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
     ),
@@ -247,6 +251,7 @@ async function openPostgresStorage(
       sinks: sinks.sinks,
       snapshots,
       leases: createPostgresLeases(pool),
+      requestHashKey: sealing.personal.requestHashKey,
       registerModules: registrationOf(
         modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),
       ),

@@ -87,7 +87,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
   const store = instrumentation ? instrumentation.countAppends(storage.store) : storage.store;
 
   const commandBus = createCommandBus({
-    middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store)],
+    middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store, storage.requestHashKey)],
     clock: options.clock ?? (() => new Date()),
     newId: randomUUID,
   });

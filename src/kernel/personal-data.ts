@@ -78,6 +78,7 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
 
   return {
     claimKey,
+    requestHashKey: derivedKey(master, 'idempotency request hashes'),
     fieldsOf,
     erasingTypes,
     openKeys,

@@ -87,6 +87,16 @@ describe('personal fields at rest', () => {
     // The old email was released and can be taken again (the claim is a keyed hash, released by the same hash).
     await createUser(`another${marker}`, `old.${marker}@example.com`);
 
+    // A rejection remembered under an idempotency key keeps no address either; the answer shows the input's, also on a replay.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const taken = await gql<{ createUser: { __typename: string; email: string } }>(
+        server.url,
+        'mutation ($input: CreateUserInput!) { createUser(input: $input) { __typename ... on EmailTaken { email } } }',
+        { input: { username: `thief${marker}`, email: ` KEPT.${marker}@example.com`, idempotencyKey: `steal-${marker}` } },
+      );
+      expect(taken.body.data?.createUser).toEqual({ __typename: 'EmailTaken', email: `KEPT.${marker}@example.com` });
+    }
+
     const stored = await storedText();
     expect(stored).toContain('$sealed');
     expect(stored).not.toContain(marker);

@@ -9,6 +9,7 @@ import { withSealedSnapshots } from '../../src/kernel/sealed-snapshots.js';
 import { createMemoryEventStore } from '../../src/stores/memory/event-store.js';
 import { createMemorySnapshotStore } from '../../src/stores/memory/snapshots.js';
 import { decodeMasterKey } from '../../src/stores/master-key-source.js';
+import { hashCommand } from '../../src/kernel/idempotency.js';
 
 const policy = { fields: { UserCreated: ['username', 'email'], UserUpdated: ['username', 'email'] }, erasedBy: 'UserErased' };
 const newKey = (source = 'test') => masterKey(randomBytes(32), source);
@@ -58,6 +59,16 @@ describe('AES-256-GCM sealing', () => {
     expect(Buffer.from(decodeMasterKey(bytes, 'raw').bytes).equals(bytes)).toBe(true);
     expect(Buffer.from(decodeMasterKey(Buffer.from(`${bytes.toString('base64')}\n`), 'text').bytes).equals(bytes)).toBe(true);
     expect(() => decodeMasterKey(Buffer.from('c2hvcnQ='), 'MASTER_KEY_FILE=/k')).toThrow(/MASTER_KEY_FILE=\/k: a master key is 32 random bytes/);
+  });
+});
+
+describe('keyed request hashes', () => {
+  it('depend on the key, and stay equal for equal commands', () => {
+    const command = { type: 'CreateUser', data: { username: 'a', email: 'e@x.org' } };
+    const key = createPersonalData(newKey(), [policy]).requestHashKey;
+    expect(hashCommand(command, key)).toBe(hashCommand({ type: 'CreateUser', data: { email: 'e@x.org', username: 'a' } }, key));
+    expect(hashCommand(command, key)).not.toBe(hashCommand(command));
+    expect(hashCommand(command, key)).not.toBe(hashCommand(command, createPersonalData(newKey(), [policy]).requestHashKey));
   });
 });
 

@@ -112,7 +112,7 @@ builder.mutationField('createUser', (t) =>
         { type: 'CreateUser', data: definedOnly({ userId, username: input.username, email: input.email }) },
         { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken', 'StreamUnreadable']);
+      if (!outcome.ok) return withInputEmail(rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken', 'StreamUnreadable']), input.email);
       return { type: 'CreateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
@@ -144,7 +144,7 @@ builder.mutationField('updateUser', (t) =>
         },
         { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict', 'StreamUnreadable']);
+      if (!outcome.ok) return withInputEmail(rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict', 'StreamUnreadable']), input.email);
       return { type: 'UpdateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
@@ -169,6 +169,11 @@ function rejection<T extends Declared['type']>(error: Tagged & { message: string
   }
   const known = error as Extract<Declared, { type: T }>;
   return known.type === 'ValidationError' ? withInputFieldNames(known as ValidationRejection, INPUT_NAMES) : known;
+}
+
+/** EmailTaken carries no address from the command (its stored outcome keeps no personal data): the one the client sent, as validated. */
+function withInputEmail<R extends { type: string }>(rejected: R, email: string | null | undefined): R {
+  return rejected.type === 'EmailTaken' ? { ...rejected, email: (email ?? '').trim() } : rejected;
 }
 
 /**
