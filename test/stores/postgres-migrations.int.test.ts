@@ -57,7 +57,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     const before = await first.store.append({ streamId: 's-1', expectedVersion: 0, events: [{ type: 'Happened', data: { n: 1 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
     await first.close();
     // What version 1 left behind: the tables, no append functions.
-    await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events');
+    await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events; DROP TABLE data_keys, master_key_check');
     await pool.query("UPDATE schema_versions SET version = 1 WHERE component = 'event-store'");
 
     const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey }, modules);
@@ -72,6 +72,6 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
       await upgraded.close();
     }
     const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
-    expect(rows).toEqual([{ version: 5 }]);
+    expect(rows).toEqual([{ version: 6 }]);
   });
 });
