@@ -121,10 +121,11 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
  * pass through: any new read method of the log must be added here, as in
  * src/kernel/upcasting.ts.
  *
- * Each read call reads the keys of its streams once. Appends keep a small
- * cache of unwrapped keys: a stale entry cannot seal under a destroyed key,
- * since erasure appends to the stream and so fails the expected-version
- * check of any append decided before it.
+ * Each read call reads the keys of its streams once, never from a cache, so
+ * an erasure on one instance shows on every other at once. Appends keep a
+ * small cache of unwrapped keys, filled only by appends that succeeded and
+ * emptied for a stream by its erasure; an append decided before an erasure
+ * fails its expected-version check.
  */
 export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, personal: PersonalData): Log {
   const appendKeys = new Map<string, Uint8Array>();
@@ -140,11 +141,7 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     if (cached) return { key: cached };
     const stored = (await log.readDataKeys([subject])).get(subject);
     if (stored === 'destroyed') throw new SubjectErased(subject);
-    if (stored !== undefined) {
-      const key = personal.unwrap(subject, stored);
-      remember(subject, key);
-      return { key };
-    }
+    if (stored !== undefined) return { key: personal.unwrap(subject, stored) };
     const key = newDataKey();
     return { key, created: { subject, wrapped: personal.wrap(subject, key) } };
   };
@@ -189,8 +186,11 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
       const original = hashed.get(`${conflict.scope}\0${conflict.value}`);
       return original ? { ok: false, error: { ...conflict, value: original.value } } : result;
     }
-    // Only a stored key is cached: an append racing this one on the same new stream creates its own, and one of them conflicts.
-    if (dataKey && newKey && !erases) remember(streamId, newKey);
+    // Cached only once an append under it succeeded: a new key is then stored (a racing append on the same
+    // new stream created its own, and one of them conflicted), and a key read before an erasure that
+    // committed meanwhile is never kept. A key cached here and destroyed by another instance can still seal
+    // a later append there; what it seals reads as null everywhere, since no stored key opens it.
+    if (newKey && !erases) remember(streamId, newKey);
     return { ok: true, value: plaintextOf(result.value) };
   };
 
