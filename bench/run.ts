@@ -16,6 +16,8 @@ import { longStreams } from './scenarios-long-streams.js';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
+import { randomBytes } from 'node:crypto';
+import { masterKey } from '../src/kernel/crypto/master-key.js';
 import { seedUsers, seedUsersInto } from './seed.js';
 import { buildServers, startServer, type BenchServer } from './servers.js';
 import { figure } from './stats.js';
@@ -149,11 +151,12 @@ async function postgres() {
   try {
     const pool = openPostgres(server.url);
     const store = await createPostgresEventStore({ pool, connectionString: server.url });
-    await seedUsersInto(store, 1, config.smallUsers, (done) => process.stderr.write(`\rseeding PostgreSQL: ${done} users`));
+    const benchKey = randomBytes(32);
+    await seedUsersInto(store, 1, config.smallUsers, (done) => process.stderr.write(`\rseeding PostgreSQL: ${done} users`), masterKey(benchKey, 'bench'));
     log('');
     await store.close();
     await pool.end();
-    const ours = await startServer('ours', { env: { DATABASE_URL: server.url } });
+    const ours = await startServer('ours', { env: { DATABASE_URL: server.url, MASTER_KEY: benchKey.toString('base64') } });
     const baseline = await startServer('baseline', { env: { SEED_USERS: String(config.smallUsers) } });
     try {
       for (const [op, metric, target] of [

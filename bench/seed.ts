@@ -4,22 +4,30 @@
  * store with group commit writes each chunk in few transactions. The read
  * model is then built by the real rebuild command (scenario 6).
  */
+import { dirname } from 'node:path';
 import type { EventStore } from '../src/kernel/event-store.js';
+import type { MasterKey } from '../src/kernel/crypto/master-key.js';
 import { streamIdOf } from '../src/kernel/stream-id.js';
+import { defaultSqliteMasterKey } from '../src/stores/master-key-source.js';
+import { sealedEventStore } from '../src/stores/sealed-storage.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
+import { usersModule } from '../src/users/module.js';
 import { EMAIL_SCOPE, emailKey, USER_STREAMS } from '../src/users/user.js';
 
 export async function seedUsers(eventsDbPath: string, from: number, to: number, onProgress?: (done: number) => void) {
   const store = createSqliteEventStore({ path: eventsDbPath });
   try {
-    await seedUsersInto(store, from, to, onProgress);
+    // Sealed under the key the server on this DATA_DIR will use (its default, DATA_DIR/master.key).
+    await seedUsersInto(store, from, to, onProgress, defaultSqliteMasterKey(dirname(eventsDbPath), () => {}));
   } finally {
     await store.close();
   }
 }
 
 /** The same users through any store adapter (the PostgreSQL scenario seeds its database with it). */
-export async function seedUsersInto(store: EventStore, from: number, to: number, onProgress?: (done: number) => void) {
+export async function seedUsersInto(raw: EventStore, from: number, to: number, onProgress: ((done: number) => void) | undefined, masterKey: MasterKey) {
+  // As the server stores them: personal fields sealed, the email claim a keyed hash.
+  const { store } = await sealedEventStore(raw, masterKey, [usersModule.personalData!], false);
   const occurredAt = new Date().toISOString();
   const chunk = 1000;
   for (let start = from; start <= to; start += chunk) {

@@ -54,7 +54,7 @@ async function serve(config: Config) {
 const REBUILD_CACHE_MIB = 256;
 
 async function rebuild(config: Config, names: readonly string[]) {
-  const options = storageOptions(config);
+  const options = { ...storageOptions(config), refuseUnsealedEvents: false };
   // Opening would create an empty store, and "rebuilt from 0 events" would hide a wrong DATA_DIR.
   const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
   if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
@@ -86,7 +86,7 @@ async function rebuild(config: Config, names: readonly string[]) {
 }
 
 async function migrate(config: Config) {
-  const options = storageOptions(config);
+  const options = { ...storageOptions(config), refuseUnsealedEvents: false };
   const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
   // An operator's command, run seldom: it can afford to read every page of both files (README: Operations).

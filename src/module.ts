@@ -9,6 +9,7 @@ import type { SqliteProjection } from './stores/sqlite/projection-sink.js';
 import type { ProjectionSink } from './kernel/projector.js';
 import type { EventVersions } from './kernel/upcasting.js';
 import type { StreamFolds } from './kernel/stream-folds.js';
+import type { PersonalDataPolicy } from './kernel/personal-data.js';
 
 /** What a module's handlers and queries are given when the system starts. */
 export type ModuleWiring<ReadModel> = Readonly<{
@@ -57,6 +58,12 @@ export type FeatureModule<ReadModel> = Readonly<{
    * version 1 and read as stored.
    */
   events?: EventVersions;
+  /**
+   * Which fields of which events are personal, sealed under a key per stream
+   * and erased by destroying it (src/kernel/personal-data.ts). Without it the
+   * module's events are stored as they are.
+   */
+  personalData?: PersonalDataPolicy;
   /** Adds the module's root fields to the shared Pothos builder; called once per process. */
   graphql?: () => void;
 }>;

@@ -20,6 +20,16 @@ import { withDataDirLock } from './stores/sqlite/writer-lock.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { AnyModule, ModuleWiring } from './module.js';
 import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
+import { randomBytes } from 'node:crypto';
+import { masterKey as masterKeyFrom, type MasterKey } from './kernel/crypto/master-key.js';
+import type { PersonalDataPolicy } from './kernel/personal-data.js';
+import { withSealedSnapshots } from './kernel/sealed-snapshots.js';
+import { defaultSqliteMasterKey } from './stores/master-key-source.js';
+import { sealedEventStore } from './stores/sealed-storage.js';
+import { StartupRefusal } from './startup-refusal.js';
+
+/** The master key (MASTER_KEY / MASTER_KEY_FILE), and whether a store whose events are not all sealed is refused (`serve` does). */
+export type SealingOptions = Readonly<{ masterKey?: MasterKey | undefined; refuseUnsealedEvents?: boolean }>;
 
 export type StorageOptions =
   | Readonly<{
@@ -37,8 +47,9 @@ export type StorageOptions =
        * anything is changed: `migrate` checks both, `rebuild` the log. Too slow for every start.
        */
       fullCheck?: readonly ('events.db' | 'read.db')[];
-    }>
-  | Readonly<{ kind: 'postgres'; url: string; poolSize: number }>
+    }> &
+      SealingOptions
+  | (Readonly<{ kind: 'postgres'; url: string; poolSize: number }> & SealingOptions)
   /** Nothing kept: for tests and trying the API out. Each open is a new, empty world. */
   | Readonly<{ kind: 'memory' }>;
 
@@ -55,6 +66,8 @@ export type Storage = Readonly<{
   leases: Leases;
   /** Registers every module's handlers, each with its read model opened on this store. */
   registerModules: (wiring: StorageWiring) => void;
+  /** Keys the idempotency records' request hashes (derived from the master key), so they are no plain hash of an email. */
+  requestHashKey: Uint8Array;
   /** What was opened, for the start-up log (never the connection URL: it may hold a password). */
   description: Readonly<Record<string, unknown>>;
   close: () => Promise<void>;
@@ -87,18 +100,28 @@ export async function openStorage(options: StorageOptions, modules: readonly Any
   }
 }
 
+/** The modules' personal-data policies (src/kernel/personal-data.ts). */
+const policiesOf = (modules: readonly AnyModule[]): PersonalDataPolicy[] => modules.flatMap((m) => (m.personalData ? [m.personalData] : []));
+
 /** The modules' event versions and upcasters, checked together. */
 export const upcastingOf = (modules: readonly AnyModule[]): Upcasting => createUpcasting(modules.flatMap((m) => (m.events ? [m.events] : [])));
 
-function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Storage {
-  const store = withUpcasting(createMemoryEventStore(retentionOf(hooks)), upcasting);
-  const snapshots = createMemorySnapshotStore();
+async function openMemoryStorage(modules: readonly AnyModule[], hooks: StorageHooks, upcasting: Upcasting): Promise<Storage> {
+  const { store: sealed, personal } = await sealedEventStore(
+    createMemoryEventStore(retentionOf(hooks)),
+    masterKeyFrom(randomBytes(32), 'generated for this memory store'),
+    policiesOf(modules),
+    false,
+  );
+  const store = withUpcasting(sealed, upcasting);
+  const snapshots = withSealedSnapshots(createMemorySnapshotStore(), sealed, personal);
   const opened = modules.map((module) => ({ module, ...module.memory(hooks.onReadModelQuery ?? (() => {})) }));
   return {
     store,
     sinks: opened.flatMap(({ sinks }) => sinks),
     snapshots,
     leases: localLeases,
+    requestHashKey: personal.requestHashKey,
     registerModules: registrationOf(opened),
     description: { store: 'memory' },
     close: () => store.close(),
@@ -137,11 +160,21 @@ async function openSqliteStorage(
   // The directory exists: taking its writer lock created it.
   const { dataDir, durability, reportRepair = reportOnStderr } = options;
   const eventsPath = join(dataDir, 'events.db');
-  const store = openEventLog(eventsPath, () => {
+  const log = openEventLog(eventsPath, () => {
     if (options.fullCheck?.includes('events.db')) quickCheckFile(eventsPath);
     const log = createSqliteEventStore({ path: eventsPath, durability, categoryOfOldStreams: categoryOfOldStreams(modules), ...retentionOf(hooks) });
-    return withUpcasting(reportDamagedReads(log, eventsPath), upcasting);
+    return reportDamagedReads(log, eventsPath);
   });
+  // The key is checked before anything else is opened or written.
+  let sealing: Awaited<ReturnType<typeof sealedEventStore<typeof log>>>;
+  try {
+    const key = options.masterKey ?? defaultSqliteMasterKey(dataDir, (warning) => process.stderr.write(`${warning}\n`));
+    sealing = await sealedEventStore(log, key, policiesOf(modules), options.refuseUnsealedEvents ?? false);
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  const store = withUpcasting(sealing.store, upcasting);
   const projections = [...modules.flatMap((m) => m.sqlite.projections), ...(hooks.extraSqliteProjections ?? [])];
   // Disposable: damaged, it is set aside and rebuilt from events.db (src/stores/sqlite/read-database.ts).
   const read = openReadDatabase({
@@ -166,18 +199,20 @@ async function openSqliteStorage(
   });
   const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
-  const snapshots = openSqliteSnapshotCache({
+  const snapshotCache = openSqliteSnapshotCache({
     path: join(dataDir, 'snapshots.db'),
     durability,
     report:
       options.reportSnapshotsSetAside ??
       (({ file, movedTo, reason }) => process.stderr.write(`${file} is damaged (${reason}): moved it to ${movedTo}; snapshots start afresh\n`)),
   });
+  const snapshots = withSealedSnapshots(snapshotCache, sealing.store, sealing.personal);
   return {
     store,
     sinks,
     snapshots,
     leases: localLeases,
+    requestHashKey: sealing.personal.requestHashKey,
     registerModules: registrationOf(
       modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
     ),
@@ -197,7 +232,11 @@ async function openPostgresStorage(
   upcasting: Upcasting,
 ): Promise<Storage> {
   const onQuery = hooks.onReadModelQuery ?? (() => {});
-  const { url, poolSize } = options;
+  const { url, poolSize, masterKey } = options;
+  // Before connecting: nothing is written to a store that could not seal what it is given.
+  if (!masterKey) {
+    throw new StartupRefusal('PostgreSQL needs a master key to seal personal data: set MASTER_KEY_FILE (a file of 32 random bytes, `openssl rand -base64 32`) or MASTER_KEY');
+  }
   const pool = openPostgres(url, { poolSize });
   const opened: (() => Promise<void>)[] = [() => pool.end()];
   const close = async () => {
@@ -215,8 +254,9 @@ async function openPostgresStorage(
       ...retentionOf(hooks),
     });
     opened.push(() => log.close());
-    const store = withUpcasting(log, upcasting);
-    const snapshots = await createPostgresSnapshotStore(pool);
+    const sealing = await sealedEventStore(log, masterKey, policiesOf(modules), options.refuseUnsealedEvents ?? false);
+    const store = withUpcasting(sealing.store, upcasting);
+    const snapshots = withSealedSnapshots(await createPostgresSnapshotStore(pool), sealing.store, sealing.personal);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
@@ -226,6 +266,7 @@ async function openPostgresStorage(
       sinks: sinks.sinks,
       snapshots,
       leases: createPostgresLeases(pool),
+      requestHashKey: sealing.personal.requestHashKey,
       registerModules: registrationOf(
         modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),
       ),

@@ -98,7 +98,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
   const store = instrumentation ? instrumentation.countAppends(storage.store) : storage.store;
 
   const commandBus = createCommandBus({
-    middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store)],
+    middlewares: [...(instrumentation ? [instrumentation.commands] : []), commandLogging(logger), validation, idempotency(store, storage.requestHashKey)],
     clock,
     newId: randomUUID,
   });

@@ -28,6 +28,19 @@ export type AppendRequest = Readonly<{
   releases?: readonly UniqueValue[];
   /** Stored in the same transaction so a repeated command finds the first outcome. */
   idempotency?: Readonly<{ key: string; requestHash: string; outcome: (appended: Appended) => unknown }>;
+  /**
+   * A new subject's data key, sealed under the master key: inserted in the
+   * append's transaction unless the subject has one (the expected-version
+   * check makes a lost race a conflict, so no event is sealed under a key
+   * that was not stored).
+   */
+  dataKey?: Readonly<{ subject: string; wrapped: Uint8Array }>;
+  /**
+   * Subjects whose data key is destroyed in the append's transaction: the
+   * row stays as a tombstone, so no later append can create a fresh key for
+   * an erased subject.
+   */
+  shred?: readonly string[];
 }>;
 
 export type Appended = Readonly<{
@@ -133,6 +146,36 @@ export interface IdempotencyRecords {
   oldestIdempotencyRecordAt(): Promise<Date | null>;
 }
 
+/** A subject's data key as stored: sealed under the master key, or destroyed (crypto-shredded). */
+export type StoredDataKey = Uint8Array | 'destroyed';
+
+/** What the store records about the master key its data keys are sealed under. */
+export type KeyCheck = Readonly<{
+  /** `keyIdOf` the master key: named in the refusal when another key is given. */
+  keyId: string;
+  /** A constant sealed under the master key: it opens only with that key. */
+  check: Uint8Array;
+  /**
+   * True when every event with personal fields is sealed: set when the check
+   * is first written to a store without events (or, later, by the migration
+   * that seals an older store's events in place). `serve` refuses a store
+   * without it.
+   */
+  eventsSealed: boolean;
+}>;
+
+/** Per-subject data keys (src/kernel/personal-data.ts), kept beside the log in every store. */
+export interface DataKeys {
+  /** The stored keys of these subjects; a subject without a row is absent from the map. */
+  readDataKeys(subjects: readonly string[]): Promise<Map<string, StoredDataKey>>;
+  /**
+   * The stored key check; when there is none yet, stores `proposed` first
+   * (`eventsSealed` only if the log has no events, decided in the same
+   * transaction). Returns what is stored now.
+   */
+  ensureKeyCheck(proposed: Omit<KeyCheck, 'eventsSealed'>): Promise<KeyCheck>;
+}
+
 /** How a store's positions look to clients (event positions, cursors, checkpoints in /health). */
 export interface PositionCodec {
   /** Reads a client-supplied position, or says why it is not a position of this store. */
@@ -147,6 +190,6 @@ export interface PositionCodec {
 }
 
 /** Everything one store adapter provides; callers take the role they use. */
-export interface EventStore extends EventLog, IdempotencyRecords, PositionCodec {
+export interface EventStore extends EventLog, IdempotencyRecords, PositionCodec, DataKeys {
   close(): Promise<void>;
 }

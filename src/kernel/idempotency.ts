@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { CommandMiddleware, CommandOutcome, IdempotencyKeyTaken, StreamUnreadable } from './command-bus.js';
 import type { IdempotencyRecord, IdempotencyRecords } from './event-store.js';
 import type { Command } from './messages.js';
@@ -8,15 +8,20 @@ import type { Command } from './messages.js';
  * outcome and appends nothing. Successful appends store their record inside
  * the append transaction (see `handleCommand`); every other outcome is stored
  * here. Runs after validation, so equivalent inputs (" bob" and "bob") hash alike.
+ *
+ * With `hashKey` (derived from the master key) the stored request hash is
+ * keyed, so a record cannot be tested against a guessed email; records
+ * hashed without a key (before it, or by an instance not yet upgraded) still match.
  */
-export function idempotency(store: IdempotencyRecords): CommandMiddleware {
+export function idempotency(store: IdempotencyRecords, hashKey?: Uint8Array): CommandMiddleware {
   return async (envelope, _registration, next) => {
     const key = envelope.metadata.idempotencyKey;
     if (key === undefined) return next(envelope);
     if (!IDEMPOTENCY_KEY.test(key)) return invalidKey();
-    const requestHash = hashCommand(envelope.command);
-    const replay = (record: IdempotencyRecord): CommandOutcome =>
-      record.requestHash === requestHash ? (record.outcome as CommandOutcome) : keyReused();
+    const requestHash = hashCommand(envelope.command, hashKey);
+    const sameRequest = (record: IdempotencyRecord) =>
+      record.requestHash === requestHash || (hashKey !== undefined && record.requestHash === hashCommand(envelope.command));
+    const replay = (record: IdempotencyRecord): CommandOutcome => (sameRequest(record) ? (record.outcome as CommandOutcome) : keyReused());
 
     const existing = await store.getIdempotencyRecord(key);
     if (existing) return replay(existing);
@@ -52,8 +57,9 @@ const invalidKey = () =>
 const keyReused = () =>
   keyRejected('The idempotency key was already used with different input', 'already used with different input');
 
-export function hashCommand(command: Command): string {
-  return createHash('sha256').update(canonicalJson({ type: command.type, data: command.data })).digest('base64url');
+export function hashCommand(command: Command, key?: Uint8Array): string {
+  const text = canonicalJson({ type: command.type, data: command.data });
+  return (key ? createHmac('sha256', key) : createHash('sha256')).update(text).digest('base64url');
 }
 
 /** JSON with object keys sorted, so equal data always hashes equally. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { StorageOptions } from '../storage.js';
 import { readTrustedDocuments } from './trusted-documents.js';
 import { PREFLIGHT_PROOF_HEADERS } from './csrf.js';
+import { masterKeyOf } from '../stores/master-key-source.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -59,6 +60,18 @@ export const settings = {
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection URL')
       .optional(),
     help: 'PostgreSQL connection URL (postgres://user:password@host:port/database). Set it to keep events and read models in PostgreSQL, shared by any number of instances; unset, the embedded SQLite store in DATA_DIR is used.',
+  },
+  MASTER_KEY_FILE: {
+    schema: z.string().min(1).optional(),
+    help: 'File holding the master key (32 random bytes, raw or base64: `openssl rand -base64 32`) that seals the per-user keys of personal fields. Required with DATABASE_URL (or MASTER_KEY); on SQLite, unset means DATA_DIR/master.key, generated on first start (back it up apart from the data).',
+  },
+  MASTER_KEY: {
+    schema: z
+      .string()
+      .refine((value) => Buffer.from(value.trim(), 'base64').length === 32, 'must be 32 bytes in base64')
+      .optional(),
+    secret: true,
+    help: 'The master key itself, in base64, instead of MASTER_KEY_FILE.',
   },
   PG_POOL_SIZE: {
     schema: int(3, 1000).default(10),
@@ -206,6 +219,7 @@ const configSchema = z
     path: ['AUTH_JWT_ISSUER'],
     message: `AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE need a key to verify tokens with (${AUTH_KEYS.join(', ')})`,
   })
+  .refine((c) => !(c.MASTER_KEY && c.MASTER_KEY_FILE), { path: ['MASTER_KEY'], message: 'set MASTER_KEY or MASTER_KEY_FILE, not both' })
   .refine((c) => !(c.TRUSTED_DOCUMENTS_FILE && c.AUTOMATIC_PERSISTED_QUERIES), {
     path: ['AUTOMATIC_PERSISTED_QUERIES'],
     message: 'cannot be on with TRUSTED_DOCUMENTS_FILE: registering queries would let any operation in',
@@ -247,7 +261,9 @@ export function configHelp(): string {
 
 /** Which store the configuration selects. */
 export function storageOptions(config: Config): Exclude<StorageOptions, { kind: 'memory' }> {
+  // A server refuses a store whose older events still hold personal fields in plaintext; `migrate` and `rebuild` do not.
+  const masterKey = { masterKey: masterKeyOf({ base64: config.MASTER_KEY, file: config.MASTER_KEY_FILE }), refuseUnsealedEvents: true };
   return config.DATABASE_URL
-    ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.PG_POOL_SIZE }
-    : { kind: 'sqlite', dataDir: config.DATA_DIR, durability: config.DURABILITY };
+    ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: config.PG_POOL_SIZE, ...masterKey }
+    : { kind: 'sqlite', dataDir: config.DATA_DIR, durability: config.DURABILITY, ...masterKey };
 }

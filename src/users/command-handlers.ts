@@ -38,8 +38,10 @@ export function registerUserCommands({ commandBus, eventLog, streamFolds, newId 
     expectedVersion: (command) => (command.type === 'UpdateUser' ? command.data.expectedVersion : undefined),
     versionConflict: ({ expectedVersion, actualVersion }) => versionConflict(expectedVersion, actualVersion),
     uniqueValues: emailChanges,
-    // Report the address as the client wrote it, not its comparison key.
-    uniqueValueTaken: ({ value }, command) => emailTaken(command.data.email ?? value),
+    // No address in the rejection: it is stored as the idempotency record's outcome, which must
+    // keep no personal data. The GraphQL layer answers with the input's address (the same on a
+    // replay, whose request hash matched).
+    uniqueValueTaken: () => emailTaken(),
     // The view's snapshots too: time travel then never reads more than a snapshot interval of a stream.
     ...(streamFolds ? { snapshots: { folds: streamFolds, state: userStateFold, alsoSnapshot: [userViewFold] } } : {}),
   });

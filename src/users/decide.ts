@@ -17,7 +17,7 @@ export type UpdateUser = TypedCommand<
  * It carries no email (`never`), so code reading the email of any user
  * command reads undefined for this one.
  */
-export type EraseUser = TypedCommand<'EraseUser', { userId: string; email?: never }, UserRejection>;
+export type EraseUser = TypedCommand<'EraseUser', { userId: string }, UserRejection>;
 export type UserCommand = CreateUser | UpdateUser | EraseUser;
 
 /** What a client sends on the bus: the id is optional, and generated once the request is valid. */
@@ -25,7 +25,12 @@ export type CreateUserRequest = TypedCommand<'CreateUser', { userId?: string; us
 
 export type UserAlreadyExists = Readonly<{ type: 'UserAlreadyExists'; message: string; userId: string }>;
 export type UserNotFound = Readonly<{ type: 'UserNotFound'; message: string; userId: string }>;
-export type EmailTaken = Readonly<{ type: 'EmailTaken'; message: string; email: string }>;
+/**
+ * Names no address: rejections are stored under idempotency keys, and those
+ * records must hold no personal data. The GraphQL layer shows the address
+ * the client sent (a replay sends the same input: its request hash matched).
+ */
+export type EmailTaken = Readonly<{ type: 'EmailTaken'; message: string }>;
 export type { VersionConflict };
 export type UserRejection = UserAlreadyExists | UserNotFound | EmailTaken | VersionConflict;
 
@@ -39,10 +44,9 @@ export const userNotFound = (userId: string): UserNotFound => ({
   message: `No user has id "${userId}"`,
   userId,
 });
-export const emailTaken = (email: string): EmailTaken => ({
+export const emailTaken = (): EmailTaken => ({
   type: 'EmailTaken',
   message: 'Another user already has this email address',
-  email,
 });
 export const versionConflict = (expectedVersion: number, actualVersion: number): VersionConflict => ({
   type: 'VersionConflict',

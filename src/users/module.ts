@@ -33,6 +33,11 @@ export const usersModule = defineModule<UsersReadModels>({
     readModel: (pool, onQuery) => ({ ...createPostgresUsersReadModel(pool, onQuery), ...createPostgresUserSearchReadModel(pool, onQuery) }),
   },
   events: userEventVersions,
+  // Usernames are chosen by people and often name them: personal, like the email.
+  personalData: {
+    fields: { UserCreated: ['username', 'email'], UserUpdated: ['username', 'email'] },
+    erasedBy: 'UserErased',
+  },
   memory: (onQuery) => {
     const users = createMemoryProjectionSink(usersMemoryProjection);
     const search = createMemoryProjectionSink(userSearchMemoryProjection);

@@ -1,5 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { MasterKey } from '../../src/kernel/crypto/master-key.js';
+import type { DataKeys, StoredDataKey } from '../../src/kernel/event-store.js';
+import type { StoredEvent } from '../../src/kernel/messages.js';
+import { createPersonalData } from '../../src/kernel/personal-data.js';
+import { LOG_START } from '../../src/kernel/position.js';
+import { decodeMasterKey, DEFAULT_KEY_FILE } from '../../src/stores/master-key-source.js';
+import { usersModule } from '../../src/users/module.js';
+import { testMasterKey } from '../support/master-key.js';
 import { expect } from 'vitest';
 import { streamIdOf } from '../../src/kernel/stream-id.js';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
@@ -24,16 +33,42 @@ export type LogSource = Readonly<{ kind: 'sqlite'; dataDir: string }> | Readonly
 
 type Row = { stream_id: string; stream_version: number; type: string; data: string | object; metadata: string | object };
 const json = <T>(value: string | object) => (typeof value === 'string' ? JSON.parse(value) : value) as T;
-const toSnapshot = (rows: readonly Row[], keys: readonly { key: string }[]): Snapshot => ({
-  events: rows.map((row) => ({
-    streamId: row.stream_id,
-    streamVersion: row.stream_version,
-    type: row.type,
-    data: json<LoggedEvent['data']>(row.data),
-    key: json<{ idempotencyKey?: string }>(row.metadata).idempotencyKey,
-  })),
-  idempotencyKeys: new Set(keys.map((k) => k.key)),
-});
+type KeyRow = { subject: string; wrapped: Uint8Array | null };
+
+/** The events with their sealed personal fields opened, as the server reads them (the store holds them sealed). */
+async function toSnapshot(rows: readonly Row[], keys: readonly { key: string }[], dataKeys: readonly KeyRow[], master: MasterKey): Promise<Snapshot> {
+  const stored = new Map(dataKeys.map(({ subject, wrapped }): [string, StoredDataKey] => [subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped)]));
+  const keyReader: DataKeys = {
+    readDataKeys: async (subjects) => new Map(subjects.flatMap((subject): [string, StoredDataKey][] => (stored.has(subject) ? [[subject, stored.get(subject)!]] : []))),
+    ensureKeyCheck: () => Promise.reject(new Error('read only')),
+  };
+  const events = await createPersonalData(master, [usersModule.personalData!]).openEvents(
+    keyReader,
+    rows.map((row): StoredEvent => ({
+      position: LOG_START,
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      type: row.type,
+      schemaVersion: 1,
+      data: json<object>(row.data),
+      metadata: json<StoredEvent['metadata']>(row.metadata),
+    })),
+  );
+  return {
+    events: events.map((event) => ({
+      streamId: event.streamId,
+      streamVersion: event.streamVersion,
+      type: event.type,
+      data: event.data as LoggedEvent['data'],
+      key: event.metadata.idempotencyKey,
+    })),
+    idempotencyKeys: new Set(keys.map((k) => k.key)),
+  };
+}
+
+/** The key the server under test was given: the tests' fixed one on PostgreSQL, the generated default on SQLite. */
+const masterKeyOf = (source: LogSource): MasterKey =>
+  source.kind === 'postgres' ? testMasterKey : decodeMasterKey(readFileSync(join(source.dataDir, DEFAULT_KEY_FILE)), 'DATA_DIR/master.key');
 
 /** The event log and the idempotency records as they are on disk, read through a separate connection. */
 export async function readEventLog(source: LogSource): Promise<Snapshot> {
@@ -42,7 +77,8 @@ export async function readEventLog(source: LogSource): Promise<Snapshot> {
     await client.connect();
     try {
       const rows = (await client.query<Row>('SELECT stream_id, stream_version, type, data, metadata FROM events ORDER BY transaction_id, position')).rows;
-      return toSnapshot(rows, (await client.query<{ key: string }>('SELECT key FROM idempotency_records')).rows);
+      const dataKeys = (await client.query<KeyRow>('SELECT subject, wrapped FROM data_keys')).rows;
+      return toSnapshot(rows, (await client.query<{ key: string }>('SELECT key FROM idempotency_records')).rows, dataKeys, masterKeyOf(source));
     } finally {
       await client.end();
     }
@@ -50,7 +86,8 @@ export async function readEventLog(source: LogSource): Promise<Snapshot> {
   const db = openSqlite(join(source.dataDir, 'events.db'), { readonly: true });
   try {
     const rows = db.prepare<[], Row>('SELECT stream_id, stream_version, type, data, metadata FROM events ORDER BY position').all();
-    return toSnapshot(rows, db.prepare<[], { key: string }>('SELECT key FROM idempotency_records').all());
+    const dataKeys = db.prepare<[], KeyRow>('SELECT subject, wrapped FROM data_keys').all();
+    return toSnapshot(rows, db.prepare<[], { key: string }>('SELECT key FROM idempotency_records').all(), dataKeys, masterKeyOf(source));
   } finally {
     db.close();
   }

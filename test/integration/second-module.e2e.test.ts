@@ -30,6 +30,7 @@ import { addToTally, openTally } from '../support/tallies/decide.js';
 import { talliesModule } from '../support/tallies/module.js';
 import { createMemoryTalliesReadModel, talliesMemoryProjection } from '../support/tallies/read-model/memory.js';
 import { getTally } from '../support/tallies/read-model/queries.js';
+import { TEST_MASTER_KEY_BASE64, testMasterKey } from '../support/master-key.js';
 
 /** The server's own list, and the test-only module beside it. */
 const withTallies: readonly AnyModule[] = [...modules, talliesModule];
@@ -60,8 +61,8 @@ const stores: readonly { name: string; unavailable: boolean; open: () => Promise
       const database = await createTestDatabase('tallies');
       const dataDir = temporaryDir();
       return {
-        storage: { kind: 'postgres', url: database.url, poolSize: 4 },
-        serverEnv: { DATA_DIR: dataDir, DATABASE_URL: database.url },
+        storage: { kind: 'postgres', url: database.url, poolSize: 4, masterKey: testMasterKey },
+        serverEnv: { DATA_DIR: dataDir, DATABASE_URL: database.url, MASTER_KEY: TEST_MASTER_KEY_BASE64 },
         cleanup: async () => {
           await database.drop();
           removeDir(dataDir);

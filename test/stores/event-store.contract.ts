@@ -10,6 +10,7 @@ import { LOG_START, type Position } from '../../src/kernel/position.js';
 import type { Result } from '../../src/kernel/result.js';
 import { waitUntil } from '../support/wait.js';
 import { describeEventPageContract } from './event-page.contract.js';
+import { describeDataKeysContract } from './data-keys.contract.js';
 
 export type StoreFactory = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
 
@@ -67,6 +68,7 @@ function nextNotification(store: EventStore): { received: Promise<void>; unsubsc
 export function describeEventStoreContract(adapterName: string, createStore: StoreFactory): void {
   // Paging the log (history, the audit feed) on one store per suite: its property test appends a lot.
   describeEventPageContract(adapterName, createStore);
+  describeDataKeysContract(adapterName, createStore);
   describe(`EventStore contract: ${adapterName}`, () => {
     let store: EventStore;
     let cleanup: () => Promise<void>;

@@ -3,6 +3,7 @@ import { migrate, openPostgres, type PgPool } from '../../src/stores/postgres/da
 import { modules } from '../../src/modules.js';
 import { openStorage } from '../../src/storage.js';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { testMasterKey } from '../support/master-key.js';
 
 describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -17,7 +18,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
   });
 
   it('migrates once when several instances start at the same moment', async () => {
-    const opened = await Promise.all(Array.from({ length: 6 }, () => openStorage({ kind: 'postgres', url: database.url, poolSize: 3 }, modules)));
+    const opened = await Promise.all(Array.from({ length: 6 }, () => openStorage({ kind: 'postgres', url: database.url, poolSize: 3, masterKey: testMasterKey }, modules)));
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
@@ -51,15 +52,15 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
   });
 
   it('upgrades an event store written by a build before the one-statement append, keeping its events', async () => {
-    const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
+    const first = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey }, modules);
     // A stream as version 1 named it: the entity id alone, without a category.
     const before = await first.store.append({ streamId: 's-1', expectedVersion: 0, events: [{ type: 'Happened', data: { n: 1 }, metadata: { occurredAt: '2026-11-27T00:00:00.000Z' } }] });
     await first.close();
     // What version 1 left behind: the tables, no append functions.
-    await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events');
+    await pool.query('DROP FUNCTION cqrs_append_batch; DROP FUNCTION cqrs_append_events; DROP TABLE data_keys, master_key_check');
     await pool.query("UPDATE schema_versions SET version = 1 WHERE component = 'event-store'");
 
-    const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2 }, modules);
+    const upgraded = await openStorage({ kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey }, modules);
     try {
       // Renamed into the category of the module that adopts uncategorised streams (users).
       expect((await upgraded.store.readStream('s-1')).version).toBe(0);

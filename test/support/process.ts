@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { TEST_MASTER_KEY_BASE64 } from './master-key.js';
 
 export type ServerProcess = Readonly<{
   child: ChildProcess;
@@ -61,7 +62,9 @@ export async function runToExit(command: string, args: readonly string[], env: R
 }
 
 function serverEnv(dataDir: string, env: Record<string, string>) {
-  return { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env };
+  // PostgreSQL has no default master key: servers on it get the tests' fixed one unless the test names a key.
+  const key = env['DATABASE_URL'] && !env['MASTER_KEY'] && !env['MASTER_KEY_FILE'] ? { MASTER_KEY: TEST_MASTER_KEY_BASE64 } : {};
+  return { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...key, ...env };
 }
 
 async function untilListening(child: ChildProcess): Promise<ServerProcess> {

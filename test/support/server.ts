@@ -6,6 +6,7 @@ import { modules as serverModules } from '../../src/modules.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
 import { createTestDatabase } from './postgres.js';
+import { TEST_MASTER_KEY_BASE64 } from './master-key.js';
 
 export type TestServer = RunningServer &
   Readonly<{
@@ -44,6 +45,7 @@ export async function startTestServer(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(database || options.env?.['DATABASE_URL'] ? { MASTER_KEY: TEST_MASTER_KEY_BASE64 } : {}),
     ...options.env,
   });
   let queries = 0;

@@ -1,4 +1,15 @@
-import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventStore, type IdempotencyRetention, type ReadPageOptions, type UniqueValue } from '../../kernel/event-store.js';
+import {
+  DEFAULT_IDEMPOTENCY_RETENTION,
+  type AppendConflict,
+  type AppendRequest,
+  type Appended,
+  type EventStore,
+  type IdempotencyRetention,
+  type KeyCheck,
+  type ReadPageOptions,
+  type StoredDataKey,
+  type UniqueValue,
+} from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -83,6 +94,8 @@ export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?
   /** Owner stream per scope and value. */
   const uniqueValues = new Map<string, Map<string, string>>();
   const idempotencyRecords = createMemoryIdempotencyRecords(options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION, storedCopy);
+  const dataKeys = new Map<string, StoredDataKey>();
+  let keyCheck: KeyCheck | undefined;
   const listeners = createAppendListeners();
 
   const ownerOf = ({ scope, value }: UniqueValue) => uniqueValues.get(scope)?.get(value);
@@ -151,6 +164,8 @@ export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?
     }
     moveUniqueValues(request);
     if (record) idempotencyRecords.store(record);
+    if (request.dataKey && !dataKeys.has(request.dataKey.subject)) dataKeys.set(request.dataKey.subject, Uint8Array.from(request.dataKey.wrapped));
+    for (const subject of request.shred ?? []) dataKeys.set(subject, 'destroyed');
     return ok(appended);
   }
 
@@ -191,6 +206,15 @@ export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?
     saveIdempotencyRecord: idempotencyRecords.saveIdempotencyRecord,
     pruneExpiredIdempotencyRecords: idempotencyRecords.pruneExpiredIdempotencyRecords,
     oldestIdempotencyRecordAt: idempotencyRecords.oldestIdempotencyRecordAt,
+    readDataKeys: async (subjects) => {
+      const found = new Map<string, StoredDataKey>();
+      for (const subject of subjects) {
+        const key = dataKeys.get(subject);
+        if (key !== undefined) found.set(subject, key);
+      }
+      return found;
+    },
+    ensureKeyCheck: async (proposed) => (keyCheck ??= { keyId: proposed.keyId, check: Uint8Array.from(proposed.check), eventsSealed: log.length === 0 }),
     onAppended: listeners.subscribe,
     parsePosition: (text) => {
       if (text === START_TEXT) return ok(LOG_START);

@@ -218,3 +218,127 @@ export function categorisedStreams(category: StreamCategory | undefined): PgMigr
             WHERE jsonb_typeof(outcome #> '{value,streamId}') = 'string';`,
   };
 }
+
+/**
+ * Version 6 (after the category migration, 5): per-subject data keys
+ * (src/kernel/personal-data.ts) and the master key's check value. The append
+ * functions gain parameters with defaults, so an instance still calling them
+ * the old way (a rolling upgrade) keeps working: the old signatures are
+ * dropped, or a call with the old arguments would match two functions.
+ */
+export const dataKeysMigration: PgMigration = {
+  version: 6,
+  description: 'data keys for personal fields, written and destroyed in the append',
+  sql: `
+      CREATE TABLE data_keys (
+        subject      text PRIMARY KEY,
+        wrapped      bytea,
+        destroyed_at timestamptz,
+        CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
+      );
+      CREATE TABLE master_key_check (
+        id            integer PRIMARY KEY CHECK (id = 1),
+        key_id        text        NOT NULL,
+        check_value   bytea       NOT NULL,
+        events_sealed boolean     NOT NULL,
+        written_at    timestamptz NOT NULL DEFAULT now()
+      );
+      DROP FUNCTION cqrs_append_batch(text[], integer[], integer[], text[], integer[], jsonb[], jsonb[], integer[], text[], text[], integer[], text[], text[]);
+      DROP FUNCTION cqrs_append_events(text, integer, text[], integer[], jsonb[], jsonb[], text[], text[], text[], text[], text);
+      CREATE FUNCTION cqrs_append_events(
+        append_stream_id text, expected_version integer,
+        event_types text[], schema_versions integer[], event_data jsonb[], event_metadata jsonb[],
+        release_scopes text[], release_values text[], claim_scopes text[], claim_values text[],
+        idempotency_key text,
+        data_key_subject text DEFAULT NULL, data_key_wrapped bytea DEFAULT NULL, shred_subjects text[] DEFAULT NULL
+      ) RETURNS TABLE (appended_transaction_id text, appended_position text)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        actual_version integer;
+        owner text;
+      BEGIN
+        SELECT coalesce(max(stream_version), 0) INTO actual_version FROM events WHERE stream_id = append_stream_id;
+        IF actual_version <> expected_version THEN
+          RAISE EXCEPTION USING ERRCODE = '${STREAM_VERSION_CONFLICT}', MESSAGE = 'stream version conflict', DETAIL = actual_version::text;
+        END IF;
+        IF idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM idempotency_records WHERE key = idempotency_key) THEN
+          RAISE EXCEPTION USING ERRCODE = '${IDEMPOTENCY_KEY_TAKEN}', MESSAGE = 'idempotency key taken';
+        END IF;
+        FOR i IN 1 .. coalesce(array_length(release_scopes, 1), 0) LOOP
+          DELETE FROM unique_values u
+           WHERE u.scope = release_scopes[i] AND u.value = release_values[i] AND u.stream_id = append_stream_id;
+        END LOOP;
+        FOR i IN 1 .. coalesce(array_length(claim_scopes, 1), 0) LOOP
+          -- Waits for a concurrent claimant to commit or roll back, then sees its outcome.
+          INSERT INTO unique_values (scope, value, stream_id) VALUES (claim_scopes[i], claim_values[i], append_stream_id)
+            ON CONFLICT DO NOTHING;
+          CONTINUE WHEN FOUND;
+          SELECT u.stream_id INTO owner FROM unique_values u WHERE u.scope = claim_scopes[i] AND u.value = claim_values[i];
+          IF owner IS NOT NULL AND owner <> append_stream_id THEN
+            RAISE EXCEPTION USING ERRCODE = '${UNIQUE_VALUE_TAKEN}', MESSAGE = 'unique value taken',
+              DETAIL = json_build_array(claim_scopes[i], claim_values[i], owner)::text;
+          END IF;
+        END LOOP;
+        IF data_key_subject IS NOT NULL THEN
+          INSERT INTO data_keys (subject, wrapped) VALUES (data_key_subject, data_key_wrapped) ON CONFLICT DO NOTHING;
+        END IF;
+        IF coalesce(array_length(shred_subjects, 1), 0) > 0 THEN
+          INSERT INTO data_keys (subject, wrapped, destroyed_at) SELECT s, NULL, now() FROM unnest(shred_subjects) AS s
+            ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, destroyed_at = coalesce(data_keys.destroyed_at, excluded.destroyed_at);
+        END IF;
+        RETURN QUERY
+          INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
+          SELECT append_stream_id, expected_version + e.ordinality::integer, e.type, e.schema_version, e.data, e.metadata
+            FROM unnest(event_types, schema_versions, event_data, event_metadata) WITH ORDINALITY AS e(type, schema_version, data, metadata)
+           ORDER BY e.ordinality
+          RETURNING events.transaction_id::text, events.position::text;
+        PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+      END
+      $fn$;
+      CREATE FUNCTION cqrs_append_batch(
+        stream_ids text[], expected_versions integer[],
+        event_ends integer[], event_types text[], schema_versions integer[], event_data jsonb[], event_metadata jsonb[],
+        release_ends integer[], release_scopes text[], release_values text[],
+        claim_ends integer[], claim_scopes text[], claim_values text[],
+        data_key_subjects text[] DEFAULT NULL, data_keys_wrapped bytea[] DEFAULT NULL,
+        shred_ends integer[] DEFAULT NULL, shred_subjects text[] DEFAULT NULL
+      ) RETURNS TABLE (append_index integer, appended_transaction_id text, appended_position text, conflict_code text, conflict_detail text)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        event_from integer := 1;
+        release_from integer := 1;
+        claim_from integer := 1;
+        shred_from integer := 1;
+        code text;
+        detail text;
+        violated text;
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(stream_ids, 1), 0) LOOP
+          BEGIN
+            RETURN QUERY
+              SELECT i, a.appended_transaction_id, a.appended_position, NULL::text, NULL::text
+                FROM cqrs_append_events(stream_ids[i], expected_versions[i],
+                  event_types[event_from:event_ends[i]], schema_versions[event_from:event_ends[i]],
+                  event_data[event_from:event_ends[i]], event_metadata[event_from:event_ends[i]],
+                  release_scopes[release_from:release_ends[i]], release_values[release_from:release_ends[i]],
+                  claim_scopes[claim_from:claim_ends[i]], claim_values[claim_from:claim_ends[i]], NULL,
+                  data_key_subjects[i], data_keys_wrapped[i], shred_subjects[shred_from:shred_ends[i]]) a;
+          EXCEPTION WHEN SQLSTATE '${STREAM_VERSION_CONFLICT}' OR SQLSTATE '${UNIQUE_VALUE_TAKEN}' OR unique_violation OR deadlock_detected THEN
+            GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL, violated = CONSTRAINT_NAME;
+            IF code = '23505' AND violated IS DISTINCT FROM 'events_stream_version_unique' THEN
+              RAISE;
+            END IF;
+            IF code IN ('23505', '40P01') THEN
+              code := '${STREAM_VERSION_CONFLICT}';
+              SELECT coalesce(max(stream_version), 0)::text INTO detail FROM events WHERE stream_id = stream_ids[i];
+            END IF;
+            RETURN QUERY SELECT i, NULL::text, NULL::text, code, detail;
+          END;
+          event_from := event_ends[i] + 1;
+          release_from := release_ends[i] + 1;
+          claim_from := claim_ends[i] + 1;
+          shred_from := coalesce(shred_ends[i], shred_from - 1) + 1;
+        END LOOP;
+      END
+      $fn$;`,
+};

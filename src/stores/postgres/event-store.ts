@@ -1,4 +1,17 @@
-import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventLog, type EventStore, type IdempotencyRetention, type PositionCodec, type ReadPageOptions, type StreamSlice } from '../../kernel/event-store.js';
+import {
+  DEFAULT_IDEMPOTENCY_RETENTION,
+  type AppendConflict,
+  type AppendRequest,
+  type Appended,
+  type DataKeys,
+  type EventLog,
+  type EventStore,
+  type IdempotencyRetention,
+  type PositionCodec,
+  type ReadPageOptions,
+  type StoredDataKey,
+  type StreamSlice,
+} from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START, type Position } from '../../kernel/position.js';
 import { fail, ok } from '../../kernel/result.js';
@@ -8,7 +21,7 @@ import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
 import type { StreamCategory } from '../../kernel/stream-id.js';
-import { categorisedStreams, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
+import { categorisedStreams, dataKeysMigration, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { createPostgresIdempotencyRecords, idempotencyRecordsByAge, type PostgresIdempotencyRecords } from './idempotency-records.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, inLockOrderWithin, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
@@ -82,7 +95,7 @@ export type PostgresEventStoreOptions = Readonly<{
 
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
-  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams), idempotencyRecordsByAge]);
+  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams), dataKeysMigration, idempotencyRecordsByAge]);
   const listeners = createAppendListeners();
   // Appends by any instance (including this one) arrive here after their commit.
   const notifications = options.notifications ?? (await createNotificationListener(options.connectionString));
@@ -95,6 +108,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   return {
     ...postgresEventLog(pool, listeners, horizon, { recordInAppend, freeExpiredKey }),
     ...records,
+    ...postgresDataKeys(pool),
     ...postgresPositionCodec,
     close: async () => {
       horizon.cancel();
@@ -283,7 +297,7 @@ async function appendEvents(client: PgClient | PgPool, unordered: AppendRequest)
   const request = inLockOrderWithin(unordered);
   const { rows } = await client.query<AppendedRow>({
     name: 'cqrs_append_events',
-    text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    text: 'SELECT * FROM cqrs_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
     values: [
       request.streamId,
       request.expectedVersion,
@@ -296,6 +310,9 @@ async function appendEvents(client: PgClient | PgPool, unordered: AppendRequest)
       (request.claims ?? []).map((u) => u.scope),
       (request.claims ?? []).map((u) => u.value),
       request.idempotency?.key ?? null,
+      request.dataKey?.subject ?? null,
+      request.dataKey ? Buffer.from(request.dataKey.wrapped) : null,
+      request.shred ?? null,
     ],
   });
   return appendedFrom(request, rows);
@@ -394,6 +411,39 @@ function createGroupedAppend(pool: PgPool, notify: () => void) {
     },
     { maxGroup: MAX_GROUP, maxInFlight: GROUPS_IN_FLIGHT },
   );
+}
+
+function postgresDataKeys(pool: PgPool): DataKeys {
+  const readCheck = async () => {
+    const { rows } = await pool.query<{ key_id: string; check_value: Buffer; events_sealed: boolean }>(
+      'SELECT key_id, check_value, events_sealed FROM master_key_check WHERE id = 1',
+    );
+    const row = rows[0];
+    return row && { keyId: row.key_id, check: new Uint8Array(row.check_value), eventsSealed: row.events_sealed };
+  };
+  return {
+    readDataKeys: async (subjects) => {
+      const { rows } = await pool.query<{ subject: string; wrapped: Buffer | null }>({
+        name: 'cqrs_read_data_keys',
+        text: 'SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])',
+        values: [subjects],
+      });
+      const found = new Map<string, StoredDataKey>();
+      for (const { subject, wrapped } of rows) found.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
+      return found;
+    },
+    // Read first: a store opened with the wrong key is refused before anything is written.
+    ensureKeyCheck: async ({ keyId, check }) => {
+      const stored = await readCheck();
+      if (stored) return stored;
+      await pool.query(
+        `INSERT INTO master_key_check (id, key_id, check_value, events_sealed)
+         SELECT 1, $1, $2, NOT EXISTS (SELECT FROM events) ON CONFLICT DO NOTHING`,
+        [keyId, Buffer.from(check)],
+      );
+      return (await readCheck())!;
+    },
+  };
 }
 
 const postgresPositionCodec: PositionCodec = {

@@ -102,9 +102,10 @@ async function appendInOrder(client: PgClient | PgPool, requests: readonly Appen
   const events = requests.flatMap((request) => request.events);
   const releases = requests.flatMap((request) => request.releases ?? []);
   const claims = requests.flatMap((request) => request.claims ?? []);
+  const shreds = requests.flatMap((request) => request.shred ?? []);
   const { rows } = await client.query<BatchRow>({
     name: 'cqrs_append_batch',
-    text: 'SELECT * FROM cqrs_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
+    text: 'SELECT * FROM cqrs_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
     values: [
       requests.map((request) => request.streamId),
       requests.map((request) => request.expectedVersion),
@@ -119,6 +120,10 @@ async function appendInOrder(client: PgClient | PgPool, requests: readonly Appen
       ends(requests.map((request) => request.claims?.length ?? 0)),
       claims.map((unique) => unique.scope),
       claims.map((unique) => unique.value),
+      requests.map((request) => request.dataKey?.subject ?? null),
+      requests.map((request) => (request.dataKey ? Buffer.from(request.dataKey.wrapped) : null)),
+      ends(requests.map((request) => request.shred?.length ?? 0)),
+      shreds,
     ],
   });
   const rowsOf = requests.map((): BatchRow[] => []);

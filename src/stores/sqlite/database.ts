@@ -20,7 +20,25 @@ export function openSqlite(path: string, options: OpenOptions = {}): SqliteDatab
     db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
   }
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten cells are zeroed, so an erased value (a destroyed data key, a read-model row) leaves no bytes in free pages.
+  db.pragma('secure_delete = ON');
   return db;
+}
+
+/**
+ * Closes after folding the WAL back into the file and truncating it, so no
+ * old page (one holding a value since overwritten) stays behind in the WAL.
+ * A reader elsewhere can make the checkpoint partial; closing still goes on.
+ */
+export function closeSqlite(db: SqliteDatabase): void {
+  if (db.open && !db.readonly) {
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Busy or read-only: the next clean close checkpoints.
+    }
+  }
+  db.close();
 }
 
 const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;

@@ -1,4 +1,18 @@
-import { DEFAULT_IDEMPOTENCY_RETENTION, type AppendConflict, type AppendRequest, type Appended, type EventLog, type EventStore, type IdempotencyRecord, type IdempotencyRecords, type IdempotencyRetention, type PositionCodec, type ReadPageOptions } from '../../kernel/event-store.js';
+import {
+  DEFAULT_IDEMPOTENCY_RETENTION,
+  type AppendConflict,
+  type AppendRequest,
+  type Appended,
+  type DataKeys,
+  type EventLog,
+  type EventStore,
+  type IdempotencyRecord,
+  type IdempotencyRecords,
+  type IdempotencyRetention,
+  type PositionCodec,
+  type ReadPageOptions,
+  type StoredDataKey,
+} from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
@@ -8,7 +22,7 @@ import { OLD_ID_MARK, oldStreamsNotAdopted } from '../stream-categories.js';
 import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
 import { positionTextOf, rowIdOf, sqlitePosition } from './position.js';
-import { migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
+import { closeSqlite, migrate, openSqlite, synchronousOf, type Durability, type Migration, type SqliteDatabase } from './database.js';
 import { limitedQuery } from './limited-query.js';
 
 const migrations: readonly Migration[] = [
@@ -71,6 +85,32 @@ const categorisedStreams = (category: StreamCategory | undefined): Migration => 
 });
 
 /**
+ * Version 4: per-subject data keys (src/kernel/personal-data.ts), sealed
+ * under the master key; a destroyed key keeps its row, wrapped NULL, as a
+ * tombstone. One row records the master key's check value.
+ */
+const dataKeys: Migration = {
+  version: 4,
+  description: 'data keys for personal fields, master key check',
+  up: (db) =>
+    db.exec(`
+      CREATE TABLE data_keys (
+        subject      TEXT PRIMARY KEY,
+        wrapped      BLOB,
+        destroyed_at TEXT,
+        CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE master_key_check (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        key_id        TEXT    NOT NULL,
+        check_value   BLOB    NOT NULL,
+        events_sealed INTEGER NOT NULL,
+        written_at    TEXT    NOT NULL
+      ) STRICT;
+    `),
+};
+
+/**
  * Version 5: the pruner deletes records oldest first, a batch at a time, and
  * finds them by this index instead of scanning the table.
  */
@@ -118,7 +158,7 @@ export type SqliteEventStore = EventStore &
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   const db: SqliteDatabase = openSqlite(options.path, { durability: options.durability ?? 'process' });
-  migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams), idempotencyRecordsByAge]);
+  migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams), dataKeys, idempotencyRecordsByAge]);
   const listeners = createAppendListeners();
   const statements = prepareStatements(db, options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION);
   return {
@@ -127,11 +167,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     readStreamFrom: sqliteReadStreamFrom(db),
     onAppended: listeners.subscribe,
     ...sqliteIdempotencyRecords(statements),
+    ...sqliteDataKeys(db, statements),
     ...sqlitePositionCodec,
     synchronous: () => synchronousOf(db),
     close: async () => {
       listeners.clear();
-      db.close();
+      closeSqlite(db);
     },
   };
 }
@@ -162,6 +203,14 @@ function prepareStatements(db: SqliteDatabase, retention: IdempotencyRetention) 
     ),
     claim: db.prepare('INSERT OR IGNORE INTO unique_values (scope, value, stream_id) VALUES (?, ?, ?)'),
     release: db.prepare('DELETE FROM unique_values WHERE scope = ? AND value = ? AND stream_id = ?'),
+    insertDataKey: db.prepare('INSERT INTO data_keys (subject, wrapped) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    shred: db.prepare(
+      `INSERT INTO data_keys (subject, wrapped, destroyed_at) VALUES (?, NULL, ?)
+       ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, destroyed_at = coalesce(data_keys.destroyed_at, excluded.destroyed_at)`,
+    ),
+    readDataKeys: db.prepare<[string], { subject: string; wrapped: Buffer | null }>(
+      'SELECT subject, wrapped FROM data_keys WHERE subject IN (SELECT value FROM json_each(?))',
+    ),
   };
 }
 
@@ -290,6 +339,11 @@ function appendInTransaction(statements: Statements, request: AppendRequest): Ap
     throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
   }
   moveUniqueValues(statements, request);
+  if (request.dataKey) statements.insertDataKey.run(request.dataKey.subject, request.dataKey.wrapped);
+  if (request.shred?.length) {
+    const now = new Date().toISOString();
+    for (const subject of request.shred) statements.shred.run(subject, now);
+  }
   const events = insertEvents(statements, request);
   const result: Appended = {
     streamId,
@@ -378,6 +432,36 @@ function sqliteIdempotencyRecords({ records }: Statements): IdempotencyRecords {
     },
     pruneExpiredIdempotencyRecords: async (limit) => records.prune(limit),
     oldestIdempotencyRecordAt: async () => records.oldest(),
+  };
+}
+
+function sqliteDataKeys(db: SqliteDatabase, statements: Statements): DataKeys {
+  const readCheck = db.prepare<[], { key_id: string; check_value: Buffer; events_sealed: number }>(
+    'SELECT key_id, check_value, events_sealed FROM master_key_check WHERE id = 1',
+  );
+  const writeCheck = db.prepare(
+    `INSERT INTO master_key_check (id, key_id, check_value, events_sealed, written_at)
+     VALUES (1, ?, ?, NOT EXISTS (SELECT 1 FROM events), ?) ON CONFLICT DO NOTHING`,
+  );
+  const ensure = db.transaction((keyId: string, check: Uint8Array) => {
+    if (!readCheck.get()) writeCheck.run(keyId, check, new Date().toISOString());
+    const row = readCheck.get()!;
+    return { keyId: row.key_id, check: new Uint8Array(row.check_value), eventsSealed: row.events_sealed === 1 };
+  });
+  return {
+    readDataKeys: async (subjects) => {
+      const found = new Map<string, StoredDataKey>();
+      for (const { subject, wrapped } of statements.readDataKeys.all(JSON.stringify(subjects))) {
+        found.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
+      }
+      return found;
+    },
+    // Read first outside any write: a store opened with the wrong key is refused before anything is written.
+    ensureKeyCheck: async ({ keyId, check }) => {
+      const row = readCheck.get();
+      if (row) return { keyId: row.key_id, check: new Uint8Array(row.check_value), eventsSealed: row.events_sealed === 1 };
+      return ensure.immediate(keyId, check);
+    },
   };
 }
 

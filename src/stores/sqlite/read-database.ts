@@ -1,7 +1,7 @@
 import type { EventStore } from '../../kernel/event-store.js';
 import type { ProjectionSink } from '../../kernel/projector.js';
 import { rebuildProjection } from '../../kernel/rebuild.js';
-import type { SqliteDatabase } from './database.js';
+import { closeSqlite, type SqliteDatabase } from './database.js';
 import { isDamage, setAside } from './integrity.js';
 
 /** What happens to a damaged read.db, for the log (the server) or the terminal (the commands). */
@@ -120,7 +120,7 @@ export function openReadDatabase<Built>(options: ReadDatabaseOptions<Built>): Re
     };
   };
 
-  return { setAsideAtOpen, guarded, sink, current: () => db, close: () => db.close() };
+  return { setAsideAtOpen, guarded, sink, current: () => db, close: () => closeSqlite(db) };
 }
 
 /** Refills a read database set aside at open, before anything reads it, reporting progress about every 2 s. */

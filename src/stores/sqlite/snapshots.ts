@@ -1,6 +1,6 @@
 import type { Snapshot, SnapshotStore, StreamBound } from '../../kernel/snapshots.js';
 import { newestSnapshotQueries, SNAPSHOT_COLUMNS, snapshotOf, type SnapshotRow } from '../snapshot-rows.js';
-import { migrate, openSqlite, type Durability, type Migration } from './database.js';
+import { closeSqlite, migrate, openSqlite, type Durability, type Migration } from './database.js';
 import { isDamage, setAside } from './integrity.js';
 
 const migrations: readonly Migration[] = [
@@ -63,7 +63,7 @@ export function createSqliteSnapshotStore(options: Readonly<{ path: string; dura
       return row ? snapshotOf(row) : null;
     },
     deleteSnapshots: async () => void db.prepare('DELETE FROM snapshots').run(),
-    close: async () => void db.close(),
+    close: async () => closeSqlite(db),
   };
 }
 

@@ -51,7 +51,7 @@ export function defineUserMutations(): void {
     interfaces: [ErrorInterface],
     fields: (t) => ({ userId: t.id({ description: 'Global id that names no user.', resolve: (error) => userGlobalId(error.userId) }) }),
   });
-  const EmailTakenType = builder.objectRef<EmailTaken>('EmailTaken').implement({
+  const EmailTakenType = builder.objectRef<ShownEmailTaken>('EmailTaken').implement({
     interfaces: [ErrorInterface],
     fields: (t) => ({ email: t.exposeString('email') }),
   });
@@ -112,7 +112,7 @@ builder.mutationField('createUser', (t) =>
         { type: 'CreateUser', data: definedOnly({ userId, username: input.username, email: input.email }) },
         { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken', 'StreamUnreadable']);
+      if (!outcome.ok) return withInputEmail(rejection(outcome.error, ['ValidationError', 'UserAlreadyExists', 'EmailTaken', 'StreamUnreadable']), input.email);
       return { type: 'CreateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
@@ -144,7 +144,7 @@ builder.mutationField('updateUser', (t) =>
         },
         { idempotencyKey: input.idempotencyKey ?? undefined, correlationId: ctx.requestId, actor: actorOf(ctx.viewer) },
       );
-      if (!outcome.ok) return rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict', 'StreamUnreadable']);
+      if (!outcome.ok) return withInputEmail(rejection(outcome.error, ['ValidationError', 'UserNotFound', 'EmailTaken', 'VersionConflict', 'StreamUnreadable']), input.email);
       return { type: 'UpdateUserSuccess' as const, ...(await afterWrite(outcome.value, ctx)) };
     },
   }),
@@ -211,6 +211,13 @@ function rejection<T extends Declared['type']>(error: Tagged & { message: string
   const known = error as Extract<Declared, { type: T }>;
   return known.type === 'ValidationError' ? withInputFieldNames(known as ValidationRejection, INPUT_NAMES) : known;
 }
+
+/** EmailTaken carries no address from the command (its stored outcome keeps no personal data): the one the client sent, as validated. */
+function withInputEmail<R extends { type: string }>(rejected: R, email: string | null | undefined): Exclude<R, EmailTaken> | ShownEmailTaken {
+  return rejected.type === 'EmailTaken' ? { ...(rejected as unknown as EmailTaken), email: (email ?? '').trim() } : (rejected as Exclude<R, EmailTaken>);
+}
+
+type ShownEmailTaken = EmailTaken & Readonly<{ email: string }>;
 
 /**
  * Read-your-writes: the user exactly as this command left it, from the read

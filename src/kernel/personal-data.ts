@@ -1,0 +1,208 @@
+import type { AppendConflict, AppendRequest, Appended, DataKeys, EventLog, NewEvent, StoredDataKey, UniqueValue } from './event-store.js';
+import type { StoredEvent } from './messages.js';
+import { newDataKey, open, seal } from './crypto/aead.js';
+import { derivedKey, keyedHash, unwrapDataKey, wrapDataKey, type MasterKey } from './crypto/master-key.js';
+import type { Result } from './result.js';
+
+/**
+ * Erasure by crypto-shredding. A module declares which fields of which of
+ * its events are personal; those are stored sealed under a data key of the
+ * event's stream (one per stream, so per user), itself sealed under the
+ * master key. Destroying the stream's key erases the fields from every
+ * event, snapshot and backup taken later, without rewriting the log.
+ */
+export type PersonalDataPolicy = Readonly<{
+  /** Per event type, the fields of its data that are personal. */
+  fields: Readonly<Record<string, readonly string[]>>;
+  /** The event type whose append destroys its stream's data key, in the same transaction. */
+  erasedBy: string;
+}>;
+
+/** Where an event's personal fields are kept, sealed together: base64 of `iv | tag | ciphertext` of their JSON. */
+export const SEALED_FIELD = '$sealed';
+
+/** A data key whose subject was erased: the wrapper refuses to seal anything under it. */
+export class SubjectErased extends Error {
+  override readonly name = 'SubjectErased';
+  constructor(readonly subject: string) {
+    super(`The personal data of ${subject} was erased: nothing more can be sealed under its key`);
+  }
+}
+
+const eventAad = (streamId: string, type: string) => `${streamId}\0${type}`;
+const snapshotAad = (streamId: string, fold: string) => `snapshot\0${streamId}\0${fold}`;
+const APPEND_KEY_CACHE = 10_000;
+
+/** The keys a read needs, unwrapped once per read call (never cached across calls: an erasure elsewhere shows at once). */
+export type OpenedKeys = ReadonlyMap<string, Uint8Array | 'destroyed'>;
+
+export type PersonalData = ReturnType<typeof createPersonalData>;
+
+/** Sealing and opening under one master key for the modules' policies; shared by the event log and the snapshot wrappers. */
+export function createPersonalData(master: MasterKey, policies: readonly PersonalDataPolicy[]) {
+  const fieldsOf = new Map<string, readonly string[]>();
+  const erasingTypes = new Set<string>();
+  for (const policy of policies) {
+    for (const [type, fields] of Object.entries(policy.fields)) {
+      if (fieldsOf.has(type)) throw new Error(`Two personal-data policies declare ${type}`);
+      fieldsOf.set(type, fields);
+    }
+    erasingTypes.add(policy.erasedBy);
+  }
+  const claimKey = derivedKey(master, 'unique values');
+
+  const openKeys = async (keys: DataKeys, subjects: Iterable<string>): Promise<OpenedKeys> => {
+    const wanted = [...new Set(subjects)];
+    if (wanted.length === 0) return new Map();
+    const stored = await keys.readDataKeys(wanted);
+    return new Map([...stored].map(([subject, key]) => [subject, key === 'destroyed' ? key : unwrapDataKey(master, subject, key)]));
+  };
+
+  /** The event with its personal fields back, or `null` in each of them once its key is destroyed. */
+  const openEvent = (event: StoredEvent, keys: OpenedKeys): StoredEvent => {
+    const data = event.data as Record<string, unknown>;
+    const sealed = data[SEALED_FIELD];
+    if (typeof sealed !== 'string') return event;
+    const { [SEALED_FIELD]: _, ...rest } = data;
+    const key = keys.get(event.streamId);
+    if (key === undefined) throw new Error(`No data key for ${event.streamId}: event ${event.type} v${event.streamVersion} cannot be opened`);
+    if (key === 'destroyed') {
+      const redacted = Object.fromEntries((fieldsOf.get(event.type) ?? []).map((field) => [field, null]));
+      return { ...event, data: { ...rest, ...redacted } };
+    }
+    const fields = JSON.parse(open(key, Buffer.from(sealed, 'base64'), eventAad(event.streamId, event.type)).toString('utf8')) as object;
+    return { ...event, data: { ...rest, ...fields } };
+  };
+
+  const needsKey = (event: StoredEvent) => typeof (event.data as Record<string, unknown>)[SEALED_FIELD] === 'string';
+
+  return {
+    claimKey,
+    requestHashKey: derivedKey(master, 'idempotency request hashes'),
+    fieldsOf,
+    erasingTypes,
+    openKeys,
+    /** The events opened, with one key read for all their streams; the same array when none was sealed. */
+    openEvents: async (keys: DataKeys, events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> => {
+      const sealed = events.filter(needsKey);
+      if (sealed.length === 0) return events;
+      const opened = await openKeys(keys, sealed.map((event) => event.streamId));
+      return events.map((event) => (needsKey(event) ? openEvent(event, opened) : event));
+    },
+    /** The event as stored: its declared personal fields moved into one sealed field. Others are returned as they are. */
+    sealEvent: (event: NewEvent, streamId: string, key: Uint8Array): NewEvent => {
+      const declared = fieldsOf.get(event.type);
+      if (!declared) return event;
+      const data = event.data as Record<string, unknown>;
+      const personal = Object.fromEntries(declared.filter((field) => data[field] !== undefined).map((field) => [field, data[field]]));
+      if (Object.keys(personal).length === 0) return event;
+      const rest = Object.fromEntries(Object.entries(data).filter(([field]) => !(field in personal)));
+      const sealedFields = seal(key, Buffer.from(JSON.stringify(personal), 'utf8'), eventAad(streamId, event.type)).toString('base64');
+      return { ...event, data: { ...rest, [SEALED_FIELD]: sealedFields } };
+    },
+    hasPersonalFields: (event: NewEvent) => {
+      const data = event.data as Record<string, unknown>;
+      return (fieldsOf.get(event.type) ?? []).some((field) => data[field] !== undefined);
+    },
+    hashUnique: ({ scope, value }: UniqueValue): UniqueValue => ({ scope, value: keyedHash(claimKey, `${scope}\0${value}`) }),
+    wrap: (subject: string, key: Uint8Array) => wrapDataKey(master, subject, key),
+    unwrap: (subject: string, wrapped: Uint8Array) => unwrapDataKey(master, subject, wrapped),
+    sealSnapshot: (streamId: string, fold: string, key: Uint8Array, state: unknown) =>
+      seal(key, Buffer.from(JSON.stringify(state) ?? 'null', 'utf8'), snapshotAad(streamId, fold)).toString('base64'),
+    openSnapshot: (streamId: string, fold: string, key: Uint8Array, sealed: string): unknown =>
+      JSON.parse(open(key, Buffer.from(sealed, 'base64'), snapshotAad(streamId, fold)).toString('utf8')),
+  };
+}
+
+/**
+ * The event log with personal fields sealed on the way in and opened on the
+ * way out. Applied under upcasting (src/storage.ts), so upcasters and every
+ * reader see plain (or, once erased, `null`) fields. Methods other than these
+ * pass through: any new read method of the log must be added here, as in
+ * src/kernel/upcasting.ts.
+ *
+ * Each read call reads the keys of its streams once, never from a cache, so
+ * an erasure on one instance shows on every other at once. Appends keep a
+ * small cache of unwrapped keys, filled only by appends that succeeded and
+ * emptied for a stream by its erasure; an append decided before an erasure
+ * fails its expected-version check.
+ */
+export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, personal: PersonalData): Log {
+  const appendKeys = new Map<string, Uint8Array>();
+  const remember = (subject: string, key: Uint8Array) => {
+    appendKeys.delete(subject);
+    appendKeys.set(subject, key);
+    if (appendKeys.size > APPEND_KEY_CACHE) appendKeys.delete(appendKeys.keys().next().value!);
+  };
+
+  /** The stream's key for sealing, and the new key's row when the stream has none yet. */
+  const keyForAppend = async (subject: string): Promise<{ key: Uint8Array; created?: AppendRequest['dataKey'] }> => {
+    const cached = appendKeys.get(subject);
+    if (cached) return { key: cached };
+    const stored = (await log.readDataKeys([subject])).get(subject);
+    if (stored === 'destroyed') throw new SubjectErased(subject);
+    if (stored !== undefined) return { key: personal.unwrap(subject, stored) };
+    const key = newDataKey();
+    return { key, created: { subject, wrapped: personal.wrap(subject, key) } };
+  };
+
+  const append = async (request: AppendRequest): Promise<Result<Appended, AppendConflict>> => {
+    const { streamId } = request;
+    const erases = request.events.some((event) => personal.erasingTypes.has(event.type));
+    const sealing = request.events.some(personal.hasPersonalFields);
+    let sealed = request.events;
+    let dataKey: AppendRequest['dataKey'];
+    let newKey: Uint8Array | undefined;
+    if (sealing) {
+      const { key, created } = await keyForAppend(streamId);
+      sealed = request.events.map((event) => personal.sealEvent(event, streamId, key));
+      dataKey = created;
+      newKey = key;
+    }
+    const hashed = new Map<string, UniqueValue>();
+    const hash = (unique: UniqueValue) => {
+      const result = personal.hashUnique(unique);
+      hashed.set(`${result.scope}\0${result.value}`, unique);
+      return result;
+    };
+    const plaintextOf = (appended: Appended): Appended => ({
+      ...appended,
+      events: appended.events.map((event, i) => ({ ...event, data: request.events[i]!.data })),
+    });
+    const { idempotency } = request;
+    const result = await log.append({
+      ...request,
+      events: sealed,
+      ...(request.claims ? { claims: request.claims.map(hash) } : {}),
+      ...(request.releases ? { releases: request.releases.map(hash) } : {}),
+      ...(idempotency ? { idempotency: { ...idempotency, outcome: (appended: Appended) => idempotency.outcome(plaintextOf(appended)) } } : {}),
+      ...(dataKey ? { dataKey } : {}),
+      ...(erases ? { shred: [...(request.shred ?? []), streamId] } : {}),
+    });
+    if (erases) appendKeys.delete(streamId);
+    if (!result.ok) {
+      const conflict = result.error;
+      if (conflict.type !== 'UniqueValueTaken') return result;
+      const original = hashed.get(`${conflict.scope}\0${conflict.value}`);
+      return original ? { ok: false, error: { ...conflict, value: original.value } } : result;
+    }
+    // Cached only once an append under it succeeded: a new key is then stored (a racing append on the same
+    // new stream created its own, and one of them conflicted), and a key read before an erasure that
+    // committed meanwhile is never kept. A key cached here and destroyed by another instance can still seal
+    // a later append there; what it seals reads as null everywhere, since no stored key opens it.
+    if (newKey && !erases) remember(streamId, newKey);
+    return { ok: true, value: plaintextOf(result.value) };
+  };
+
+  return {
+    ...log,
+    append,
+    readStream: async (...args: Parameters<EventLog['readStream']>) => {
+      const slice = await log.readStream(...args);
+      return { ...slice, events: await personal.openEvents(log, slice.events) };
+    },
+    readStreamFrom: async (...args: Parameters<EventLog['readStreamFrom']>) => personal.openEvents(log, await log.readStreamFrom(...args)),
+    readAll: async (...args: Parameters<EventLog['readAll']>) => personal.openEvents(log, await log.readAll(...args)),
+    readPage: async (...args: Parameters<EventLog['readPage']>) => personal.openEvents(log, await log.readPage(...args)),
+  };
+}

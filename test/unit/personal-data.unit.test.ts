@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { open, seal } from '../../src/kernel/crypto/aead.js';
+import { keyCheckOf, keyIdOf, masterKey, opensKeyCheck, unwrapDataKey, wrapDataKey } from '../../src/kernel/crypto/master-key.js';
+import type { NewEvent } from '../../src/kernel/event-store.js';
+import { LOG_START } from '../../src/kernel/position.js';
+import { createPersonalData, SEALED_FIELD, SubjectErased, withPersonalData } from '../../src/kernel/personal-data.js';
+import { withSealedSnapshots } from '../../src/kernel/sealed-snapshots.js';
+import { createMemoryEventStore } from '../../src/stores/memory/event-store.js';
+import { createMemorySnapshotStore } from '../../src/stores/memory/snapshots.js';
+import { decodeMasterKey } from '../../src/stores/master-key-source.js';
+import { hashCommand } from '../../src/kernel/idempotency.js';
+
+const policy = { fields: { UserCreated: ['username', 'email'], UserUpdated: ['username', 'email'] }, erasedBy: 'UserErased' };
+const newKey = (source = 'test') => masterKey(randomBytes(32), source);
+const at = { occurredAt: '2026-01-01T00:00:00.000Z' };
+const created = (userId: string, username: string, email: string): NewEvent => ({
+  type: 'UserCreated',
+  data: { userId, username, email, createdBy: null },
+  metadata: at,
+});
+
+function sealedStore(key = newKey()) {
+  const raw = createMemoryEventStore();
+  const personal = createPersonalData(key, [policy]);
+  return { raw, personal, store: withPersonalData(raw, personal) };
+}
+
+describe('AES-256-GCM sealing', () => {
+  it('opens only with the same key and associated data, and not after a byte changed', () => {
+    const key = randomBytes(32);
+    const sealed = seal(key, Buffer.from('alice@example.com'), 'user-1\0UserCreated');
+    expect(open(key, sealed, 'user-1\0UserCreated').toString()).toBe('alice@example.com');
+    expect(() => open(key, sealed, 'user-2\0UserCreated')).toThrow();
+    expect(() => open(randomBytes(32), sealed, 'user-1\0UserCreated')).toThrow();
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(() => open(key, tampered, 'user-1\0UserCreated')).toThrow();
+    // A fresh IV each time: sealing the same value twice gives different bytes.
+    expect(seal(key, Buffer.from('x'), 'a').equals(seal(key, Buffer.from('x'), 'a'))).toBe(false);
+  });
+
+  it('wraps a data key for one subject only, and checks a master key by its check value', () => {
+    const master = newKey();
+    const dataKey = randomBytes(32);
+    const wrapped = wrapDataKey(master, 'user-1', dataKey);
+    expect(unwrapDataKey(master, 'user-1', wrapped).equals(dataKey)).toBe(true);
+    expect(() => unwrapDataKey(master, 'user-2', wrapped)).toThrow();
+    expect(() => unwrapDataKey(newKey(), 'user-1', wrapped)).toThrow();
+    const check = keyCheckOf(master);
+    expect(opensKeyCheck(master, check)).toBe(true);
+    expect(opensKeyCheck(newKey(), check)).toBe(false);
+    expect(keyIdOf(master)).toMatch(/^[0-9a-f]{16}$/);
+    expect(keyIdOf(master)).not.toBe(keyIdOf(newKey()));
+  });
+
+  it('reads a master key as raw bytes or base64, and refuses any other length', () => {
+    const bytes = randomBytes(32);
+    expect(Buffer.from(decodeMasterKey(bytes, 'raw').bytes).equals(bytes)).toBe(true);
+    expect(Buffer.from(decodeMasterKey(Buffer.from(`${bytes.toString('base64')}\n`), 'text').bytes).equals(bytes)).toBe(true);
+    expect(() => decodeMasterKey(Buffer.from('c2hvcnQ='), 'MASTER_KEY_FILE=/k')).toThrow(/MASTER_KEY_FILE=\/k: a master key is 32 random bytes/);
+  });
+});
+
+describe('keyed request hashes', () => {
+  it('depend on the key, and stay equal for equal commands', () => {
+    const command = { type: 'CreateUser', data: { username: 'a', email: 'e@x.org' } };
+    const key = createPersonalData(newKey(), [policy]).requestHashKey;
+    expect(hashCommand(command, key)).toBe(hashCommand({ type: 'CreateUser', data: { email: 'e@x.org', username: 'a' } }, key));
+    expect(hashCommand(command, key)).not.toBe(hashCommand(command));
+    expect(hashCommand(command, key)).not.toBe(hashCommand(command, createPersonalData(newKey(), [policy]).requestHashKey));
+  });
+});
+
+describe('withPersonalData', () => {
+  it('stores declared fields sealed in one field, leaves the rest, and reads them back', async () => {
+    const { raw, store } = sealedStore();
+    const appended = await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'alice@example.com')] });
+    expect(appended.ok && appended.value.events[0]!.data).toEqual({ userId: '1', username: 'alice', email: 'alice@example.com', createdBy: null });
+    const [stored] = (await raw.readStream('user-1')).events;
+    expect(Object.keys(stored!.data).sort()).toEqual([SEALED_FIELD, 'createdBy', 'userId']);
+    expect(JSON.stringify(stored)).not.toMatch(/alice/);
+    const plain = { userId: '1', username: 'alice', email: 'alice@example.com', createdBy: null };
+    expect((await store.readStream('user-1')).events[0]!.data).toEqual(plain);
+    expect((await store.readAll({ after: LOG_START, limit: 10 }))[0]!.data).toEqual(plain);
+    expect((await store.readPage({ direction: 'backward', limit: 10 }))[0]!.data).toEqual(plain);
+    expect((await store.readStreamFrom('user-1', { fromVersion: 1, limit: 10 }))[0]!.data).toEqual(plain);
+  });
+
+  it('seals only the fields an event carries, and passes undeclared events and plaintext from older stores through', async () => {
+    const { raw, store } = sealedStore();
+    await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserUpdated', data: { userId: '1', email: 'b@x.org' }, metadata: at }] });
+    await store.append({ streamId: 'tally-1', expectedVersion: 0, events: [{ type: 'Counted', data: { email: 'not declared' }, metadata: at }] });
+    // Written before sealing existed: straight into the raw store.
+    await raw.append({ streamId: 'user-old', expectedVersion: 0, events: [created('old', 'olga', 'olga@x.org')] });
+    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    expect(events.map((event) => event.data)).toEqual([
+      { userId: '1', username: 'alice', email: 'a@x.org', createdBy: null },
+      { userId: '1', email: 'b@x.org' },
+      { email: 'not declared' },
+      { userId: 'old', username: 'olga', email: 'olga@x.org', createdBy: null },
+    ]);
+    expect((await raw.readAll({ after: LOG_START, limit: 10 }))[2]!.data).toEqual({ email: 'not declared' });
+    expect(await raw.readDataKeys(['tally-1'])).toEqual(new Map());
+  });
+
+  it('reads every declared field as null once the erasing event destroyed the key, and then refuses to seal', async () => {
+    const { raw, store } = sealedStore();
+    await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+    await store.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'bob', 'b@x.org')] });
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserUpdated', data: { userId: '1', username: 'al' }, metadata: at }] });
+    expect((await store.append({ streamId: 'user-1', expectedVersion: 2, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] })).ok).toBe(true);
+    expect(await raw.readDataKeys(['user-1'])).toEqual(new Map([['user-1', 'destroyed']]));
+    const events = await store.readAll({ after: LOG_START, limit: 10 });
+    expect(events.map((event) => event.data)).toEqual([
+      { userId: '1', username: null, email: null, createdBy: null },
+      { userId: '2', username: 'bob', email: 'b@x.org', createdBy: null },
+      { userId: '1', username: null, email: null },
+      { userId: '1' },
+    ]);
+    await expect(
+      store.append({ streamId: 'user-1', expectedVersion: 3, events: [{ type: 'UserUpdated', data: { userId: '1', email: 'c@x.org' }, metadata: at }] }),
+    ).rejects.toThrow(SubjectErased);
+  });
+
+  it('claims and releases keyed hashes, and reports a taken value as the caller wrote it', async () => {
+    const { raw, store, personal } = sealedStore();
+    const claim = { scope: 'user-email', value: 'alice@example.com' };
+    await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'alice@example.com')], claims: [claim] });
+    const taken = await store.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'al', 'alice@example.com')], claims: [claim] });
+    expect(taken).toEqual({ ok: false, error: { type: 'UniqueValueTaken', scope: 'user-email', value: 'alice@example.com', ownerStreamId: 'user-1' } });
+    // The raw store holds only the hash: a raw claim of the plain value is free.
+    expect((await raw.append({ streamId: 'probe', expectedVersion: 0, events: [created('p', 'p', 'p')], claims: [claim] })).ok).toBe(true);
+    const hashed = personal.hashUnique(claim);
+    expect(hashed.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(createPersonalData(newKey(), [policy]).hashUnique(claim).value).not.toBe(hashed.value);
+    // Released by its plain value through the wrapper, the address is free again.
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserUpdated', data: { userId: '1', email: 'new@x.org' }, metadata: at }], releases: [claim] });
+    expect((await store.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'al', 'alice@example.com')], claims: [claim] })).ok).toBe(true);
+  });
+
+  it('never caches a new key whose append lost, so a retry seals under the key that was stored', async () => {
+    const { raw, store } = sealedStore();
+    const racing = await Promise.all([
+      store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'first', 'f@x.org')] }),
+      store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'second', 's@x.org')] }),
+    ]);
+    expect(racing.map((result) => result.ok)).toEqual([true, false]);
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserUpdated', data: { userId: '1', username: 'third' }, metadata: at }] });
+    expect((await store.readStream('user-1')).events.map((event) => (event.data as { username: string }).username)).toEqual(['first', 'third']);
+    expect((await raw.readDataKeys(['user-1'])).size).toBe(1);
+  });
+
+  it('sees an erasure made through another wrapper of the same store at once', async () => {
+    const key = newKey();
+    const raw = createMemoryEventStore();
+    const a = withPersonalData(raw, createPersonalData(key, [policy]));
+    const b = withPersonalData(raw, createPersonalData(key, [policy]));
+    await a.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+    expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: 'a@x.org' });
+    await a.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+    expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: null, username: null });
+  });
+
+  it('seals snapshots of keyed streams, and reads them as missing once the key is destroyed', async () => {
+    const { raw, store, personal } = sealedStore();
+    const inner = createMemorySnapshotStore();
+    const snapshots = withSealedSnapshots(inner, raw, personal);
+    await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+    const snapshot = { streamId: 'user-1', fold: 'user@1', version: 1, position: LOG_START, time: at.occurredAt, state: { email: 'a@x.org' } };
+    await snapshots.saveSnapshots([snapshot, { ...snapshot, streamId: 'tally-1', state: { n: 1 } }]);
+    expect(JSON.stringify(await inner.loadSnapshot('user-1', 'user@1'))).not.toMatch(/a@x\.org/);
+    expect(await snapshots.loadSnapshot('user-1', 'user@1')).toEqual(snapshot);
+    expect((await inner.loadSnapshot('tally-1', 'user@1'))?.state).toEqual({ n: 1 });
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+    expect(await snapshots.loadSnapshot('user-1', 'user@1')).toBeNull();
+    await snapshots.saveSnapshots([{ ...snapshot, version: 2 }]);
+    expect((await inner.loadSnapshot('user-1', 'user@1'))?.version).toBe(1);
+  });
+});
