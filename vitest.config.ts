@@ -20,6 +20,8 @@ const POSTGRES_API_SUITES = [
   'test/integration/idempotency-retention.e2e.test.ts',
   // Erased users read as erased through every query, on each store's read model.
   'test/integration/erasure.e2e.test.ts',
+  // No byte of an erased user is left in the store's tables, on each store.
+  'test/integration/erasure-bytes.e2e.test.ts',
   // The user search read model: its own projection, SQL and indexes on each store.
   'test/integration/user-search.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.

@@ -78,9 +78,16 @@ describe('eraseUser by an admin', () => {
     expect(erasure.erasedBy).toBe('User:root');
     expect(erasure.state).toEqual({ username: null, email: null, erased: true, version: 3 });
 
-    const asOf = await execute(server.url, ErasedUserAsOfDocument, { id: user.globalId, version: 3 }, as(tokens.admin));
-    expect(asOf.errors).toBeUndefined();
-    expect(asOf.data!.user).toEqual({ username: null, email: null, erased: true, version: 3 });
+    // The key is gone, so the past is redacted too: the events before the erasure and every state they fold to.
+    expect(history.slice(0, 2)).toEqual([
+      expect.objectContaining({ __typename: 'UserCreated', username: null, email: null, state: { username: null, email: null, erased: true, version: 1 } }),
+      expect.objectContaining({ __typename: 'UserUpdated', changedUsername: null, state: { username: null, email: null, erased: true, version: 2 } }),
+    ]);
+    for (const version of [1, 2, 3]) {
+      const asOf = await execute(server.url, ErasedUserAsOfDocument, { id: user.globalId, version }, as(tokens.admin));
+      expect(asOf.errors).toBeUndefined();
+      expect(asOf.data!.user).toEqual({ username: null, email: null, erased: true, version });
+    }
 
     const feed = await execute(server.url, ErasureAuditEventsDocument, { userId: user.globalId }, as(tokens.admin));
     expect(feed.errors).toBeUndefined();
