@@ -22,8 +22,9 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     for (const storage of opened) await storage.close();
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
-      { component: 'event-store', version: 7 },
+      { component: 'event-store', version: 8 },
       { component: 'projection-checkpoints', version: 2 },
+      { component: 'projection:user-search', version: 1 },
       { component: 'projection:users', version: 2 },
       { component: 'snapshots', version: 1 },
     ]);
@@ -72,6 +73,6 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
       await upgraded.close();
     }
     const { rows } = await pool.query("SELECT version FROM schema_versions WHERE component = 'event-store'");
-    expect(rows).toEqual([{ version: 7 }]);
+    expect(rows).toEqual([{ version: 8 }]);
   });
 });

@@ -45,6 +45,18 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL notification listener'
     expect(wakes.first).toBe(0);
   });
 
+  it("passes each notification's payload, '' for none, and undefined after a reconnect (what was sent meanwhile is unknown)", async () => {
+    const payloads: (string | undefined)[] = [];
+    await listener.listen('first', (payload) => payloads.push(payload));
+    await pool.query(`SELECT pg_notify('first', 'instance-a')`);
+    await pool.query(`NOTIFY "first"`);
+    await waitUntil(() => payloads.length === 2, 'both notifications');
+    const [session] = await listeningSessions();
+    await pool.query('SELECT pg_terminate_backend($1)', [session]);
+    await waitUntil(() => payloads.length === 3, 'the wake-up after reconnecting');
+    expect(payloads).toEqual(['instance-a', '', undefined]);
+  });
+
   it('stops calling a listener that stopped listening', async () => {
     let third = 0;
     const stop = await listener.listen('second', () => (third += 1));

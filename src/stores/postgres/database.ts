@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 export type PgPool = pg.Pool;
@@ -8,11 +9,44 @@ export type PgClient = pg.PoolClient;
  * positions need (they exceed 2^53 in principle). Counts are cast to int in SQL.
  */
 export function openPostgres(connectionString: string, options: { poolSize?: number; applicationName?: string } = {}): PgPool {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, application_name: options.applicationName ?? 'cqrs-graphql' });
+  const name = randomUUID();
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'cqrs-graphql',
+    onConnect: (client) => nameSession(client, name),
+  });
+  instanceNames.set(pool, name);
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return pool;
 }
+
+/** The session setting the append functions put in their NOTIFY's payload (event store migration 8). */
+export const INSTANCE_SETTING = 'cqrs.instance';
+
+const instanceNames = new WeakMap<PgPool, string>();
+
+/**
+ * Names a new session after its pool, so an instance's appends announce who
+ * wrote them and the instance can skip its own NOTIFY's echo. The pool hands
+ * the connection out only once this has run (a failure ends the connection).
+ * Not the `options` startup parameter: it would replace the user's PGOPTIONS,
+ * and an `options` in the URL would replace it. Never application_name, which
+ * the user may set in the URL for every instance alike: a name two instances
+ * share loses wake-ups, while a session with no name only wakes everyone.
+ */
+const nameSession = async (client: pg.ClientBase, name: string) => {
+  await client.query('SELECT set_config($1, $2, false)', [INSTANCE_SETTING, name]);
+};
+
+/**
+ * The name the pool's sessions put in their appends' notifications, if
+ * `openPostgres` opened it. A pool is one instance: whatever appends through
+ * it must also signal that instance's listeners itself (the event store does,
+ * at commit), since they skip the echo.
+ */
+export const instanceNameOf = (pool: PgPool): string | undefined => instanceNames.get(pool);
 
 export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -19,9 +19,10 @@ import pg from 'pg';
 import { createAppendListeners } from '../append-listeners.js';
 import { Rollback } from '../rollback.js';
 import { START_TEXT, tagPosition, untagPosition } from '../position-text.js';
-import { inTransaction, migrate, type PgClient, type PgPool } from './database.js';
+import { instanceNameOf, inTransaction, migrate, type PgClient, type PgPool } from './database.js';
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { categorisedStreams, dataKeysMigration, EVENTS_CHANNEL, eventStoreMigrations, IDEMPOTENCY_KEY_TAKEN } from './event-store-schema.js';
+import { namedAppendNotifications } from './named-notifications.js';
 import { createNotificationListener, type NotificationListener } from './notifications.js';
 import { createPostgresIdempotencyRecords, idempotencyRecordsByAge, type PostgresIdempotencyRecords } from './idempotency-records.js';
 import { appendBatch, appendedFrom, conflictOf, createGroupCommit, inLockOrderWithin, type AppendOutcome, type AppendedRow, type SettledAppend } from './group-commit.js';
@@ -93,13 +94,27 @@ export type PostgresEventStoreOptions = Readonly<{
   idempotencyRetention?: IdempotencyRetention;
 }>;
 
+/** The event store's schema, oldest migration first: spread over three files, applied as one list. */
+export const postgresEventStoreMigrations = (categoryOfOldStreams: StreamCategory | undefined) => [
+  ...eventStoreMigrations,
+  categorisedStreams(categoryOfOldStreams),
+  dataKeysMigration,
+  idempotencyRecordsByAge,
+  namedAppendNotifications,
+];
+
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { pool } = options;
-  await migrate(pool, 'event-store', [...eventStoreMigrations, categorisedStreams(options.categoryOfOldStreams), dataKeysMigration, idempotencyRecordsByAge]);
+  await migrate(pool, 'event-store', postgresEventStoreMigrations(options.categoryOfOldStreams));
   const listeners = createAppendListeners();
-  // Appends by any instance (including this one) arrive here after their commit.
+  // Appends by any instance arrive here after their commit. This instance's own come back
+  // named after its pool, and are skipped: it signalled them itself as each commit returned.
+  // Anything else wakes: another instance's name, '' (an older build), a reconnect (undefined).
+  const ownName = instanceNameOf(pool);
   const notifications = options.notifications ?? (await createNotificationListener(options.connectionString));
-  const stopListening = await notifications.listen(EVENTS_CHANNEL, listeners.notify);
+  const stopListening = await notifications.listen(EVENTS_CHANNEL, (payload) => {
+    if (ownName === undefined || payload !== ownName) listeners.notify();
+  });
   const horizon = createHorizonRecheck(pool, listeners.notify);
   const { recordInAppend, freeExpiredKey, ...records } = createPostgresIdempotencyRecords(
     pool,
@@ -364,8 +379,10 @@ async function appendAlone(
     result = await write();
   } catch (error) {
     const conflict = await conflictAfterRollback(pool, error, request);
-    if (!conflict) throw error;
-    return fail(conflict);
+    if (conflict) return fail(conflict);
+    // A lost connection may hide a commit, whose echo this instance skips: wake for it here.
+    notify();
+    throw error;
   }
   notify();
   return ok(result);
@@ -403,7 +420,10 @@ function createGroupedAppend(pool: PgPool, notify: () => void) {
         // An ERROR (not FATAL) answer means the batch's transaction rolled back whole and the
         // session goes on: each append then meets its own outcome alone. With no answer (a lost
         // connection) the commit may have happened, and appending again could apply a command twice.
-        if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) throw error;
+        if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) {
+          notify(); // for a commit the lost answer may hide (see appendAlone)
+          throw error;
+        }
         return Promise.all(requests.map((request) => settled(appendAlone(pool, notify, request))));
       }
       if (outcomes.some((outcome) => outcome.ok)) notify();

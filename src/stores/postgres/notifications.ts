@@ -3,11 +3,12 @@ import pg from 'pg';
 
 export type NotificationListener = Readonly<{
   /**
-   * LISTENs on `channel` and calls `onNotification` for each notification on
-   * it, and once after every reconnect, in case one was missed. Returns a
-   * function that stops the calls.
+   * LISTENs on `channel` and calls `onNotification` with each notification's
+   * payload, and once with `undefined` after every reconnect, in case one
+   * was missed (what was sent meanwhile is unknown). Returns a function that
+   * stops the calls.
    */
-  listen: (channel: string, onNotification: () => void) => Promise<() => void>;
+  listen: (channel: string, onNotification: (payload: string | undefined) => void) => Promise<() => void>;
   close: () => Promise<void>;
 }>;
 
@@ -22,15 +23,15 @@ export type NotificationListener = Readonly<{
 export async function createNotificationListener(connectionString: string): Promise<NotificationListener> {
   let closed = false;
   let client: pg.Client | undefined;
-  const handlers = new Map<string, Set<() => void>>();
-  const dispatch = (channel: string) => {
-    for (const handler of handlers.get(channel) ?? []) handler();
+  const handlers = new Map<string, Set<(payload: string | undefined) => void>>();
+  const dispatch = (channel: string, payload: string | undefined) => {
+    for (const handler of handlers.get(channel) ?? []) handler(payload);
   };
   const listenOn = (connection: pg.Client, channel: string) => connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString });
-    next.on('notification', (message) => dispatch(message.channel));
+    next.on('notification', (message) => dispatch(message.channel, message.payload ?? ''));
     next.on('error', () => {
       if (client === next) void reconnect();
     });
@@ -48,7 +49,7 @@ export async function createNotificationListener(connectionString: string): Prom
       for (let attempt = 0; !closed; attempt++) {
         try {
           await connect();
-          for (const channel of handlers.keys()) dispatch(channel);
+          for (const channel of handlers.keys()) dispatch(channel, undefined);
           break;
         } catch {
           await delay(Math.min(5000, 100 * 2 ** attempt));
@@ -67,7 +68,7 @@ export async function createNotificationListener(connectionString: string): Prom
         if (client) await listenOn(client, channel);
       }
       // Wrapped, so listening twice with the same function gives two independent subscriptions.
-      const own = () => onNotification();
+      const own = (payload: string | undefined) => onNotification(payload);
       channelHandlers.add(own);
       return () => void channelHandlers.delete(own);
     },
