@@ -4,24 +4,6 @@ import pg from 'pg';
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
 
-/**
- * node-postgres returns bigint and xid8 as strings by default, which is what
- * positions need (they exceed 2^53 in principle). Counts are cast to int in SQL.
- */
-export function openPostgres(connectionString: string, options: { poolSize?: number; applicationName?: string } = {}): PgPool {
-  const name = randomUUID();
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    application_name: options.applicationName ?? 'cqrs-graphql',
-    onConnect: (client) => nameSession(client, name),
-  });
-  instanceNames.set(pool, name);
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
-  return pool;
-}
-
 /** The session setting the append functions put in their NOTIFY's payload (event store migration 8). */
 export const INSTANCE_SETTING = 'cqrs.instance';
 
@@ -39,6 +21,24 @@ const instanceNames = new WeakMap<PgPool, string>();
 const nameSession = async (client: pg.ClientBase, name: string) => {
   await client.query('SELECT set_config($1, $2, false)', [INSTANCE_SETTING, name]);
 };
+
+/**
+ * node-postgres returns bigint and xid8 as strings by default, which is what
+ * positions need (they exceed 2^53 in principle). Counts are cast to int in SQL.
+ */
+export function openPostgres(connectionString: string, options: { poolSize?: number; applicationName?: string } = {}): PgPool {
+  const name = randomUUID();
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'cqrs-graphql',
+    onConnect: (client) => nameSession(client, name),
+  });
+  instanceNames.set(pool, name);
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
 
 /**
  * The name the pool's sessions put in their appends' notifications, if
