@@ -5,6 +5,7 @@ import type { EventStore } from '../kernel/event-store.js';
 import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
 import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
+import { createFanOutMetrics, type FanOutMetrics } from './fanout-metrics.js';
 
 /**
  * Prometheus metrics of one server instance. Each server has its own
@@ -22,6 +23,8 @@ export type Metrics = Readonly<{
   observeProjector: (projector: Projector) => void;
   /** Kept by the `useMetrics` plugin, which sees subscriptions of every transport. */
   subscriptions: Gauge<'transport'>;
+  /** Kept by the websocket fan-out (subscription-fanout.ts). */
+  fanOut: FanOutMetrics;
 }>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -108,7 +111,7 @@ export function createMetrics(): Metrics {
   });
   for (const transport of ['ws', 'sse', 'multipart']) subscriptions.set({ transport }, 0);
 
-  return { registry, commands, queries, countAppends, observeProjector, subscriptions };
+  return { registry, commands, queries, countAppends, observeProjector, subscriptions, fanOut: createFanOutMetrics(registry) };
 }
 
 /**
