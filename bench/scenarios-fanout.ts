@@ -25,7 +25,7 @@ export async function fanOut(config: BenchConfig, load: LoadGenerator, dataDir: 
   for (let run = 0; run < config.runs; run++) {
     const measured = await measureWsFloor({ subscribers: config.subscribers, rate: floorRate, seconds: config.subscriptionDurationMs / 1000 });
     floor.push(measured.serverMicrosPerMessage);
-    log(`  floor run ${run + 1}: plain ws, ${config.subscribers} subscribers at ${floorRate} events/s: ${measured.serverMicrosPerMessage.toFixed(1)} µs CPU per message`);
+    log(`  floor run ${run + 1}: plain ws, ${config.subscribers} subscribers at ${floorRate} events/s: ${measured.serverMicrosPerMessage.toFixed(1)} µs CPU per message, p99 ${measured.p99} ms, ${measured.received} of ${measured.messages} received`);
   }
   const floorFigure = figure(floor);
   for (const [run, limit] of [
