@@ -166,6 +166,27 @@ describe('websocket fan-out', () => {
     }
   });
 
+  it('merges a replaying cohort into the live one once it catches up: no gap, no duplicate, then one execution', async () => {
+    const [start] = await appendEvents(server, 1);
+    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const live = sink(client, EVENTS, { after: start });
+      const first = await appendEvents(server, 5, 1);
+      await waitUntil(() => live.results.length === 5, 'the live subscriber to get five events');
+      // Same document and variables, but it starts five events behind: a cohort of its own until it catches up.
+      const replaying = sink(client, EVENTS, { after: start });
+      await waitUntil(() => replaying.results.length === 5, 'the replay');
+      const before = await counters(server);
+      const next = await appendEvents(server, 3, 1);
+      await waitUntil(() => live.results.length === 8 && replaying.results.length === 8, 'both to get three more');
+      expect(live.positions()).toEqual([...first, ...next]);
+      expect(replaying.positions()).toEqual([...first, ...next]);
+      expect((await counters(server)).executions - before.executions).toBe(3);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('lets graphql-ws complete: a client leaving ends only its own part of the cohort', async () => {
     const [start] = await appendEvents(server, 1);
     const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
@@ -338,6 +359,33 @@ describe('websocket fan-out and masking', () => {
       expect(after2.messages - before.messages).toBe(2 * 4);
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
+    }
+  });
+
+  it('completes each member of a cohort when its own token expires; the others go on', { timeout: 30_000 }, async () => {
+    const admin = await signToken(key, 'root', { claims: { roles: ['admin'] } });
+    const [start] = await appendEvents(server, 1, 1, bearer(admin));
+    const shortLived = openClient('graphql-ws', server, { authorization: bearer(await signToken(key, 'erin', { expiresIn: 6 })) });
+    const longLived = openClient('graphql-ws', server, { authorization: bearer(await signToken(key, 'erin')) });
+    try {
+      const [expiring, lasting] = [shortLived, longLived].map((client) => client.subscribe(parse(EVENTS), { after: start }));
+      await appendEvents(server, 1, 1, bearer(admin));
+      await waitUntil(() => expiring!.results.length === 1 && lasting!.results.length === 1, 'both to get the first event');
+      // One viewer (erin), one document: one cohort by now (had one subscribed after the first event
+      // went out, its own cohort would have caught up and merged), so one execution for both.
+      const before = await counters(server);
+      await appendEvents(server, 1, 1, bearer(admin));
+      await waitUntil(() => expiring!.results.length === 2 && lasting!.results.length === 2, 'both to get the second event');
+      expect((await counters(server)).executions - before.executions).toBe(1);
+      await expiring!.waitForEnd(10_000);
+      expect(expiring!.completed()).toBe(true);
+      expect(expiring!.error()).toBeUndefined();
+      const [later] = await appendEvents(server, 1, 1, bearer(admin));
+      await waitUntil(() => lasting!.results.length === 3, 'the lasting one to get the next event');
+      expect(lasting!.data().map((data) => (data as { userEvents: UserEvent }).userEvents.position).at(-1)).toBe(later);
+      expect(expiring!.results).toHaveLength(2);
+    } finally {
+      await Promise.all([shortLived.dispose(), longLived.dispose()]);
     }
   });
 });
