@@ -28,7 +28,7 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
   const cpuProfDir = profIndex >= 0 ? (argv[profIndex + 1] ?? 'profiles') : undefined;
   const onlyIndex = argv.indexOf('--only');
   const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',').map(Number)) : undefined;
-  return quick
+  const base = quick
     ? {
         quick,
         runs: 3,
@@ -65,4 +65,16 @@ export function benchConfig(argv: readonly string[]): BenchConfig {
         cpuProfDir,
         only,
       };
+  // Scenario 5 at other sizes, e.g. `--quick --only 5 --subscribers 1000 --event-rate 100 --subscription-seconds 2` for a short look.
+  const number = (flag: string) => {
+    const index = argv.indexOf(flag);
+    return index >= 0 ? Number(argv[index + 1]) : undefined;
+  };
+  const seconds = number('--subscription-seconds');
+  return {
+    ...base,
+    subscribers: number('--subscribers') ?? base.subscribers,
+    eventRate: number('--event-rate') ?? base.eventRate,
+    subscriptionDurationMs: seconds === undefined ? base.subscriptionDurationMs : seconds * 1000,
+  };
 }

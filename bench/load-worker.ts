@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { operation } from './operations.js';
 import { summarize } from './stats.js';
-import type { HttpJob, HttpResult, Job, RateJob, SubscribeJob, SubscriberResult } from './load.js';
+import type { HttpJob, HttpResult, Job, RateJob, StalledResult, SubscribeJob, SubscriberResult } from './load.js';
 import { orderKey } from './positions.js';
 
 const prefix = Math.random().toString(36).slice(2, 5);
@@ -100,11 +100,77 @@ async function openLoop(job: RateJob): Promise<HttpResult & { positions: string[
   return { ok: latencies.length, errors, problems, seconds, latencies, positions };
 }
 
-const SUBSCRIPTION = `subscription Events($after: String) { userEvents(after: $after) { __typename position userId version occurredAt } }`;
+const BULK = Array.from({ length: 100 }, (_, i) => `a${i}: occurredAt`).join(' ');
+
+/** Operation `variant` of `operations`: the same fields, but a document of its own (one cohort each in the server). */
+function subscriptionQuery(variant: number, selection: SubscribeJob['selection']): string {
+  const extra = `${variant > 0 ? ` v${variant}: version` : ''}${selection === 'bulky' ? ` ${BULK}` : ''}`;
+  return `subscription Events($after: String) { userEvents(after: $after) { __typename position userId version occurredAt${extra} } }`;
+}
 
 type Subscriber = { received: number; lastPosition: string; disorder: number; errors: number };
 
-let subscribers: { clients: Client[]; state: Subscriber[]; latencies: number[]; problems: string[] } | undefined;
+/** A raw graphql-transport-ws socket that subscribed and then stopped reading. */
+type Stalled = { socket: WebSocket; frames: string[]; query: string };
+
+let subscribers: { clients: Client[]; state: Subscriber[]; latencies: number[]; problems: string[]; stalled: Stalled[] } | undefined;
+
+async function openStalled(url: string, query: string, after: string): Promise<Stalled> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  const frames: string[] = [];
+  socket.on('message', (data) => frames.push(String(data)));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init' }));
+  while (!frames.some((frame) => frame.includes('"connection_ack"'))) await delay(5);
+  socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query, variables: { after } } }));
+  // Reads nothing more until `finish`: the server's writes pile up in the kernel, then in its own buffer.
+  socket.pause();
+  return { socket, frames, query };
+}
+
+type Frame = { id?: string; type: string; payload?: { data?: { userEvents: { position: string } } } & [{ extensions?: { after?: string } }] };
+
+/** Lets each stalled socket read again; those cut off resubscribe after the position they were given. */
+async function resumeStalled(stalled: readonly Stalled[], positions: readonly string[], graceMs: number): Promise<StalledResult> {
+  const wanted = [...positions].sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
+  const last = wanted.at(-1);
+  const problems: string[] = [];
+  let cut = 0;
+  let complete = 0;
+  const framesOf = (one: Stalled) => one.frames.map((frame) => JSON.parse(frame) as Frame);
+  const positionsOf = (one: Stalled, id: string) =>
+    framesOf(one)
+      .filter((frame) => frame.id === id && frame.type === 'next')
+      .map((frame) => frame.payload!.data!.userEvents.position);
+  await Promise.all(
+    stalled.map(async (one) => {
+      one.socket.resume();
+      const deadline = performance.now() + graceMs;
+      const ended = () => framesOf(one).find((frame) => frame.id === 's' && frame.type !== 'next');
+      while (!ended() && positionsOf(one, 's').at(-1) !== last && performance.now() < deadline) await delay(20);
+      const end = ended();
+      let seen = positionsOf(one, 's');
+      if (end?.type === 'error') {
+        cut += 1;
+        const after = end.payload?.[0]?.extensions?.after;
+        if (after === undefined) {
+          if (problems.length < 3) problems.push(`an error frame without extensions.after: ${JSON.stringify(end)}`);
+          return;
+        }
+        one.socket.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: one.query, variables: { after } } }));
+        while (positionsOf(one, 'r').at(-1) !== last && performance.now() < deadline) await delay(20);
+        seen = [...seen, ...positionsOf(one, 'r')];
+      }
+      if (seen.length === wanted.length && seen.every((position, i) => position === wanted[i])) complete += 1;
+      else if (problems.length < 3) problems.push(`a stalled subscriber got ${seen.length} of ${wanted.length} events (first missing or extra near ${seen.find((p, i) => p !== wanted[i])})`);
+    }),
+  );
+  for (const one of stalled) one.socket.close();
+  return { count: stalled.length, cut, complete, problems };
+}
 
 /** Opens `count` websocket clients, each with one `userEvents` subscription after `after`. */
 async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
@@ -122,7 +188,7 @@ async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
       clients.push(client);
       opened.push(new Promise((resolve) => client.on('connected', () => resolve())));
       client.subscribe<{ userEvents: { position: string; occurredAt: string } }>(
-        { query: SUBSCRIPTION, variables: { after: job.after } },
+        { query: subscriptionQuery(i % (job.operations ?? 1), job.selection), variables: { after: job.after } },
         {
           next: ({ data, errors }) => {
             if (errors || !data) {
@@ -145,12 +211,14 @@ async function subscribe(job: SubscribeJob): Promise<{ connected: number }> {
     }
     await Promise.all(opened);
   }
-  subscribers = { clients, state, latencies, problems };
-  return { connected: clients.length };
+  const stalled: Stalled[] = [];
+  for (let i = 0; i < (job.stalled ?? 0); i++) stalled.push(await openStalled(wsUrl, subscriptionQuery(0, job.selection), job.after));
+  subscribers = { clients, state, latencies, problems, stalled };
+  return { connected: clients.length + stalled.length };
 }
 
 /** Waits until every subscriber has the events the driver appended (or `graceMs` passes), then reports. */
-async function finish(expected: number, lastPosition: string, graceMs: number): Promise<SubscriberResult> {
+async function finish(expected: number, lastPosition: string, graceMs: number, positions: readonly string[] = []): Promise<SubscriberResult> {
   const subs = subscribers!;
   const last = orderKey(lastPosition);
   const deadline = performance.now() + graceMs;
@@ -164,6 +232,7 @@ async function finish(expected: number, lastPosition: string, graceMs: number): 
     errors: subs.state.reduce((sum, s) => sum + s.errors, 0),
     problems: subs.problems,
     latency: summarize(subs.latencies),
+    ...(subs.stalled.length > 0 ? { stalled: await resumeStalled(subs.stalled, positions, graceMs) } : {}),
   };
   await Promise.all(subs.clients.map((client) => client.dispose()));
   subscribers = undefined;
@@ -181,7 +250,7 @@ process.on('message', (message: { id: number; job: Job }) => {
       case 'subscribe':
         return subscribe(job);
       case 'finish':
-        return finish(job.expected, job.lastPosition, job.graceMs);
+        return finish(job.expected, job.lastPosition, job.graceMs, job.positions);
     }
   };
   run().then(

@@ -20,8 +20,26 @@ export type RateJob = Readonly<{
   durationMs: number;
   seededUsers: number;
 }>;
-export type SubscribeJob = Readonly<{ type: 'subscribe'; url: string; count: number; after: string }>;
-export type FinishJob = Readonly<{ type: 'finish'; expected: number; lastPosition: string; graceMs: number }>;
+export type SubscribeJob = Readonly<{
+  type: 'subscribe';
+  url: string;
+  count: number;
+  after: string;
+  /** Subscriber i runs operation i mod `operations`: documents that differ, each one cohort in the server. @default 1 */
+  operations?: number;
+  /** Besides the `count` live ones: raw graphql-ws sockets that subscribe, then stop reading. @default 0 */
+  stalled?: number;
+  /** Fields per event: `standard` (~250 bytes a message) or `bulky` (~3.5 kB), to fill a stalled socket sooner. @default 'standard' */
+  selection?: 'standard' | 'bulky';
+}>;
+export type FinishJob = Readonly<{
+  type: 'finish';
+  expected: number;
+  lastPosition: string;
+  graceMs: number;
+  /** Every position the driver appended, for checking the stalled subscribers' resumes. */
+  positions?: readonly string[];
+}>;
 export type Job = HttpJob | RateJob | SubscribeJob | FinishJob;
 
 export type HttpResult = Readonly<{ ok: number; errors: number; problems: string[]; seconds: number; latencies: number[] }>;
@@ -33,6 +51,16 @@ export type SubscriberResult = Readonly<{
   errors: number;
   problems: string[];
   latency: LatencySummary;
+  /** The stalled subscribers, once they read again and resubscribed after the position they were cut at. */
+  stalled?: StalledResult;
+}>;
+export type StalledResult = Readonly<{
+  count: number;
+  /** Ended with RESUME_AFTER (the rest were never over the limit and simply caught up). */
+  cut: number;
+  /** Got every appended event exactly once and in order, across the cut and the resume. */
+  complete: number;
+  problems: string[];
 }>;
 
 type Reply<J extends Job> = J extends HttpJob

@@ -11,7 +11,8 @@ import { forkLoadGenerator } from './load.js';
 import { writeReport } from './report.js';
 import type { Results } from './results.js';
 import { oursOf, rebuild, speedRow, throughput } from './scenarios.js';
-import { readYourWrites, readModelQueriesPerRequest, subscriptions } from './scenarios-live.js';
+import { readYourWrites, readModelQueriesPerRequest } from './scenarios-live.js';
+import { fanOut } from './scenarios-fanout.js';
 import { longStreams } from './scenarios-long-streams.js';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
@@ -90,8 +91,8 @@ async function main() {
     results.rows.push(...(await readYourWrites(config, load, small, results)));
   }
   if (wanted(5)) {
-    log('scenario 5: subscriptions');
-    results.rows.push(...(await subscriptions(config, load, small, results)));
+    log('scenario 5: subscriptions, the ws floor, stalled subscribers');
+    await fanOut(config, load, small, results, log);
   }
   if (wanted(8)) await postgres();
   if (wanted(9)) {

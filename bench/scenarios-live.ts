@@ -9,7 +9,7 @@ import { operation } from './operations.js';
 import type { Results, Row } from './results.js';
 import { fmt, sampleRss } from './scenarios.js';
 import { startServer } from './servers.js';
-import { figure, percentile } from './stats.js';
+import { figure, percentile, type Figure } from './stats.js';
 import { laterPosition } from './positions.js';
 
 /**
@@ -43,7 +43,7 @@ export async function readModelQueriesPerRequest(dataDir: string): Promise<Row> 
 }
 
 /** Appends one event (a createUser) and returns its position: subscribers start right after it. */
-async function appendOne(url: string): Promise<string> {
+export async function appendOne(url: string): Promise<string> {
   const op = operation('createUser', { seededUsers: 1, runId: `p${Math.random().toString(36).slice(2, 8)}` });
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(op.make(0, 0)) });
   const json = (await response.json()) as { data?: { createUser?: { position?: string } } };
@@ -124,7 +124,16 @@ export async function readYourWrites(config: BenchConfig, load: LoadGenerator, d
  * events at a fixed rate through createUser. Delivery latency is from the
  * event's occurredAt (stamped by the server before the append) to arrival.
  */
-export async function subscriptions(config: BenchConfig, load: LoadGenerator, dataDir: string, results: Results): Promise<Row[]> {
+export type SubscriptionRun = Readonly<{ rows: Row[]; cpuPerMessage: Figure; achievedRate: number; label: string }>;
+
+export async function subscriptions(
+  config: BenchConfig,
+  load: LoadGenerator,
+  dataDir: string,
+  results: Results,
+  /** Distinct operations the subscribers are spread over (see bench/load-worker.ts). */
+  operations = 1,
+): Promise<SubscriptionRun> {
   const server = await startServer('ours', { dataDir, ...(config.cpuProfDir ? { cpuProfDir: config.cpuProfDir } : {}) });
   const listeners = forkLoadGenerator();
   const p50: number[] = [];
@@ -137,7 +146,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   try {
     for (let run = 0; run < config.runs; run++) {
       const after = await appendOne(server.url);
-      await listeners.run({ type: 'subscribe', url: server.url, count: config.subscribers, after });
+      await listeners.run({ type: 'subscribe', url: server.url, count: config.subscribers, after, operations });
       process.stderr.write(`  run ${run + 1}: ${config.subscribers} subscribers connected\n`);
       const rss = sampleRss(server);
       const cpuBefore = server.cpuSeconds();
@@ -175,8 +184,9 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
   const first = memory[0]!;
   const lastRun = memory.at(-1)!;
   const flat = lastRun.end <= first.end * 1.2 + 20;
-  const label = `${config.subscribers} subscribers, ${config.eventRate} events/s (achieved ${Math.round(figure(rates).median)}/s)`;
-  return [
+  const spread = operations === 1 ? 'one shared operation' : `${operations} distinct operations`;
+  const label = `${config.subscribers} subscribers on ${spread}, ${config.eventRate} events/s (achieved ${Math.round(figure(rates).median)}/s)`;
+  const rows: Row[] = [
     {
       scenario: '5 subscriptions',
       metric: `delivery latency, ${label}`,
@@ -188,13 +198,6 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
     },
     {
       scenario: '5 subscriptions',
-      metric: `server CPU per delivered message, ${label}`,
-      unit: 'µs',
-      ours: figure(cpuPerMessage),
-      errors: 0,
-    },
-    {
-      scenario: '5 subscriptions',
       metric: `events lost, ${label}`,
       unit: 'events',
       ours: lostFigure,
@@ -203,7 +206,7 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
     },
     {
       scenario: '5 subscriptions',
-      metric: `server RSS with subscribers, each run's end (peak)`,
+      metric: `server RSS with subscribers on ${spread}, each run's end (peak)`,
       unit: 'MB',
       ours: figure(memory.map((m) => m.peak)),
       target: { text: 'flat', met: flat },
@@ -211,4 +214,5 @@ export async function subscriptions(config: BenchConfig, load: LoadGenerator, da
       note: `idle ${first.start.toFixed(0)}, then ${memory.map((m) => m.end.toFixed(0)).join(' → ')} MB`,
     },
   ];
+  return { rows, cpuPerMessage: figure(cpuPerMessage), achievedRate: figure(rates).median, label };
 }

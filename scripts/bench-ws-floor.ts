@@ -23,10 +23,28 @@ type Command =
   | { type: 'broadcast'; rate: number; seconds: number }
   | { type: 'report' };
 
-const role = process.argv[2];
-if (role === 'server') serverRole();
-else if (role === 'clients') clientsRole();
-else await main();
+export type FloorOptions = Readonly<{ subscribers: number; rate: number; seconds: number }>;
+export type FloorResult = Readonly<{
+  sent: number;
+  seconds: number;
+  messages: number;
+  received: number;
+  p50: number;
+  p99: number;
+  serverCpuSeconds: number;
+  clientsCpuSeconds: number;
+  /** Server CPU time per message sent, in µs: the figure scenario 5 divides ours by. */
+  serverMicrosPerMessage: number;
+}>;
+
+const SELF = new URL(import.meta.url).pathname;
+// Imported by the bench (bench/scenarios-fanout.ts), this file only lends `measureWsFloor`.
+if (process.argv[1] === SELF) {
+  const role = process.argv[2];
+  if (role === 'server') serverRole();
+  else if (role === 'clients') clientsRole();
+  else await main();
+}
 
 function serverRole() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -103,8 +121,21 @@ async function main() {
   const subscribers = Number(values.subscribers);
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
-  const self = new URL(import.meta.url).pathname;
-  const spawn = (name: string) => fork(self, [name], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const result = await measureWsFloor({ subscribers, rate, seconds });
+  process.stdout.write(
+    [
+      `machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`,
+      `${subscribers} subscribers, ${rate} events/s asked for ${seconds} s: ${(result.sent / result.seconds).toFixed(0)} events/s sent`,
+      `messages: ${result.received} of ${result.messages} received; delay p50 ${result.p50} ms, p99 ${result.p99} ms`,
+      `server CPU ${((result.serverCpuSeconds / result.seconds) * 100).toFixed(0)}% of a core, ${result.serverMicrosPerMessage.toFixed(1)} µs per message`,
+      `subscribers' CPU ${((result.clientsCpuSeconds / result.seconds) * 100).toFixed(0)}% of a core, ${((result.clientsCpuSeconds / result.messages) * 1e6).toFixed(1)} µs per message`,
+    ].join('\n') + '\n',
+  );
+}
+
+/** Runs the floor: a `ws` server process and a subscribers process, as described at the top of this file. */
+export async function measureWsFloor({ subscribers, rate, seconds }: FloorOptions): Promise<FloorResult> {
+  const spawn = (name: string) => fork(SELF, [name], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(child: ChildProcess, type: string) =>
     new Promise<T>((resolve) => {
       const listener = (message: { type: string } & T) => {
@@ -133,15 +164,17 @@ async function main() {
     clients.send({ type: 'report' });
     const report = await next<{ received: number; p50: number; p99: number }>(clients, 'report');
     const messages = done.sent * subscribers;
-    process.stdout.write(
-      [
-        `machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`,
-        `${subscribers} subscribers, ${rate} events/s asked for ${seconds} s: ${(done.sent / done.seconds).toFixed(0)} events/s sent`,
-        `messages: ${report.received} of ${messages} received; delay p50 ${report.p50} ms, p99 ${report.p99} ms`,
-        `server CPU ${(serverCpu / done.seconds * 100).toFixed(0)}% of a core, ${((serverCpu / messages) * 1e6).toFixed(1)} µs per message`,
-        `subscribers' CPU ${(clientsCpu / done.seconds * 100).toFixed(0)}% of a core, ${((clientsCpu / messages) * 1e6).toFixed(1)} µs per message`,
-      ].join('\n') + '\n',
-    );
+    return {
+      sent: done.sent,
+      seconds: done.seconds,
+      messages,
+      received: report.received,
+      p50: report.p50,
+      p99: report.p99,
+      serverCpuSeconds: serverCpu,
+      clientsCpuSeconds: clientsCpu,
+      serverMicrosPerMessage: (serverCpu / Math.max(1, messages)) * 1e6,
+    };
   } finally {
     server.kill();
     clients.kill();

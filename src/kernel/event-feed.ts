@@ -21,6 +21,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** What a feed was opened with: enough to open the same feed again from another position. */
+export type FeedOrigin = Readonly<{ store: EventReader; wake: WakeSignal; options: FollowOptions }>;
+
+const origins = new WeakMap<object, FeedOrigin>();
+
+/**
+ * How `feed` was opened, if `followEvents` made it. A transport that serves
+ * many subscribers of one selection (server/subscription-fanout.ts) reads one
+ * shared feed instead of each subscriber's own: a subscription's resolver
+ * still decides what it follows, and the transport learns it here.
+ */
+export function feedOrigin(feed: unknown): FeedOrigin | undefined {
+  return typeof feed === 'object' && feed !== null ? origins.get(feed) : undefined;
+}
+
 /**
  * Every event after a position, then live, as one cursor over the store:
  * replay and live tail are the same loop, so there is no gap or duplicate at
@@ -106,7 +121,7 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
   const settled = (promise: Promise<IteratorResult<StoredEvent>>) => () => {
     if (reading === promise) reading = undefined;
   };
-  return {
+  const feed: AsyncIterableIterator<StoredEvent> = {
     next: () => {
       const result = reading ? reading.then(step) : step();
       if (!(result instanceof Promise)) return Promise.resolve(result);
@@ -122,6 +137,8 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
       return this;
     },
   };
+  origins.set(feed, { store, wake, options });
+  return feed;
 }
 
 const liveFeeds = new WeakMap<AbortSignal, Set<() => void>>();

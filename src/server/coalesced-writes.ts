@@ -17,22 +17,28 @@ import type { WebSocket } from 'ws';
  * backlog in one turn. Past the mark it waits for the write, so a slow client
  * only holds back its own feed, and memory stays bounded per socket.
  */
+export type CoalescedWrites = ReturnType<typeof createCoalescedWrites>;
+
 export function createCoalescedWrites() {
   const corked = new Set<Socket>();
   const flush = () => {
     for (const raw of corked) raw.uncork();
     corked.clear();
   };
+  /** Corks `raw` until this turn's I/O is done, if it is not corked yet. */
+  const hold = (raw: Socket) => {
+    if (corked.has(raw)) return;
+    if (corked.size === 0) setImmediate(flush);
+    corked.add(raw);
+    raw.cork();
+  };
   return {
+    hold,
     /** `raw` is the TCP socket under `socket`: ws writes to the one the upgrade request arrived on. */
     send: (socket: WebSocket, raw: Socket, data: string) =>
       new Promise<void>((resolve, reject) => {
         if (socket.readyState !== socket.OPEN) return resolve();
-        if (!corked.has(raw)) {
-          if (corked.size === 0) setImmediate(flush);
-          corked.add(raw);
-          raw.cork();
-        }
+        hold(raw);
         if (raw.writableLength < raw.writableHighWaterMark) {
           // A failed write closes the socket, and graphql-ws learns of it from the close.
           socket.send(data);

@@ -150,6 +150,10 @@ export const settings = {
     schema: int(1, 10_000).default(100),
     help: 'Most subscriptions one websocket connection may run at once; more are refused with an error.',
   },
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: {
+    schema: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+    help: 'Most bytes a websocket subscriber may leave unread in the server before its subscription ends with a RESUME_AFTER error naming the position to resubscribe after; bounds the memory a stalled client holds.',
+  },
   AUTH_JWT_SECRET: {
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     help: 'Turns authentication on: HMAC secret (HS256/384/512, at least 32 characters) that bearer tokens are signed with. Unset (and no key below): the API is open.',

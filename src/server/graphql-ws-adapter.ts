@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { createCoalescedWrites } from './coalesced-writes.js';
+import { createCoalescedWrites, type CoalescedWrites } from './coalesced-writes.js';
 
 /** What graphql-ws hands to our hooks as `ctx.extra`, as its own `ws` adapter does. */
 export type WebSocketExtra = Readonly<{ socket: WebSocket; request: IncomingMessage }>;
@@ -11,6 +11,8 @@ export type GraphQLWsAdapterOptions = Readonly<{
   logger: Logger;
   /** A ping goes out this often; a client that has not answered the previous one is cut off. @default 12000 */
   keepAliveMs?: number;
+  /** Shared with whatever else writes to these sockets in the same turn (subscription-fanout.ts). */
+  writes?: CoalescedWrites;
 }>;
 
 /**
@@ -21,9 +23,8 @@ export type GraphQLWsAdapterOptions = Readonly<{
  * than the console.
  */
 export function useGraphQLWsServer(options: ServerOptions<Record<string, unknown>, WebSocketExtra>, wsServer: WebSocketServer, adapter: GraphQLWsAdapterOptions) {
-  const { logger, keepAliveMs = 12_000 } = adapter;
+  const { logger, keepAliveMs = 12_000, writes = createCoalescedWrites() } = adapter;
   const server = makeServer(options);
-  const writes = createCoalescedWrites();
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.once('error', (error) => {
     logger.error({ err: error }, 'websocket server error');

@@ -5,6 +5,7 @@ import type { EventStore, IdempotencyRecords } from '../kernel/event-store.js';
 import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
 import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
+import { createFanOutMetrics, type FanOutMetrics } from './fanout-metrics.js';
 
 /**
  * Prometheus metrics of one server instance. Each server has its own
@@ -26,6 +27,8 @@ export type Metrics = Readonly<{
   idempotencyRecordsPruned: (count: number) => void;
   /** Age of the oldest idempotency record, read from the store at scrape time. */
   observeIdempotencyRecords: (records: Pick<IdempotencyRecords, 'oldestIdempotencyRecordAt'>) => void;
+  /** Kept by the websocket fan-out (subscription-fanout.ts). */
+  fanOut: FanOutMetrics;
 }>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -114,7 +117,17 @@ export function createMetrics(): Metrics {
 
   const { idempotencyRecordsPruned, observeIdempotencyRecords } = idempotencyMetrics(registers);
 
-  return { registry, commands, queries, countAppends, observeProjector, subscriptions, idempotencyRecordsPruned, observeIdempotencyRecords };
+  return {
+    registry,
+    commands,
+    queries,
+    countAppends,
+    observeProjector,
+    subscriptions,
+    idempotencyRecordsPruned,
+    observeIdempotencyRecords,
+    fanOut: createFanOutMetrics(registry),
+  };
 }
 
 /**

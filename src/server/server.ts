@@ -75,6 +75,9 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     maxMessageBytes: config.MAX_BODY_BYTES,
     logger,
     persistedOperations,
+    maxBufferedBytes: config.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+    formatPosition: (position) => system.store.formatPosition(position),
+    ...(metrics ? { fanOutMetrics: metrics.fanOut } : {}),
   });
 
   await system.projector.start();

@@ -1,5 +1,7 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import { feedOrigin } from '../kernel/event-feed.js';
+import { EVENT_EXECUTION, type WebSocketDelivery } from './subscription-fanout.js';
 
 export type SharedSubscriptionOptions<Context> = Readonly<{
   /**
@@ -12,6 +14,12 @@ export type SharedSubscriptionOptions<Context> = Readonly<{
 
 /**
  * One execution per event per distinct subscription, not per subscriber.
+ *
+ * Over websockets, a subscription whose resolver follows the event log
+ * (`ctx.followEvents`) goes to the fan-out (subscription-fanout.ts), which
+ * also serialises once per event and cohort and writes the frames itself.
+ * The rest of this comment is about SSE and multipart, whose writers pull
+ * results per subscriber.
  *
  * Otherwise a thousand clients on the same `userEvents` selection run the same
  * selection set on the same event a thousand times, the largest share of the
@@ -42,6 +50,15 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
     const viewerKey = options.sharingKey(args.contextValue as Context);
     const key =
       viewerKey === null ? null : `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerKey}`;
+    const delivery = (args.contextValue as { webSocketDelivery?: WebSocketDelivery }).webSocketDelivery;
+    const feed = feedOrigin(source);
+    if (key !== null && delivery && feed) {
+      // The resolver's own feed has read nothing yet: the cohort reads one for all its members instead.
+      void (source as AsyncIterableIterator<unknown>).return?.();
+      const { streamId, types } = feed.options;
+      const followed = `${streamId ?? ''}|${types ? [...types].sort().join(',') : ''}`;
+      return delivery.fanOut.join({ key: `${key}|${followed}`, delivery, args, feed });
+    }
     // envelop's mapper: its `return()` goes straight to the source, so a client
     // leaving ends the feed at once rather than at its next event.
     return mapAsyncIterator(source, (event: unknown) => {
@@ -58,6 +75,12 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(subscribe as never);
+    },
+    // The fan-out executes a subscription's selection on one event through the operation's enveloped
+    // execute, so masking and error codes apply as to any result. Yoga's executor would start a
+    // subscription for a subscription document; graphql-js's `execute` runs the selection on the event.
+    onExecute({ args, setExecuteFn }) {
+      if ((args as { [EVENT_EXECUTION]?: true })[EVENT_EXECUTION]) setExecuteFn(execute);
     },
   };
 }

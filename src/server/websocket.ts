@@ -7,8 +7,12 @@ import type { Logger } from 'pino';
 import type { Viewer } from '../graphql/viewer.js';
 import type { App } from './app.js';
 import type { Authenticator } from './auth.js';
+import type { Position } from '../kernel/position.js';
+import { createCoalescedWrites } from './coalesced-writes.js';
+import type { FanOutMetrics } from './fanout-metrics.js';
 import { useGraphQLWsServer } from './graphql-ws-adapter.js';
 import { websocketDocument, type PersistedOperationsMode } from './persisted-operations.js';
+import { createSubscriptionFanOut, type WebSocketDelivery } from './subscription-fanout.js';
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -21,6 +25,11 @@ export type WebSocketOptions = Readonly<{
   logger: Logger;
   /** Trusted-documents mode holds over websockets too. */
   persistedOperations: PersistedOperationsMode;
+  /** A subscriber whose socket holds more than this unsent is cut off with RESUME_AFTER (subscription-fanout.ts). */
+  maxBufferedBytes: number;
+  /** Positions as clients see them, for the `after` a cut-off subscriber resumes from. */
+  formatPosition: (position: Position) => string;
+  fanOutMetrics?: FanOutMetrics;
 }>;
 
 /**
@@ -36,6 +45,15 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
   const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint, maxPayload: options.maxMessageBytes });
   const connections = new Set<{ subscriptions: Record<string, unknown> }>();
   const viewers = new WeakMap<Context, Viewer>();
+  const writes = createCoalescedWrites();
+  const fanOut = createSubscriptionFanOut({
+    maxBufferedBytes: options.maxBufferedBytes,
+    formatPosition: options.formatPosition,
+    writes,
+    logger: options.logger,
+    ...(options.fanOutMetrics ? { metrics: options.fanOutMetrics } : {}),
+  });
+  options.fanOutMetrics?.observeLargestBacklog(fanOut.largestBacklog);
   const disposable = useGraphQLWsServer(
     {
       onConnect: async (ctx) => {
@@ -60,16 +78,20 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
       },
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const refusal = refuse(ctx, viewers.get(ctx), options.maxSubscriptionsPerConnection);
         if (refusal) return [refusal];
+        // Filled in once getEnveloped has made the operation's execute; read only when it subscribes.
+        const delivery = { fanOut, connection: ctx, id, execute: undefined as unknown as WebSocketDelivery['execute'] };
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           viewer: viewers.get(ctx),
+          webSocketDelivery: delivery,
         });
+        delivery.execute = execute;
         const resolved = websocketDocument(options.persistedOperations, payload);
         if (resolved.type === 'refused') return [resolved.error];
         let document;
@@ -91,7 +113,7 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
       },
     },
     wsServer,
-    { logger: options.logger },
+    { logger: options.logger, writes },
   );
   const hasOpenOperations = () => [...connections].some((ctx) => Object.keys(ctx.subscriptions).length > 0);
   return {

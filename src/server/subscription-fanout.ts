@@ -1,0 +1,355 @@
+import type { Socket } from 'node:net';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { Context } from 'graphql-ws';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { followEvents, type FeedOrigin } from '../kernel/event-feed.js';
+import type { StoredEvent } from '../kernel/messages.js';
+import type { Position } from '../kernel/position.js';
+import type { CoalescedWrites } from './coalesced-writes.js';
+import type { FanOutMetrics } from './fanout-metrics.js';
+import type { WebSocketExtra } from './graphql-ws-adapter.js';
+import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js';
+
+/**
+ * Websocket subscriptions delivered per cohort, not per subscriber.
+ *
+ * A cohort is the subscribers of one document, operation and variables who
+ * see the same fields (the viewer's visibility key: an admin never shares a
+ * cohort with anyone who may not see what an admin sees), at the same place
+ * in the log. For each event the cohort reads one feed, executes the
+ * selection once, serialises the payload once, and writes each subscriber a
+ * frame spliced from its own head (`{"id":…,"type":"next","payload":`) and the
+ * shared tail (ws-frames.ts), straight to its socket, corked for the turn.
+ * graphql-ws still owns everything else: the handshake, pings, errors before
+ * the stream starts, `complete` when a stream ends, and the client's own
+ * `complete`. It iterates each subscriber's stream as usual, but the stream
+ * yields nothing: it only ends, when the subscriber leaves the cohort
+ * (`parkedStream`). Per-event work through graphql-ws (its `for await`, a
+ * JSON.stringify per subscriber, envelop's iterator layers) is what this
+ * takes out of the path.
+ *
+ * Subscribers that start at another position (a replay, or a later `after`)
+ * get a cohort of their own; two cohorts of one key merge as soon as one
+ * delivers the event the other delivered last, so a catch-up joins the live
+ * cohort once it has caught up, with nothing missed and nothing twice.
+ *
+ * A subscriber that does not read must not hold up the others nor make the
+ * server hold its backlog: a frame is never awaited, and a subscriber whose
+ * socket holds more than `maxBufferedBytes` unsent is cut. Its subscription
+ * ends with a graphql-ws `error` (RESUME_AFTER) carrying the position of the
+ * last event it was sent, so resubscribing with that `after` delivers the
+ * rest. A cohort waits only when every one of its subscribers' sockets is
+ * past its high-water mark: a replay to a lone subscriber then goes at that
+ * subscriber's pace, as a feed of its own did before.
+ */
+export type SubscriptionFanOut = Readonly<{
+  /** Takes the subscriber into a cohort; its stream ends when it leaves one (see `parkedStream`). */
+  join: (request: JoinRequest) => AsyncIterableIterator<never>;
+  /** The most bytes any subscriber's socket holds unsent. */
+  largestBacklog: () => number;
+}>;
+
+export type FanOutOptions = Readonly<{
+  /** A subscriber whose socket holds more than this unsent is cut, with a RESUME_AFTER error. */
+  maxBufferedBytes: number;
+  formatPosition: (position: Position) => string;
+  writes: CoalescedWrites;
+  logger: Logger;
+  metrics?: FanOutMetrics;
+}>;
+
+/** A websocket subscription, as websocket.ts hands it over in the operation's server context. */
+export type WebSocketDelivery = Readonly<{
+  fanOut: SubscriptionFanOut;
+  connection: Context<Record<string, unknown>, WebSocketExtra>;
+  id: string;
+  /** The operation's enveloped execute: masking and error codes apply to each event's result as over HTTP. */
+  execute: (args: ExecutionArgs) => unknown;
+}>;
+
+export type JoinRequest = Readonly<{
+  /** Equal keys: the same selection, seen the same way. */
+  key: string;
+  delivery: WebSocketDelivery;
+  args: ExecutionArgs;
+  /** The feed the subscription's resolver opened (not read): where it starts and what it follows. */
+  feed: FeedOrigin;
+}>;
+
+/** Marks the execution arguments of one event's execution for a cohort (see useSharedSubscriptionExecution's onExecute). */
+export const EVENT_EXECUTION = Symbol('fan-out event execution');
+
+type Outcome = Readonly<{ type: 'done' }> | Readonly<{ type: 'failed'; error: unknown }>;
+
+type Member = {
+  readonly id: string;
+  readonly head: Buffer;
+  readonly socket: WebSocket;
+  readonly raw: Socket;
+  readonly delivery: WebSocketDelivery;
+  readonly args: ExecutionArgs;
+  cohort: Cohort;
+  expiry: NodeJS.Timeout | undefined;
+  outcome: Outcome | undefined;
+  waiter: { resolve: (step: IteratorResult<never>) => void; reject: (error: unknown) => void } | undefined;
+};
+
+type Cohort = {
+  readonly key: string;
+  readonly feed: AsyncIterableIterator<StoredEvent>;
+  /** The last event delivered, or where the cohort started: every member has been sent everything up to here. */
+  position: Position;
+  readonly members: Set<Member>;
+  /** Whose execution arguments (context, enveloped execute) run the selection: any member's serve. */
+  executor: Member;
+  stopped: boolean;
+  /** Ends a wait for the sockets to drain. */
+  wake: (() => void) | undefined;
+};
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const FINISHED = { type: 'done' } as const;
+// setTimeout fires at once for delays past ~24.8 days; a later expiry is left to the token's next use.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFanOut {
+  const { maxBufferedBytes, formatPosition, writes, logger, metrics } = options;
+  const cohorts = new Map<string, Set<Cohort>>();
+  const members = new Set<Member>();
+
+  const end = (member: Member, outcome: Outcome) => {
+    if (member.outcome) return;
+    member.outcome = outcome;
+    members.delete(member);
+    clearTimeout(member.expiry);
+    const waiter = member.waiter;
+    member.waiter = undefined;
+    if (!waiter) return;
+    if (outcome.type === 'done') waiter.resolve(DONE as IteratorResult<never>);
+    else waiter.reject(outcome.error);
+  };
+
+  const stop = (cohort: Cohort) => {
+    if (cohort.stopped) return;
+    cohort.stopped = true;
+    const siblings = cohorts.get(cohort.key);
+    siblings?.delete(cohort);
+    if (siblings?.size === 0) cohorts.delete(cohort.key);
+    void cohort.feed.return?.();
+    cohort.wake?.();
+  };
+
+  /** Takes `member` out of its cohort, which stops once nobody is left in it. */
+  const withdraw = (member: Member) => {
+    const { cohort } = member;
+    if (!cohort.members.delete(member)) return;
+    if (cohort.members.size === 0) stop(cohort);
+    else if (cohort.executor === member) cohort.executor = cohort.members.values().next().value!;
+    cohort.wake?.();
+  };
+
+  const leave = (member: Member, outcome: Outcome) => {
+    withdraw(member);
+    end(member, outcome);
+  };
+
+  /**
+   * Ends the subscription with an `error` message instead of its next frame.
+   * graphql-ws forgets the operation first, so it sends no `complete` after
+   * the error, as the protocol asks.
+   */
+  const cut = (member: Member) => {
+    const after = formatPosition(member.cohort.position);
+    withdraw(member);
+    const message = errorMessage(member.id, [
+      {
+        message: `This subscriber fell more than ${maxBufferedBytes} bytes behind and was cut off. Subscribe again with after: "${after}" to receive every event since the last one sent.`,
+        extensions: { code: 'RESUME_AFTER', after },
+      },
+    ]);
+    // Past the limit already: the error is the last thing this operation queues.
+    member.socket.send(message);
+    delete member.delivery.connection.subscriptions[member.id];
+    metrics?.cut.inc();
+    logger.debug({ subscription: member.id, after, buffered: member.raw.writableLength }, 'slow websocket subscriber cut off');
+    end(member, FINISHED);
+  };
+
+  /** Writes the event's frame to every member; true when at least one socket is under its high-water mark. */
+  const deliver = (cohort: Cohort, tail: Buffer): boolean => {
+    let anyUnderMark = false;
+    let sent = 0;
+    for (const member of cohort.members) {
+      const { socket, raw } = member;
+      // Closing: graphql-ws ends the stream (and so the membership) on close.
+      if (socket.readyState !== socket.OPEN) continue;
+      if (raw.writableLength > maxBufferedBytes) {
+        cut(member);
+        continue;
+      }
+      writes.hold(raw);
+      if (writeTextFrame(socket, raw, member.head, tail)) anyUnderMark = true;
+      sent += 1;
+    }
+    metrics?.messages.inc(sent);
+    return anyUnderMark;
+  };
+
+  /** Cohorts of the same key at the position `cohort` just reached have sent the same events: one of them is enough. */
+  const absorbSiblings = (cohort: Cohort) => {
+    const siblings = cohorts.get(cohort.key);
+    if (!siblings || siblings.size < 2) return;
+    for (const other of siblings) {
+      if (other === cohort || other.position !== cohort.position) continue;
+      // An event `other` is executing now is after this position: this cohort sends it to them next.
+      for (const member of other.members) {
+        member.cohort = cohort;
+        cohort.members.add(member);
+      }
+      other.members.clear();
+      stop(other);
+    }
+  };
+
+  /** Waits until a member's socket drains, or the membership changes. */
+  const drained = (cohort: Cohort) =>
+    new Promise<void>((resolve) => {
+      // A socket once, however many of its subscriptions are in the cohort.
+      const behind = new Set([...cohort.members].map((member) => member.raw));
+      const wake = () => {
+        for (const raw of behind) raw.off('drain', wake);
+        cohort.wake = undefined;
+        resolve();
+      };
+      for (const raw of behind) raw.once('drain', wake);
+      cohort.wake = wake;
+    });
+
+  const execute = async (cohort: Cohort, event: StoredEvent): Promise<ExecutionResult> => {
+    const { delivery, args } = cohort.executor;
+    const result = (await delivery.execute({ ...args, rootValue: event, [EVENT_EXECUTION]: true } as ExecutionArgs)) as ExecutionResult;
+    metrics?.executions.inc();
+    return result;
+  };
+
+  const run = async (cohort: Cohort) => {
+    try {
+      for (;;) {
+        const step = await cohort.feed.next();
+        if (cohort.stopped) return;
+        if (step.done) {
+          finish(cohort, FINISHED);
+          return;
+        }
+        const result = await execute(cohort, step.value);
+        if (cohort.stopped) return;
+        const tail = nextTail(result);
+        metrics?.serialisations.inc();
+        const anyUnderMark = deliver(cohort, tail);
+        cohort.position = step.value.position;
+        if (cohort.members.size === 0) {
+          stop(cohort);
+          return;
+        }
+        absorbSiblings(cohort);
+        if (!anyUnderMark) await drained(cohort);
+      }
+    } catch (error) {
+      if (!cohort.stopped) finish(cohort, { type: 'failed', error });
+    }
+  };
+
+  const finish = (cohort: Cohort, outcome: Outcome) => {
+    stop(cohort);
+    for (const member of [...cohort.members]) end(member, outcome);
+    cohort.members.clear();
+  };
+
+  const open = (key: string, feed: FeedOrigin, founder: Member): Cohort => {
+    const { endsAt: _endsAt, ...follow } = feed.options;
+    const cohort: Cohort = {
+      key,
+      // Each member ends at its own token's expiry; the cohort's feed only at shutdown.
+      feed: followEvents(feed.store, feed.wake, follow),
+      position: feed.options.after,
+      members: new Set(),
+      executor: founder,
+      stopped: false,
+      wake: undefined,
+    };
+    let siblings = cohorts.get(key);
+    if (!siblings) cohorts.set(key, (siblings = new Set()));
+    siblings.add(cohort);
+    void run(cohort);
+    return cohort;
+  };
+
+  const join = ({ key, delivery, args, feed }: JoinRequest): AsyncIterableIterator<never> => {
+    const { socket, request } = delivery.connection.extra;
+    const member: Member = {
+      id: delivery.id,
+      head: nextHead(delivery.id),
+      socket,
+      raw: request.socket,
+      delivery,
+      args,
+      cohort: undefined as unknown as Cohort,
+      expiry: undefined,
+      outcome: undefined,
+      waiter: undefined,
+    };
+    const start = feed.options.after;
+    let cohort: Cohort | undefined;
+    for (const candidate of cohorts.get(key) ?? []) {
+      if (candidate.position === start) {
+        cohort = candidate;
+        break;
+      }
+    }
+    cohort ??= open(key, feed, member);
+    member.cohort = cohort;
+    cohort.members.add(member);
+    cohort.wake?.();
+    members.add(member);
+    const { endsAt } = feed.options;
+    if (endsAt !== undefined) {
+      const remainingMs = Math.max(0, endsAt.getTime() - Date.now());
+      if (remainingMs <= MAX_TIMER_MS) member.expiry = setTimeout(() => leave(member, FINISHED), remainingMs).unref();
+    }
+    return parkedStream(member, () => leave(member, FINISHED));
+  };
+
+  return {
+    join,
+    largestBacklog: () => {
+      let largest = 0;
+      for (const member of members) largest = Math.max(largest, member.raw.writableLength);
+      return largest;
+    },
+  };
+}
+
+/**
+ * What graphql-ws iterates for a fanned-out subscriber: nothing is ever
+ * yielded (the cohort writes the frames), and the stream ends when the
+ * subscriber's part does: done (graphql-ws then sends `complete`, unless the
+ * operation was cut and already forgotten), or failed (graphql-ws sends an
+ * `error`, as for any stream that throws). `return()` is the client leaving.
+ */
+function parkedStream(member: Member, leave: () => void): AsyncIterableIterator<never> {
+  return {
+    next: () => {
+      const { outcome } = member;
+      if (outcome) return outcome.type === 'done' ? Promise.resolve(DONE as IteratorResult<never>) : Promise.reject(outcome.error);
+      return new Promise((resolve, reject) => (member.waiter = { resolve, reject }));
+    },
+    return: () => {
+      leave();
+      return Promise.resolve(DONE as IteratorResult<never>);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
