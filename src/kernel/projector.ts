@@ -163,6 +163,8 @@ type Shared = {
   readonly leaders: Set<string>;
   /** Each projection's loop, for what callers ask of it (builds). */
   readonly runs: Map<string, Run>;
+  /** The live versions read at start, before any loop ran. */
+  readonly startVersions: Map<string, number | null>;
   readonly signal: WakeSignal;
   running: boolean;
   stopping: AbortController;
@@ -233,6 +235,7 @@ function createShared(options: ProjectorOptions): Shared {
     restarted: new Set(),
     leaders: new Set(),
     runs: new Map(),
+    startVersions: new Map(),
     signal: createWakeSignal(),
     running: false,
     stopping: new AbortController(),
@@ -324,7 +327,7 @@ async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
     turns: createTurns(),
     wanted: [],
     versionChecked: false,
-    liveVersion: null,
+    liveVersion: shared.startVersions.get(sink.name) ?? null,
     build: null,
     leadership: createProjectionLeadership({
       name: sink.name,
@@ -465,9 +468,16 @@ async function adoptNewProjections(shared: Shared): Promise<void> {
   const { store, sinks } = shared.settings;
   const empty = (await store.headPosition()) === LOG_START;
   for (const { name, blueGreen } of sinks) {
-    if (!blueGreen || (await blueGreen.liveVersion()) !== null) continue;
-    if (empty) await blueGreen.adopt();
-    else shared.progress.ignore(name, true);
+    if (!blueGreen) continue;
+    const live = await blueGreen.liveVersion();
+    shared.startVersions.set(name, live);
+    if (live !== null) continue;
+    if (empty) {
+      await blueGreen.adopt();
+      shared.startVersions.set(name, await blueGreen.liveVersion());
+    } else {
+      shared.progress.ignore(name, true);
+    }
   }
 }
 
@@ -541,6 +551,8 @@ function startBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink, live: nu
   })
     .then(
       async (outcome) => {
+        // Together, so that no status shows the new version with its build still running.
+        run.build = null;
         if (outcome === 'switched') {
           run.liveVersion = blueGreen.version;
           await refreshCheckpoint(shared, run.sink);
@@ -552,6 +564,7 @@ function startBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink, live: nu
         }
       },
       async (error: unknown) => {
+        run.build = null;
         onBuild(name, { type: 'failed', error });
         await answer(shared, build.requests, failedStatus(error instanceof Error ? error.message : String(error)));
       },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gql, startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase } from '../support/postgres.js';
+import { scrape } from '../support/metrics.js';
 import { usersModuleAt } from '../support/versioned-users.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -69,6 +70,7 @@ describe('a projection version bump on a running store', () => {
         while (building) await createUser(v2, `live${created++}`);
       })();
       const progress: { applied: number; total: number }[] = [];
+      const gauges: { state?: number; applied?: number; version?: number }[] = [];
       while (building) {
         const count = await totalCount(v2);
         const health = await healthOf(v2);
@@ -78,6 +80,13 @@ describe('a projection version bump on a running store', () => {
           // The live read model is the old version's until the switch.
           expect(health.version).toBe(1);
           expect(health.build.version).toBe(2);
+          const metrics = await scrape(v2.url);
+          const users = { projection: 'users' };
+          gauges.push({
+            state: metrics.value('cqrs_projection_build_state', users),
+            applied: metrics.value('cqrs_projection_build_applied_events', users),
+            version: metrics.value('cqrs_projection_version', users),
+          });
         } else {
           building = false;
         }
@@ -91,11 +100,17 @@ describe('a projection version bump on a running store', () => {
       expect(Math.min(...during)).toBeGreaterThanOrEqual(seeded);
       for (let i = 1; i < during.length; i++) expect(during[i]).toBeGreaterThanOrEqual(during[i - 1]!);
       expect(progress.some((p) => p.applied < p.total)).toBe(true);
+      // The same progress in /metrics: building (1) or switching (2), events applied, live version 1.
+      expect(gauges.some((g) => g.state === 1 && (g.applied ?? 0) > 0 && g.version === 1)).toBe(true);
 
       // Switched: the new version has every event, those written during the build too.
       await waitUntil(async () => (await healthOf(v2)).lag === 0, 'the projection to catch up');
       const after = await healthOf(v2);
-      expect(after).toMatchObject({ version: 2, build: null });
+      expect(after, JSON.stringify(after)).toMatchObject({ version: 2, build: null });
+      const metrics = await scrape(v2.url);
+      expect(metrics.value('cqrs_projection_build_state', { projection: 'users' })).toBe(0);
+      expect(metrics.value('cqrs_projection_version', { projection: 'users' })).toBe(2);
+      expect(metrics.value('cqrs_projection_build_applied_events', { projection: 'users' })).toBeUndefined();
       expect(await totalCount(v2)).toBe(seeded + created);
       const { body } = await gql<{ users: { edges: { node: { id: string; username: string } }[] } }>(v2.url, '{ users(first: 100) { edges { node { id username } } } }');
       // The oldest hundred are seeded users, each renamed: the new version applied their updates too.
