@@ -307,6 +307,8 @@ type Run = {
   versionChecked: boolean;
   /** The live read model's version, as last read; null: none was built yet (or not read). */
   liveVersion: number | null;
+  /** When a follower last read it (performance.now()). */
+  versionReadAt: number;
   build: RunningBuild | null;
 };
 
@@ -328,6 +330,7 @@ async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
     wanted: [],
     versionChecked: false,
     liveVersion: shared.startVersions.get(sink.name) ?? null,
+    versionReadAt: performance.now(),
     build: null,
     leadership: createProjectionLeadership({
       name: sink.name,
@@ -385,7 +388,7 @@ async function step(shared: Shared, run: Run): Promise<void> {
       // A build of this process stops with its lease: the new leader decides afresh.
       run.build?.abort.abort();
       await refreshCheckpoint(shared, sink);
-      await followNewProjection(shared, run);
+      await followVersion(shared, run);
       await shared.signal.wait(seen, pollIntervalMs);
       return;
     }
@@ -580,12 +583,19 @@ function startBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink, live: nu
 }
 
 /** A follower of a new projection another instance builds: its empty read model must not hold read-your-writes waits. */
-async function followNewProjection(shared: Shared, run: Run): Promise<void> {
+/**
+ * A follower learns the live version another instance's switch wrote, at
+ * most once per poll interval (it wakes at every checkpoint move). A new
+ * projection another instance builds serves nothing yet: its empty read
+ * model must not hold read-your-writes waits here either.
+ */
+async function followVersion(shared: Shared, run: Run): Promise<void> {
   const { blueGreen, name } = run.sink;
-  if (!blueGreen) return;
-  const unbuilt = shared.progress.checkpointOf(name) === LOG_START && (await blueGreen.liveVersion()) === null;
-  shared.progress.ignore(name, unbuilt);
-  if (unbuilt) shared.progress.settle();
+  if (!blueGreen || performance.now() - run.versionReadAt < shared.settings.pollIntervalMs) return;
+  run.versionReadAt = performance.now();
+  run.liveVersion = await blueGreen.liveVersion();
+  shared.progress.ignore(name, run.liveVersion === null);
+  shared.progress.settle();
 }
 
 const doneStatus: RequestStatus = { state: 'done', applied: 0, total: 0, position: '0', head: '0', eventsPerSecond: 0, error: null };
