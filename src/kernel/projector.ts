@@ -253,7 +253,6 @@ function listenForWakeUps(shared: Shared): (() => void)[] {
   };
   return [
     store.onAppended(wake),
-    shared.settings.rebuildRequests?.onRequest?.(wake) ?? (() => {}),
     ...sinks.map((sink) => sink.onCheckpointMoved?.(wakeUnlessLeading(sink.name)) ?? (() => {})),
     ...sinks.map(
       (sink) =>
@@ -622,8 +621,11 @@ async function answer(shared: Shared, requested: readonly (string | null)[], sta
 async function takeRequests(shared: Shared): Promise<void> {
   const { rebuildRequests, pollIntervalMs, onError } = shared.settings;
   if (!rebuildRequests) return;
+  // Its own signal: the projector's wakes at every append, and a look per append would cost a query each on PostgreSQL.
+  const requested = createWakeSignal();
+  const stopListening = rebuildRequests.onRequest?.(() => requested.notify()) ?? (() => {});
   while (shared.running) {
-    const seen = shared.signal.version();
+    const seen = requested.version();
     const led = [...shared.leaders].filter((name) => shared.runs.get(name)?.sink.blueGreen);
     if (led.length > 0) {
       try {
@@ -634,6 +636,7 @@ async function takeRequests(shared: Shared): Promise<void> {
         onError('rebuild-requests', error);
       }
     }
-    await shared.signal.wait(seen, pollIntervalMs, shared.stopping.signal);
+    await requested.wait(seen, pollIntervalMs, shared.stopping.signal);
   }
+  stopListening();
 }
