@@ -462,19 +462,25 @@ async function refreshCheckpoint(shared: Shared, sink: ProjectionSink): Promise<
 /**
  * Before anything is served: a new projection on an empty log is simply
  * live at its version (there is nothing to build beside), decided before a
- * first write can make the log non-empty. One on a log with events serves
- * nothing until its first build switches in, and holds no read-your-writes
- * wait meanwhile.
+ * first write can make the log non-empty. So is every projection of a read
+ * store that has no live read model at all (a first start on an existing
+ * log, a read.db deleted): nothing is being served that a build beside would
+ * protect, and it fills in place as it always did. A new projection beside
+ * live ones, on a log with events, serves nothing until its first build
+ * switches in, and holds no read-your-writes wait meanwhile.
  */
 async function adoptNewProjections(shared: Shared): Promise<void> {
   const { store, sinks } = shared.settings;
+  const versions = new Map<string, number | null>();
+  for (const { name, blueGreen } of sinks) if (blueGreen) versions.set(name, await blueGreen.liveVersion());
+  const nothingLive = [...versions.values()].every((version) => version === null);
   const empty = (await store.headPosition()) === LOG_START;
   for (const { name, blueGreen } of sinks) {
     if (!blueGreen) continue;
-    const live = await blueGreen.liveVersion();
+    const live = versions.get(name) ?? null;
     shared.startVersions.set(name, live);
     if (live !== null) continue;
-    if (empty) {
+    if (empty || nothingLive) {
       await blueGreen.adopt();
       shared.startVersions.set(name, await blueGreen.liveVersion());
     } else {
