@@ -30,6 +30,8 @@ const POSTGRES_API_SUITES = [
   'test/clients/relay.e2e.test.ts',
   'test/clients/reconnect.e2e.test.ts',
   'test/clients/eventsource.e2e.test.ts',
+  // A projection version bump built beside the live read model and switched, under write load.
+  'test/blue-green/version-bump.e2e.test.ts',
 ];
 
 export default defineConfig({

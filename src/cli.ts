@@ -12,7 +12,8 @@ export type Invocation =
 export const COMMANDS_USAGE = `Usage:
   npm start                      bundle src/ into dist/main.js (npm run build), then serve the API
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
-                                 refused while a server runs on the same SQLite DATA_DIR
+                                 beside a running server, that server builds them beside
+                                 its live read models and switches (README: Rebuilds)
   npm run migrate                create or upgrade the store's tables, then exit
   npm start -- --help            this text and the settings
   npm start -- --version         the version

@@ -9,6 +9,9 @@ import { StartupRefusal } from './startup-refusal.js';
 import { modules } from './modules.js';
 import { openStorage } from './storage.js';
 import { missingEventStore } from './stores/sqlite/data-dir.js';
+import { lockHolderOf } from './stores/sqlite/writer-lock.js';
+import { createSqliteRebuildRequests } from './stores/sqlite/rebuild-requests.js';
+import { rebuildBeside } from './rebuild-beside.js';
 import { unsupportedNode } from './node-version.js';
 
 const help = () => `cqrs-graphql: a GraphQL API on CQRS and event sourcing
@@ -58,18 +61,35 @@ async function rebuild(config: Config, names: readonly string[]) {
   // Opening would create an empty store, and "rebuilt from 0 events" would hide a wrong DATA_DIR.
   const missing = options.kind === 'sqlite' ? missingEventStore(options.dataDir) : undefined;
   if (missing) throw new StartupRefusal(`nothing to rebuild: ${missing}`);
+  // A server holds the SQLite store: it builds beside its live read model, asked through files in DATA_DIR.
+  const server = options.kind === 'sqlite' ? lockHolderOf(options.dataDir) : null;
+  if (options.kind === 'sqlite' && server !== null) {
+    const known = modules.flatMap((m) => m.sqlite.projections.map((p) => p.name));
+    const unknown = names.filter((name) => !known.includes(name));
+    if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${known.join(', ')}`);
+    const requests = createSqliteRebuildRequests(options.dataDir);
+    for (const name of names.length === 0 ? known : names) await rebuildBeside(requests, name, { server });
+    return;
+  }
   // The log is checked in full first (a fraction of the replay's cost): damage found half-way would leave the read model emptied.
-  const { store, sinks, leases, snapshots, close } = await openStorage(
+  const { store, sinks, leases, snapshots, rebuildRequests, close } = await openStorage(
     options.kind === 'sqlite' ? { ...options, readCacheMiB: REBUILD_CACHE_MIB, fullCheck: ['events.db'] } : options,
     modules,
   );
   try {
     const unknown = names.filter((name) => !sinks.some((sink) => sink.name === name));
     if (unknown.length > 0) throw new ConfigError(`Unknown projection ${unknown.join(', ')}; known: ${sinks.map((s) => s.name).join(', ')}`);
+    let rebuiltInPlace = false;
     for (const sink of sinks.filter((s) => names.length === 0 || names.includes(s.name))) {
       // Holding the lease keeps instances that start meanwhile from running the projection.
       const lease = await leases.tryAcquire(sink.name);
-      if (!lease) throw new ConfigError(`${sink.name} is running on a server instance: stop the servers on this store first`);
+      if (!lease) {
+        // An instance runs it: that one builds beside the live read model, asked through the store.
+        if (!rebuildRequests || !sink.blueGreen) throw new ConfigError(`${sink.name} is running on a server instance: stop the servers on this store first`);
+        await rebuildBeside(rebuildRequests, sink.name, { server: 'the PostgreSQL instance leading it' });
+        continue;
+      }
+      rebuiltInPlace = true;
       const started = performance.now();
       const done = await rebuildProjection(store, sink, { onProgress: progressBar(sink.name) }).finally(() => lease.release());
       const seconds = (performance.now() - started) / 1000;
@@ -79,7 +99,8 @@ async function rebuild(config: Config, names: readonly string[]) {
     }
     // After a power cut under DURABILITY=process, snapshots.db may hold states of events events.db lost:
     // the rebuild that repairs the read model then empties this cache too (commands and time travel refill it).
-    await snapshots.deleteSnapshots();
+    // Not beside running servers: they use it, and nothing was lost under them.
+    if (rebuiltInPlace) await snapshots.deleteSnapshots();
   } finally {
     await close();
   }

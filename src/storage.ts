@@ -6,6 +6,7 @@ import { createMemorySnapshotStore } from './stores/memory/snapshots.js';
 import { createPostgresSnapshotStore } from './stores/postgres/snapshots.js';
 import { openSqliteSnapshotCache, type SnapshotsSetAside } from './stores/sqlite/snapshots.js';
 import type { ProjectionSink } from './kernel/projector.js';
+import type { RebuildRequests } from './kernel/rebuild-requests.js';
 import { createMemoryEventStore } from './stores/memory/event-store.js';
 import { openPostgres } from './stores/postgres/database.js';
 import { createPostgresEventStore } from './stores/postgres/event-store.js';
@@ -17,6 +18,10 @@ import { createSqliteEventStore } from './stores/sqlite/event-store.js';
 import { openEventLog, quickCheck, quickCheckFile, reportDamagedReads } from './stores/sqlite/integrity.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from './stores/sqlite/projection-sink.js';
 import { withDataDirLock } from './stores/sqlite/writer-lock.js';
+import { createSqliteBlueGreen, removeLeftoverBuilds } from './stores/sqlite/blue-green.js';
+import { createSqliteRebuildRequests } from './stores/sqlite/rebuild-requests.js';
+import { createPostgresBlueGreen } from './stores/postgres/blue-green.js';
+import { createPostgresRebuildRequests, preparePostgresRebuildRequests } from './stores/postgres/rebuild-requests.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
 import type { AnyModule, ModuleWiring } from './module.js';
 import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
@@ -64,6 +69,8 @@ export type Storage = Readonly<{
   snapshots: SnapshotStore;
   /** Who runs each projection: PostgreSQL elects one instance; SQLite has only this process. */
   leases: Leases;
+  /** Where `npm run rebuild` asks the running system for blue/green builds; none in memory. */
+  rebuildRequests?: RebuildRequests;
   /** Registers every module's handlers, each with its read model opened on this store. */
   registerModules: (wiring: StorageWiring) => void;
   /** Keys the idempotency records' request hashes (derived from the master key), so they are no plain hash of an email. */
@@ -197,7 +204,11 @@ async function openSqliteStorage(
     }),
     report: reportRepair,
   });
-  const sinks = projections.map((_, i) => read.sink((built) => built.sinks[i]!));
+  removeLeftoverBuilds(dataDir);
+  const sinks = projections.map((projection, i) => ({
+    ...read.sink((built) => built.sinks[i]!),
+    blueGreen: createSqliteBlueGreen({ dataDir, projection, live: read.current }),
+  }));
   if (read.setAsideAtOpen) await rebuildReadModel(store, sinks, reportRepair);
   const snapshotCache = openSqliteSnapshotCache({
     path: join(dataDir, 'snapshots.db'),
@@ -213,6 +224,7 @@ async function openSqliteStorage(
     snapshots,
     leases: localLeases,
     requestHashKey: sealing.personal.requestHashKey,
+    rebuildRequests: createSqliteRebuildRequests(dataDir),
     registerModules: registrationOf(
       modules.map((module, i) => ({ module, readModel: read.guarded((built) => built.readModels[i]!) })),
     ),
@@ -259,14 +271,18 @@ async function openPostgresStorage(
     const snapshots = withSealedSnapshots(await createPostgresSnapshotStore(pool), sealing.store, sealing.personal);
     const projections = modules.flatMap((m) => m.postgres.projections);
     await preparePostgresReadModel(pool, projections);
+    await preparePostgresRebuildRequests(pool);
     const sinks = await createPostgresProjectionSinks(pool, url, projections, notifications);
     opened.push(() => sinks.close());
+    const rebuildRequests = createPostgresRebuildRequests(pool, notifications);
+    opened.push(() => rebuildRequests.close());
     return {
       store,
-      sinks: sinks.sinks,
+      sinks: sinks.sinks.map((sink, i) => ({ ...sink, blueGreen: createPostgresBlueGreen({ pool, url, projection: projections[i]! }) })),
       snapshots,
       leases: createPostgresLeases(pool),
       requestHashKey: sealing.personal.requestHashKey,
+      rebuildRequests,
       registerModules: registrationOf(
         modules.map((module) => ({ module, readModel: module.postgres.readModel(pool, onQuery) })),
       ),

@@ -6,7 +6,7 @@ import { commandLogging } from './kernel/command-logging.js';
 import { DEFAULT_IDEMPOTENCY_RETENTION, type EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { pruneIntervalFor, startIdempotencyPruner } from './kernel/idempotency-pruner.js';
-import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
+import { createProjector, type BuildEvent, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
 import { createStreamFolds, type StreamFolds } from './kernel/stream-folds.js';
@@ -45,6 +45,8 @@ export type SystemOptions = Readonly<{
    * expired records are pruned in the background, a tenth of this apart (at most a minute). @default 24 hours
    */
   idempotencyRetentionMs?: number;
+  /** Test seam: events per transaction of a blue/green build (small, to watch one in progress). */
+  buildBatchSize?: number;
 }>;
 
 export type Instrumentation = Readonly<{
@@ -139,6 +141,9 @@ export async function openSystem(options: SystemOptions): Promise<System> {
       ),
     onLeadership: (projection, leader) =>
       logger.info({ projection }, leader ? 'running projection here' : 'no longer running projection here'),
+    ...(storage.rebuildRequests ? { rebuildRequests: storage.rebuildRequests } : {}),
+    ...(options.buildBatchSize ? { buildBatchSize: options.buildBatchSize } : {}),
+    onBuild: logBuild(logger),
   });
 
   const pruner = startIdempotencyPruner({
@@ -170,6 +175,24 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     },
   };
 }
+
+/** Blue/green builds (src/kernel/blue-green.ts), one line at each step. */
+const logBuild = (logger: Logger) => (projection: string, event: BuildEvent) => {
+  switch (event.type) {
+    case 'started':
+      return logger.info({ projection, ...event }, `building ${projection} version ${event.version} beside the live read model`);
+    case 'switched':
+      return logger.info({ projection, ...event }, `${projection} version ${event.version} built and switched in`);
+    case 'aborted':
+      return logger.warn({ projection }, `build of ${projection} stopped before its switch; the live read model is unchanged`);
+    case 'failed':
+      return logger.error({ projection, err: event.error }, `build of ${projection} failed; the live read model is unchanged`);
+    case 'newer-live':
+      return logger.warn({ projection, ...event }, `${projection}: the live read model is version ${event.liveVersion}, newer than this build's ${event.version}; keeping it`);
+    default:
+      return event satisfies never;
+  }
+};
 
 /** A damaged read model is an error worth an alert even though it repairs itself; the rebuild's progress is routine. */
 const logRepair = (logger: Logger) => (repair: ReadModelRepair) => {

@@ -16,6 +16,12 @@ export type CheckpointWaiters = Readonly<{
    * `timeoutMs`, and false at once when a halted projection stands before it.
    */
   waitFor: (position: Position, timeoutMs: number) => Promise<boolean>;
+  /**
+   * Leaves a projection out of the positions waited for, or takes it back:
+   * a new projection being built beside serves nothing yet, and must not
+   * hold every read-your-writes wait until its build switches in.
+   */
+  ignore: (name: string, ignored: boolean) => void;
   /** Answers false to everyone still waiting: the projector stopped. */
   releaseAll: () => void;
 }>;
@@ -30,7 +36,12 @@ type Waiter = { position: Position; resolve: (reached: boolean) => void };
 export function createCheckpointWaiters(names: readonly string[], blockedAt: (position: Position) => boolean): CheckpointWaiters {
   const checkpoints = new Map<string, Position>();
   const waiters = new Set<Waiter>();
-  const lowestCheckpoint = () => earliestOf(names.map((name) => checkpoints.get(name) ?? LOG_START));
+  const ignored = new Set<string>();
+  const lowestCheckpoint = () => {
+    const counted = names.filter((name) => !ignored.has(name));
+    // With every projection left out, every position counts as passed.
+    return counted.length === 0 ? ('\uffff' as Position) : earliestOf(counted.map((name) => checkpoints.get(name) ?? LOG_START));
+  };
 
   return {
     checkpointOf: (name) => checkpoints.get(name) ?? LOG_START,
@@ -59,6 +70,10 @@ export function createCheckpointWaiters(names: readonly string[], blockedAt: (po
         const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
         waiters.add(waiter);
       });
+    },
+    ignore: (name, ignore) => {
+      if (ignore) ignored.add(name);
+      else ignored.delete(name);
     },
     releaseAll: () => {
       for (const waiter of waiters) waiter.resolve(false);

@@ -1,11 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { buildBeside, createTurns, type BlueGreenSink, type BuildProgress } from './blue-green.js';
 import { createCheckpointWaiters, type CheckpointWaiters } from './checkpoint-waiters.js';
 import type { EventStore } from './event-store.js';
 import { localLeases, type Leases } from './leases.js';
 import { assertNever, type StoredEvent } from './messages.js';
-import type { Position } from './position.js';
+import { LOG_START, type Position } from './position.js';
 import { createProjectionLeadership, type ProjectionLeadership } from './projection-leadership.js';
 import { createProjectionRetries, type ProjectionRetries } from './projection-retries.js';
+import type { RebuildRequests, RequestStatus } from './rebuild-requests.js';
 import { UnreadableEvent } from './upcasting.js';
 import { createWakeSignal, type WakeSignal } from './wake-signal.js';
 
@@ -37,6 +39,8 @@ export interface ProjectionSink {
    * from the start of the log, instead of carrying on from where it was.
    */
   onRestart?(listener: () => void): () => void;
+  /** Versions and builds beside the live read model (src/kernel/blue-green.ts); without it, rebuilds happen in place only. */
+  readonly blueGreen?: BlueGreenSink;
 }
 
 /**
@@ -68,6 +72,22 @@ export type ProjectionStatus = Readonly<{
   /** Position (as clients see it) of the event it halted on; the checkpoint is the one before. Null unless halted. */
   haltedAt: string | null;
   lastError: string | null;
+  /** Sinks that build beside (blueGreen): the version the live read model was built by; null for a new projection not yet built, or not known here. */
+  version?: number | null;
+  /** Sinks that build beside: a blue/green build running in this process, or null: the live read model is the one served. */
+  build?: BuildStatus | null;
+}>;
+
+/** A build's progress as /health shows it (positions as clients see them). */
+export type BuildStatus = Readonly<{
+  state: BuildProgress['state'];
+  version: number;
+  position: string;
+  head: string;
+  applied: number;
+  total: number;
+  eventsPerSecond: number;
+  lastError: string | null;
 }>;
 
 export type ProjectorOptions = Readonly<{
@@ -77,6 +97,8 @@ export type ProjectorOptions = Readonly<{
   leases?: Leases;
   /** Events read and applied per transaction. */
   batchSize?: number;
+  /** Events per transaction of a blue/green build, which reads far more than a live batch. @default 5000 */
+  buildBatchSize?: number;
   /** Fallback wake-up when no signal arrives, and how often a non-leader asks for the lease. */
   pollIntervalMs?: number;
   /**
@@ -90,7 +112,19 @@ export type ProjectorOptions = Readonly<{
   onError?: (sink: string, error: unknown) => void;
   onHalt?: (sink: string, position: Position, error: unknown) => void;
   onLeadership?: (sink: string, leader: boolean) => void;
+  /** Where `npm run rebuild` asks a running system for builds (src/kernel/rebuild-requests.ts). */
+  rebuildRequests?: RebuildRequests;
+  /** A blue/green build started, switched, was aborted (stop, lost lease) or failed to start. */
+  onBuild?: (sink: string, event: BuildEvent) => void;
 }>;
+
+export type BuildEvent =
+  | Readonly<{ type: 'started'; version: number; liveVersion: number | null }>
+  | Readonly<{ type: 'switched'; version: number; applied: number; seconds: number }>
+  | Readonly<{ type: 'aborted' }>
+  | Readonly<{ type: 'failed'; error: unknown }>
+  /** This process runs older code than the live read model's: it keeps it, and builds nothing. */
+  | Readonly<{ type: 'newer-live'; version: number; liveVersion: number }>;
 
 export type Projector = Readonly<{
   start: () => Promise<void>;
@@ -103,12 +137,19 @@ export type Projector = Readonly<{
   status: () => Promise<readonly ProjectionStatus[]>;
   /** Takes a halted projection up again at its checkpoint, with a fresh retry budget. False when it was not halted. */
   resume: (name: string) => boolean;
+  /**
+   * Asks for a blue/green build of `name` from the start of the log, as
+   * `npm run rebuild` does through the store. Runs where the projection's
+   * lease is held: false when this process does not run it, or the sink
+   * cannot build beside.
+   */
+  requestBuild: (name: string) => boolean;
 }>;
 
 type Health = { state: ProjectionState; haltedAt: Position | null; lastError: string | null };
 
 /** The options with their defaults filled in. */
-type Settings = Required<ProjectorOptions>;
+type Settings = Required<Omit<ProjectorOptions, 'rebuildRequests'>> & Pick<ProjectorOptions, 'rebuildRequests'>;
 
 /** What the projector and its loops, one per projection, share. */
 type Shared = {
@@ -120,6 +161,10 @@ type Shared = {
   /** Projections whose read model was replaced by an empty one since their loop last looked. */
   readonly restarted: Set<string>;
   readonly leaders: Set<string>;
+  /** Each projection's loop, for what callers ask of it (builds). */
+  readonly runs: Map<string, Run>;
+  /** The live versions read at start, before any loop ran. */
+  readonly startVersions: Map<string, number | null>;
   readonly signal: WakeSignal;
   running: boolean;
   stopping: AbortController;
@@ -137,8 +182,9 @@ export function createProjector(options: ProjectorOptions): Projector {
       shared.running = true;
       shared.stopping = new AbortController();
       for (const sink of sinks) shared.progress.record(sink.name, await sink.checkpoint());
+      await adoptNewProjections(shared);
       unsubscribe = listenForWakeUps(shared);
-      loops = sinks.map((sink) => runLoop(shared, sink));
+      loops = [...sinks.map((sink) => runLoop(shared, sink)), ...(shared.settings.rebuildRequests ? [takeRequests(shared)] : [])];
     },
     stop: async () => {
       shared.running = false;
@@ -161,18 +207,25 @@ export function createProjector(options: ProjectorOptions): Projector {
       shared.resumed.get(name)?.();
       return true;
     },
+    requestBuild: (name) => {
+      const run = shared.runs.get(name);
+      if (!run?.sink.blueGreen || !run.leadership.isLeader()) return false;
+      run.wanted.push(null);
+      shared.signal.notify();
+      return true;
+    },
   };
 }
 
 function createShared(options: ProjectorOptions): Shared {
-  const { leases = localLeases, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
-  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {} } = options;
+  const { leases = localLeases, batchSize = 1000, buildBatchSize = 5000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
+  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {}, onBuild = () => {} } = options;
   const health = new Map<string, Health>();
   /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
   const blockedAt = (position: Position) =>
     [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
   return {
-    settings: { ...options, leases, batchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership },
+    settings: { ...options, leases, batchSize, buildBatchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership, onBuild },
     health,
     progress: createCheckpointWaiters(
       options.sinks.map((sink) => sink.name),
@@ -181,6 +234,8 @@ function createShared(options: ProjectorOptions): Shared {
     resumed: new Map(),
     restarted: new Set(),
     leaders: new Set(),
+    runs: new Map(),
+    startVersions: new Map(),
     signal: createWakeSignal(),
     running: false,
     stopping: new AbortController(),
@@ -211,6 +266,7 @@ function listenForWakeUps(shared: Shared): (() => void)[] {
 
 function statusOf(shared: Shared, name: string, head: Position): ProjectionStatus {
   const { store } = shared.settings;
+  const run = shared.runs.get(name);
   const checkpoint = shared.progress.checkpointOf(name);
   const { state, haltedAt, lastError } = shared.health.get(name) ?? { state: 'running', haltedAt: null, lastError: null };
   return {
@@ -221,16 +277,47 @@ function statusOf(shared: Shared, name: string, head: Position): ProjectionStatu
     lag: store.estimateEventsBetween(checkpoint, head),
     haltedAt: haltedAt === null ? null : store.formatPosition(haltedAt),
     lastError,
+    ...(run?.sink.blueGreen ? { version: run.liveVersion, build: run.build ? buildStatusOf(store, run.build.progress) : null } : {}),
   };
 }
 
+const buildStatusOf = (store: EventStore, progress: BuildProgress): BuildStatus => ({
+  state: progress.state,
+  version: progress.version,
+  position: store.formatPosition(progress.position),
+  head: store.formatPosition(progress.head),
+  applied: progress.applied,
+  total: progress.total,
+  eventsPerSecond: progress.eventsPerSecond,
+  lastError: progress.lastError,
+});
+
 /** One projection's loop and what it alone keeps. */
-type Run = Readonly<{
-  sink: ProjectionSink;
-  health: Health;
-  retries: ProjectionRetries;
-  leadership: ProjectionLeadership;
-}>;
+type Run = {
+  readonly sink: ProjectionSink;
+  readonly health: Health;
+  readonly retries: ProjectionRetries;
+  readonly leadership: ProjectionLeadership;
+  /** Live batches and a build's switch take turns. */
+  readonly turns: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Builds asked for and not begun: request ids from the store, null for `requestBuild`. */
+  readonly wanted: (string | null)[];
+  /** Whether the live version was compared with the code's since this process became the leader. */
+  versionChecked: boolean;
+  /** The live read model's version, as last read; null: none was built yet (or not read). */
+  liveVersion: number | null;
+  /** When a follower last read it (performance.now()). */
+  versionReadAt: number;
+  build: RunningBuild | null;
+};
+
+type RunningBuild = {
+  progress: BuildProgress;
+  /** The requests (`npm run rebuild`) this build answers. */
+  readonly requests: string[];
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+};
 
 async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
   const { settings, leaders } = shared;
@@ -238,6 +325,12 @@ async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
     sink,
     health: { state: 'running', haltedAt: null, lastError: null },
     retries: createProjectionRetries(settings),
+    turns: createTurns(),
+    wanted: [],
+    versionChecked: false,
+    liveVersion: shared.startVersions.get(sink.name) ?? null,
+    versionReadAt: performance.now(),
+    build: null,
     leadership: createProjectionLeadership({
       name: sink.name,
       leases: settings.leases,
@@ -251,6 +344,7 @@ async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
     }),
   };
   shared.health.set(sink.name, run.health);
+  shared.runs.set(sink.name, run);
   while (shared.running) {
     if (run.health.state === 'halted') {
       await untilResumed(shared, sink.name);
@@ -259,6 +353,8 @@ async function runLoop(shared: Shared, sink: ProjectionSink): Promise<void> {
     }
     await step(shared, run);
   }
+  run.build?.abort.abort();
+  await run.build?.done;
   await run.leadership.release();
 }
 
@@ -283,9 +379,21 @@ async function step(shared: Shared, run: Run): Promise<void> {
       await refreshCheckpoint(shared, sink);
     }
     // The previous leader may have moved the checkpoint since we last looked.
-    if (await leadership.renew()) await refreshCheckpoint(shared, sink);
-    if (!leadership.isLeader()) {
+    if (await leadership.renew()) {
+      run.versionChecked = false;
       await refreshCheckpoint(shared, sink);
+    }
+    if (!leadership.isLeader()) {
+      // A build of this process stops with its lease: the new leader decides afresh.
+      run.build?.abort.abort();
+      await refreshCheckpoint(shared, sink);
+      await followVersion(shared, run);
+      await shared.signal.wait(seen, pollIntervalMs);
+      return;
+    }
+    if (sink.blueGreen) await superviseBuild(shared, run, sink.blueGreen);
+    if (run.build && run.liveVersion === null) {
+      // A new projection: nothing live to feed until its first build switches in.
       await shared.signal.wait(seen, pollIntervalMs);
       return;
     }
@@ -308,7 +416,7 @@ async function step(shared: Shared, run: Run): Promise<void> {
 /** True when the sink applied the batch; false when another runner had moved its checkpoint. */
 async function applyBatch(shared: Shared, run: Run, events: readonly StoredEvent[], from: Position): Promise<boolean> {
   const { sink } = run;
-  const applied = await sink.apply(events, from);
+  const applied = await run.turns(() => sink.apply(events, from));
   const last = events[events.length - 1]!.position;
   shared.progress.record(sink.name, applied ? last : await sink.checkpoint());
   run.retries.succeeded(last);
@@ -349,4 +457,192 @@ async function afterFailure(shared: Shared, run: Run, events: readonly StoredEve
 async function refreshCheckpoint(shared: Shared, sink: ProjectionSink): Promise<void> {
   shared.progress.record(sink.name, await sink.checkpoint());
   shared.progress.settle();
+}
+
+/**
+ * Before anything is served: a new projection on an empty log is simply
+ * live at its version (there is nothing to build beside), decided before a
+ * first write can make the log non-empty. So is every projection of a read
+ * store that has no live read model at all (a first start on an existing
+ * log, a read.db deleted): nothing is being served that a build beside would
+ * protect, and it fills in place as it always did. A new projection beside
+ * live ones, on a log with events, serves nothing until its first build
+ * switches in, and holds no read-your-writes wait meanwhile.
+ */
+async function adoptNewProjections(shared: Shared): Promise<void> {
+  const { store, sinks } = shared.settings;
+  const versions = new Map<string, number | null>();
+  for (const { name, blueGreen } of sinks) if (blueGreen) versions.set(name, await blueGreen.liveVersion());
+  const nothingLive = [...versions.values()].every((version) => version === null);
+  const empty = (await store.headPosition()) === LOG_START;
+  for (const { name, blueGreen } of sinks) {
+    if (!blueGreen) continue;
+    const live = versions.get(name) ?? null;
+    shared.startVersions.set(name, live);
+    if (live !== null) continue;
+    if (empty || nothingLive) {
+      await blueGreen.adopt();
+      shared.startVersions.set(name, await blueGreen.liveVersion());
+    } else {
+      shared.progress.ignore(name, true);
+    }
+  }
+}
+
+/**
+ * As the leader: compares the live version with the code's once per
+ * leadership, and takes requests; starts a build beside when one is due.
+ */
+async function superviseBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink): Promise<void> {
+  if (run.build) {
+    // Requests that arrive during a build are answered by its switch: it started from the log's start too.
+    for (const id of run.wanted.splice(0)) if (id !== null) run.build.requests.push(id);
+    return;
+  }
+  if (run.versionChecked && run.wanted.length === 0) return;
+  const { store } = shared.settings;
+  const live = await blueGreen.liveVersion();
+  run.liveVersion = live;
+  run.versionChecked = true;
+  const requested = run.wanted.splice(0);
+  if (live !== null && live > blueGreen.version) {
+    shared.settings.onBuild(run.sink.name, { type: 'newer-live', version: blueGreen.version, liveVersion: live });
+    await answer(shared, requested, failedStatus(`the live read model is version ${live}, newer than this process's ${blueGreen.version}: upgrade it`));
+    return;
+  }
+  if (live === blueGreen.version && requested.length === 0) return;
+  if (live === null && (await store.headPosition()) === LOG_START) {
+    // A new projection on an empty log: there is nothing to build beside.
+    await blueGreen.adopt();
+    run.liveVersion = blueGreen.version;
+    await answer(shared, requested, { ...doneStatus, position: store.formatPosition(LOG_START), head: store.formatPosition(LOG_START) });
+    return;
+  }
+  startBuild(shared, run, blueGreen, live, requested);
+}
+
+function startBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink, live: number | null, requested: readonly (string | null)[]): void {
+  const { store, buildBatchSize, retryDelayMs, onBuild, onError } = shared.settings;
+  const { name } = run.sink;
+  const abort = new AbortController();
+  const stopping = () => abort.abort();
+  shared.stopping.signal.addEventListener('abort', stopping, { once: true });
+  if (live === null) shared.progress.ignore(name, true);
+  const started = performance.now();
+  let lastReport = 0;
+  const requests = requested.filter((id): id is string => id !== null);
+  const build: RunningBuild = {
+    progress: { state: 'building', version: blueGreen.version, liveVersion: live, position: LOG_START, head: LOG_START, applied: 0, total: 0, eventsPerSecond: 0, lastError: null },
+    requests,
+    abort,
+    done: Promise.resolve(),
+  };
+  const publish = (progress: BuildProgress, force: boolean) => {
+    build.progress = progress;
+    // The command polls a few times a second; the store need not be written at every batch.
+    if (!force && performance.now() - lastReport < 250) return;
+    lastReport = performance.now();
+    void answer(shared, build.requests, requestStatusOf(store, progress)).catch((error: unknown) => onError(name, error));
+  };
+  onBuild(name, { type: 'started', version: blueGreen.version, liveVersion: live });
+  run.build = build;
+  (build as { done: Promise<void> }).done = buildBeside({
+    store,
+    blueGreen,
+    liveVersion: live,
+    batchSize: buildBatchSize,
+    retryDelayMs,
+    signal: abort.signal,
+    exclusive: run.turns,
+    onProgress: (progress) => publish(progress, progress.state === 'switching'),
+    onError: (error) => onError(name, error),
+  })
+    .then(
+      async (outcome) => {
+        // Together, so that no status shows the new version with its build still running.
+        run.build = null;
+        if (outcome === 'switched') {
+          run.liveVersion = blueGreen.version;
+          await refreshCheckpoint(shared, run.sink);
+          onBuild(name, { type: 'switched', version: blueGreen.version, applied: build.progress.applied, seconds: (performance.now() - started) / 1000 });
+          await answer(shared, build.requests, { ...requestStatusOf(store, build.progress), state: 'done' });
+        } else {
+          onBuild(name, { type: 'aborted' });
+          await answer(shared, build.requests, failedStatus('the build stopped: the server stopped or lost the projection to another instance; run it again'));
+        }
+      },
+      async (error: unknown) => {
+        run.build = null;
+        onBuild(name, { type: 'failed', error });
+        await answer(shared, build.requests, failedStatus(error instanceof Error ? error.message : String(error)));
+      },
+    )
+    .catch((error: unknown) => onError(name, error))
+    .finally(() => {
+      shared.stopping.signal.removeEventListener('abort', stopping);
+      shared.progress.ignore(name, run.liveVersion === null);
+      run.build = null;
+      shared.progress.settle();
+      shared.signal.notify();
+    });
+}
+
+/** A follower of a new projection another instance builds: its empty read model must not hold read-your-writes waits. */
+/**
+ * A follower learns the live version another instance's switch wrote, at
+ * most once per poll interval (it wakes at every checkpoint move). A new
+ * projection another instance builds serves nothing yet: its empty read
+ * model must not hold read-your-writes waits here either.
+ */
+async function followVersion(shared: Shared, run: Run): Promise<void> {
+  const { blueGreen, name } = run.sink;
+  if (!blueGreen || performance.now() - run.versionReadAt < shared.settings.pollIntervalMs) return;
+  run.versionReadAt = performance.now();
+  run.liveVersion = await blueGreen.liveVersion();
+  shared.progress.ignore(name, run.liveVersion === null);
+  shared.progress.settle();
+}
+
+const doneStatus: RequestStatus = { state: 'done', applied: 0, total: 0, position: '0', head: '0', eventsPerSecond: 0, error: null };
+const failedStatus = (error: string): RequestStatus => ({ ...doneStatus, state: 'failed', error });
+
+function requestStatusOf(store: EventStore, progress: BuildProgress): RequestStatus {
+  return {
+    state: progress.state,
+    applied: progress.applied,
+    total: progress.total,
+    position: store.formatPosition(progress.position),
+    head: store.formatPosition(progress.head),
+    eventsPerSecond: progress.eventsPerSecond,
+    error: progress.lastError,
+  };
+}
+
+async function answer(shared: Shared, requested: readonly (string | null)[], status: RequestStatus): Promise<void> {
+  const ids = requested.filter((id): id is string => id !== null);
+  if (ids.length > 0) await shared.settings.rebuildRequests?.report(ids, status);
+}
+
+/** Hands requests for the projections this process leads to their loops, looking every poll interval and at each wake-up. */
+async function takeRequests(shared: Shared): Promise<void> {
+  const { rebuildRequests, pollIntervalMs, onError } = shared.settings;
+  if (!rebuildRequests) return;
+  // Its own signal: the projector's wakes at every append, and a look per append would cost a query each on PostgreSQL.
+  const requested = createWakeSignal();
+  const stopListening = rebuildRequests.onRequest?.(() => requested.notify()) ?? (() => {});
+  while (shared.running) {
+    const seen = requested.version();
+    const led = [...shared.leaders].filter((name) => shared.runs.get(name)?.sink.blueGreen);
+    if (led.length > 0) {
+      try {
+        const taken = await rebuildRequests.take(led);
+        for (const { id, name } of taken) shared.runs.get(name)?.wanted.push(id);
+        if (taken.length > 0) shared.signal.notify();
+      } catch (error) {
+        onError('rebuild-requests', error);
+      }
+    }
+    await requested.wait(seen, pollIntervalMs, shared.stopping.signal);
+  }
+  stopListening();
 }

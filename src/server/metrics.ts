@@ -83,6 +83,7 @@ export function createMetrics(): Metrics {
         '1 while a projection is failing and retrying (its last batch threw), else 0.',
         (status) => (status.lastError === null ? 0 : 1),
       ],
+      ...buildGauges,
     ];
     // The registry collects every gauge at once: they share one status read (and its head query) per scrape.
     let reading: Promise<readonly ProjectionStatus[]> | undefined;
@@ -271,6 +272,20 @@ function rejectionType(result: unknown): string | undefined {
   const candidate = result as { ok?: unknown; error?: { type?: unknown } } | null;
   return candidate?.ok === false && typeof candidate.error?.type === 'string' ? candidate.error.type : undefined;
 }
+
+/** Blue/green builds (README: Rebuilds and new projections); only projections that can build beside have these. */
+const buildGauges: [name: string, help: string, pick: (status: ProjectionStatus) => number | undefined][] = [
+  ['cqrs_projection_version', 'Version of the projection code that built the live read model.', (status) => status.version ?? undefined],
+  [
+    'cqrs_projection_build_state',
+    '0 while the live read model is the only one, 1 while a new one is being built beside it, 2 while it is switching in.',
+    (status) => (status.build === undefined ? undefined : status.build === null ? 0 : status.build.state === 'building' ? 1 : 2),
+  ],
+  ['cqrs_projection_build_applied_events', 'Events the build beside the live read model has applied.', (status) => status.build?.applied],
+  ['cqrs_projection_build_total_events', 'Events in the log when the build last looked (estimate): what it must apply before it switches.', (status) => status.build?.total],
+  ['cqrs_projection_build_events_per_second', 'Events per second the build has applied since it started.', (status) => status.build?.eventsPerSecond],
+  ['cqrs_projection_build_position', "Sequence number of the build's checkpoint (as cqrs_projection_checkpoint).", (status) => (status.build ? sequenceOf(status.build.position) : undefined)],
+];
 
 /** Positions are opaque to the kernel; a gauge can only show ones that are numbers. */
 /** Positions are opaque, but both stores end theirs in a sequence number, which is what a graph can show. */

@@ -28,6 +28,8 @@ export type StartOptions = Readonly<{
   onReadModelQuery?: () => void;
   /** Test seam: see SystemOptions.extraProjections. */
   extraProjections?: SystemOptions['extraProjections'];
+  /** Test seam: see SystemOptions.buildBatchSize. */
+  buildBatchSize?: number;
 }>;
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -57,6 +59,7 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     ...(options.onReadModelQuery ? { onReadModelQuery: options.onReadModelQuery } : {}),
     ...(metrics ? { instrumentation: metrics } : {}),
     ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
+    ...(options.buildBatchSize ? { buildBatchSize: options.buildBatchSize } : {}),
   });
   metrics?.observeProjector(system.projector);
   metrics?.observeIdempotencyRecords(system.store);

@@ -69,7 +69,7 @@ describe('/health', () => {
     expect(empty.contentType).toMatch(/^application\/json/);
     expect(empty.body).toEqual({
       status: 'ready',
-      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: '0', lag: 0, haltedAt: null, lastError: null })),
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: '0', lag: 0, haltedAt: null, lastError: null, version: 1, build: null })),
     });
 
     const created = await createUser(server.url);
@@ -79,7 +79,7 @@ describe('/health', () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual({
       status: 'ready',
-      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: updated.position, lag: 0, haltedAt: null, lastError: null })),
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: updated.position, lag: 0, haltedAt: null, lastError: null, version: 1, build: null })),
     });
   });
 });
@@ -187,7 +187,7 @@ describe('restart', () => {
     const second = await start(dataDir);
     expect((await health(second)).body).toEqual({
       status: 'ready',
-      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: head, lag: 0, haltedAt: null, lastError: null })),
+      projections: ['users', 'user-search'].map((name) => ({ name, state: 'running', leader: true, position: head, lag: 0, haltedAt: null, lastError: null, version: 1, build: null })),
     });
     expect(await executeOk(second.url, UsersDocument, { first: 100 })).toEqual(before);
     expect(before.users.totalCount).toBe(5);

@@ -35,6 +35,7 @@ export async function startTestServer(
     dataDir?: string;
     extraProjections?: StartOptions['extraProjections'];
     modules?: StartOptions['modules'];
+    buildBatchSize?: number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cqrs-graphql-test-'));
@@ -54,6 +55,7 @@ export async function startTestServer(
     modules: options.modules ?? serverModules,
     onReadModelQuery: () => (queries += 1),
     ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
+    ...(options.buildBatchSize ? { buildBatchSize: options.buildBatchSize } : {}),
   });
   return {
     ...server,

@@ -31,6 +31,14 @@ export type PgWrite = (guard: string, param: PgParam) => string;
  */
 export type PostgresProjection = Readonly<{
   name: string;
+  /**
+   * Bump it when what `write` stores changes: the instance leading the
+   * projection builds the new version beside the live one and switches
+   * (src/stores/postgres/blue-green.ts). Its `migrations`, run in an empty
+   * schema, must create every table it owns.
+   * @default 1
+   */
+  version?: number;
   /** The only events `read` and `write` are given; the checkpoint still moves past the others. */
   eventTypes: readonly string[];
   migrations: readonly PgMigration[];
@@ -58,6 +66,12 @@ const checkpointMigrations: readonly PgMigration[] = [
     // back to a position it held before, and the generation tells those two moments apart.
     sql: 'ALTER TABLE projection_checkpoints ADD COLUMN generation bigint NOT NULL DEFAULT 0',
   },
+  {
+    version: 3,
+    description: 'the version of the projection that built each read model',
+    // NULL: built before projections had versions, which is version 1.
+    sql: 'ALTER TABLE projection_checkpoints ADD COLUMN version integer',
+  },
 ];
 
 export async function preparePostgresReadModel(pool: PgPool, projections: readonly PostgresProjection[]): Promise<void> {
@@ -77,7 +91,7 @@ export async function createPostgresProjectionSinks(
   const stopListening = await listener.listen(CHECKPOINTS_CHANNEL, () => {
     for (const watcher of watchers) watcher();
   });
-  const sinks = projections.map((projection) => createSink(pool, projection, watchers));
+  const sinks = projections.map((projection) => createPostgresProjectionSink(pool, projection, watchers));
   return {
     sinks,
     close: async () => {
@@ -87,8 +101,15 @@ export async function createPostgresProjectionSinks(
   };
 }
 
-function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<() => void>): ProjectionSink {
+/** `channel`: where each checkpoint move is announced; a build beside announces its own elsewhere. */
+export function createPostgresProjectionSink(
+  pool: PgPool,
+  projection: PostgresProjection,
+  watchers: Set<() => void>,
+  channel = CHECKPOINTS_CHANNEL,
+): ProjectionSink {
   const { name } = projection;
+  const version = projection.version ?? 1;
   const statementName = statementNames(`cqrs_sink_${name}`);
   const handled = eventsHandledBy(projection.eventTypes);
   const read = async (): Promise<Position> => {
@@ -131,15 +152,16 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
       const start = pgPositionParts(from);
       // Waits on the checkpoint's row lock: of two instances that both believe they lead, the
       // second finds it moved once the first commits, and its writes do nothing.
-      const moved = `INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position)
-           VALUES (${params.add(name)}, ${params.add(current.generation)}::bigint, ${params.add(target.transactionId)}::xid8, ${params.add(target.sequence)}::bigint)
+      // A row written first here is a read model this code builds from the start of the log: its version is the code's.
+      const moved = `INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position, version)
+           VALUES (${params.add(name)}, ${params.add(current.generation)}::bigint, ${params.add(target.transactionId)}::xid8, ${params.add(target.sequence)}::bigint, ${params.add(version)}::integer)
          ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position
           WHERE (c.generation, c.transaction_id, c.position) = (excluded.generation, ${params.add(start.transactionId)}::xid8, ${params.add(start.sequence)}::bigint)
          RETURNING 1`;
       const guard = 'EXISTS (SELECT FROM moved)';
       const ctes = [`moved AS (${moved})`, ...writes.map((write, i) => `write${i} AS (${write(guard, params.add)})`)];
       // The notification is delivered at commit, so instances that do not run this projection learn it moved.
-      const text = `WITH ${ctes.join(',\n')} SELECT pg_notify(${params.add(CHECKPOINTS_CHANNEL)}, ${params.add(name)}) FROM moved`;
+      const text = `WITH ${ctes.join(',\n')} SELECT pg_notify(${params.add(channel)}, ${params.add(name)}) FROM moved`;
       const { rowCount } = await pool.query({ name: statementName(text), text, values: params.values });
       return rowCount === 1;
     },
@@ -148,11 +170,11 @@ function createSink(pool: PgPool, projection: PostgresProjection, watchers: Set<
         await projection.reset(client);
         await client.query(
           `WITH reset AS (
-             INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position) VALUES ($1, 0, '0', 0)
-             ON CONFLICT (name) DO UPDATE SET generation = c.generation + 1, transaction_id = '0', position = 0
+             INSERT INTO projection_checkpoints AS c (name, generation, transaction_id, position, version) VALUES ($1, 0, '0', 0, $3)
+             ON CONFLICT (name) DO UPDATE SET generation = c.generation + 1, transaction_id = '0', position = 0, version = $3
              RETURNING 1)
            SELECT pg_notify($2, $1) FROM reset`,
-          [name, CHECKPOINTS_CHANNEL],
+          [name, channel, version],
         );
       });
     },

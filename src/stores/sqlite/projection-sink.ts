@@ -12,6 +12,13 @@ import { migrate, type Migration, type SqliteDatabase } from './database.js';
  */
 export type SqliteProjection = Readonly<{
   name: string;
+  /**
+   * Bump it when what `apply` writes changes: the running server builds the
+   * new version beside the live one and switches (src/stores/sqlite/blue-green.ts).
+   * Its `migrations`, run on an empty database, must create every table it owns.
+   * @default 1
+   */
+  version?: number;
   /** The only events `apply` is given; the checkpoint still moves past the others. */
   eventTypes: readonly string[];
   migrations: readonly Migration[];
@@ -41,6 +48,12 @@ const checkpointMigrations: readonly Migration[] = [
         DROP TABLE projection_checkpoints;
         ALTER TABLE projection_checkpoints_v2 RENAME TO projection_checkpoints;`),
   },
+  {
+    version: 3,
+    description: 'the version of the projection that built each read model',
+    // NULL: built before projections had versions, which is version 1.
+    up: (db) => db.exec('ALTER TABLE projection_checkpoints ADD COLUMN version INTEGER'),
+  },
 ];
 
 export function prepareReadDatabase(db: SqliteDatabase, projections: readonly SqliteProjection[]): void {
@@ -51,10 +64,13 @@ export function prepareReadDatabase(db: SqliteDatabase, projections: readonly Sq
 export function createSqliteProjectionSink(db: SqliteDatabase, projection: SqliteProjection): ProjectionSink {
   const { name } = projection;
   const read = db.prepare<[string], { position: Position }>('SELECT position FROM projection_checkpoints WHERE name = ?');
-  const write = db.prepare(
-    `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)
+  const version = projection.version ?? 1;
+  // A row written first by `apply` or `reset` is a read model this code builds from the start of the log.
+  const write = db.prepare<[string, Position, number]>(
+    `INSERT INTO projection_checkpoints (name, position, version) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
   );
+  const writeVersion = db.prepare<[number, string]>('UPDATE projection_checkpoints SET version = ? WHERE name = ?');
   const current = () => read.get(name)?.position ?? LOG_START;
   const handled = eventsHandledBy(projection.eventTypes);
 
@@ -62,12 +78,13 @@ export function createSqliteProjectionSink(db: SqliteDatabase, projection: Sqlit
     if (current() !== from) return false;
     const relevant = handled(events);
     if (relevant.length > 0) projection.apply(db, relevant);
-    write.run(name, events[events.length - 1]!.position);
+    write.run(name, events[events.length - 1]!.position, version);
     return true;
   });
   const resetAll = db.transaction(() => {
     projection.reset(db);
-    write.run(name, LOG_START);
+    write.run(name, LOG_START, version);
+    writeVersion.run(version, name);
   });
 
   return {

@@ -61,6 +61,27 @@ export function lockDataDir(dataDir: string): WriterLock {
   };
 }
 
+/**
+ * Who holds the data directory's lock now ("process 4242 since ..."), or
+ * null when nobody does. For `npm run rebuild`, which asks a running server
+ * to build beside its read model instead of being refused.
+ */
+export function lockHolderOf(dataDir: string): string | null {
+  const dir = resolve(dataDir);
+  if (kindOf(dir) !== 'directory') return null;
+  const db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return null;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return describe(readHolder(dir));
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs `open` under the data directory's lock; the lock is released when what it opened closes, or when opening fails. */
 export async function withDataDirLock<T extends { close: () => Promise<void> }>(dataDir: string, open: () => T | Promise<T>): Promise<T> {
   const lock = lockDataDir(dataDir);
