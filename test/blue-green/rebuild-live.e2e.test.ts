@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
 import { runToExit, spawnServer, type ServerProcess } from '../support/process.js';
+import { TEST_MASTER_KEY_BASE64 } from '../support/master-key.js';
 import { waitUntil } from '../support/wait.js';
 import { logged, seedUsers, startLoad, totalCount, usersHealth, VERSIONED_SERVER } from './support.js';
 
 const SLOW = { TEST_SLOW_BATCH_MS: '10', TEST_BUILD_BATCH_SIZE: '20', PROJECTION_POLL_INTERVAL_MS: '250' };
-const rebuild = (env: Record<string, string>) => runToExit(process.execPath, ['--import', 'tsx', 'src/main.ts', 'rebuild'], env, 120_000);
+// The users projection by name: each projection has its own leader, and this test follows the users one.
+const rebuild = (env: Record<string, string>) => runToExit(process.execPath, ['--import', 'tsx', 'src/main.ts', 'rebuild', 'users'], env, 120_000);
 
 describe('npm run rebuild on a live system', () => {
   const root = mkdtempSync(join(tmpdir(), 'cqrs-rebuild-live-'));
@@ -72,7 +74,8 @@ describe('npm run rebuild on a live system', () => {
       await seedUsers(follower.url, seeded);
 
       const load = startLoad(follower.url, follower.url, 'live');
-      const result = await rebuild({ DATABASE_URL: database.url });
+      const result = await rebuild({ DATABASE_URL: database.url, MASTER_KEY: TEST_MASTER_KEY_BASE64 });
+      expect(result.code, result.stderr).toBe(0);
       expect(logged(leader, 'built and switched in')).toBe(true);
       await load.stop();
 

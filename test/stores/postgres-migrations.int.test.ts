@@ -23,7 +23,8 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL migrations', () => {
     const { rows } = await pool.query<{ component: string; version: number }>('SELECT component, version FROM schema_versions ORDER BY component');
     expect(rows).toEqual([
       { component: 'event-store', version: 8 },
-      { component: 'projection-checkpoints', version: 2 },
+      { component: 'projection-build-requests', version: 1 },
+      { component: 'projection-checkpoints', version: 3 },
       { component: 'projection:user-search', version: 1 },
       { component: 'projection:users', version: 2 },
       { component: 'snapshots', version: 1 },

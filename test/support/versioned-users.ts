@@ -19,29 +19,34 @@ export function usersModuleAt(version: number, slowMs = 0): AnyModule {
     ...usersModule,
     sqlite: {
       ...usersModule.sqlite,
-      projections: [
-        {
-          ...usersProjection,
-          version,
-          apply: (db, events) => {
-            slow();
-            usersProjection.apply(db, events);
-          },
-        },
-      ],
+      // Only the users projection is bumped; the module's others (user search) stay as shipped.
+      projections: usersModule.sqlite.projections.map((projection) =>
+        projection.name !== usersProjection.name
+          ? projection
+          : {
+              ...usersProjection,
+              version,
+              apply: (db, events) => {
+                slow();
+                usersProjection.apply(db, events);
+              },
+            },
+      ),
     },
     postgres: {
       ...usersModule.postgres,
-      projections: [
-        {
-          ...usersPostgresProjection,
-          version,
-          write: (events, rows) => {
-            slow();
-            return usersPostgresProjection.write(events, rows);
-          },
-        },
-      ],
+      projections: usersModule.postgres.projections.map((projection) =>
+        projection.name !== usersPostgresProjection.name
+          ? projection
+          : {
+              ...usersPostgresProjection,
+              version,
+              write: (events, rows) => {
+                slow();
+                return usersPostgresProjection.write(events, rows);
+              },
+            },
+      ),
     },
   };
 }
