@@ -34,7 +34,7 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
       const personal = createPersonalData(key, policies);
       const db = openSqlite(join(target.dataDir, 'events.db'), { durability: target.durability });
       try {
-        const outcome = await sealStoredEvents(sqliteSealInPlace(db, personal.fieldsOf, () => emptySnapshots(target.dataDir, target.durability)), personal, run);
+        const outcome = await sealStoredEvents(sqliteSealInPlace(db, personal.fieldsOf, personal.erasingTypes, () => emptySnapshots(target.dataDir, target.durability)), personal, run);
         // secure_delete zeroes what a statement deletes or overwrites, but the plaintext rows rewritten here
         // can survive in pages SQLite freed or moved (overflow pages, pages of a rebuilt b-tree) and in the
         // WAL: VACUUM writes the file afresh from the live rows only, and closing checkpoints the WAL away.
@@ -56,7 +56,7 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
       // Held by this session until it ends (a killed run's session ends with it): one sealing run at a time.
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, SEALING_LOCK]);
       if (!rows[0]!.locked) throw new StartupRefusal('another `npm run migrate` is sealing this PostgreSQL store: wait for it to end');
-      return await sealStoredEvents(postgresSealInPlace(client, personal.fieldsOf), personal, run);
+      return await sealStoredEvents(postgresSealInPlace(client, personal.fieldsOf, personal.erasingTypes), personal, run);
     } finally {
       client.release(true);
     }

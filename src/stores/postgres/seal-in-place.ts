@@ -11,7 +11,11 @@ export type PgCursor = Readonly<{ transactionId: string; position: string }>;
  * which holds an advisory lock for the whole run (src/main.ts), so two
  * `migrate` runs never seal the same stream under two new keys.
  */
-export function postgresSealInPlace(client: PgClient, fieldsOf: ReadonlyMap<string, readonly string[]>): SealInPlaceStore<PgCursor> {
+export function postgresSealInPlace(
+  client: PgClient,
+  fieldsOf: ReadonlyMap<string, readonly string[]>,
+  erasingTypes: ReadonlySet<string>,
+): SealInPlaceStore<PgCursor> {
   const clauses: string[] = [];
   const params: unknown[] = [];
   for (const [type, fields] of fieldsOf) {
@@ -54,10 +58,17 @@ export function postgresSealInPlace(client: PgClient, fieldsOf: ReadonlyMap<stri
           type: row.type,
           data: row.data,
         }));
-        const stored = await client.query<{ subject: string; wrapped: Buffer | null }>(
-          'SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])',
-          [[...new Set(events.map((e) => e.streamId))]],
+        const streams = [...new Set(events.map((e) => e.streamId))];
+        // A stream erased before its events were sealed has no key: it gets the tombstone its erasure would have left.
+        await client.query(
+          `INSERT INTO data_keys (subject, wrapped, destroyed_at)
+           SELECT DISTINCT stream_id, NULL::bytea, now() FROM events WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])
+           ON CONFLICT (subject) DO NOTHING`,
+          [streams, [...erasingTypes]],
         );
+        const stored = await client.query<{ subject: string; wrapped: Buffer | null }>('SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])', [
+          streams,
+        ]);
         const keys = new Map<string, StoredDataKey>(stored.rows.map(({ subject, wrapped }) => [subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped)]));
         const rewritten = rewrite(events, keys);
         if (rewritten.newKeys.length > 0) {

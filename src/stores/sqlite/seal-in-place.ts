@@ -10,6 +10,7 @@ import type { SqliteDatabase } from './database.js';
 export function sqliteSealInPlace(
   db: SqliteDatabase,
   fieldsOf: ReadonlyMap<string, readonly string[]>,
+  erasingTypes: ReadonlySet<string>,
   deleteSnapshots: () => number,
 ): SealInPlaceStore<number> {
   // Per type with a policy: the type, and whether any of its fields is still in `data` (JSON null included).
@@ -26,6 +27,11 @@ export function sqliteSealInPlace(
     'SELECT subject, wrapped FROM data_keys WHERE subject IN (SELECT value FROM json_each(?))',
   );
   const insertKey = db.prepare('INSERT INTO data_keys (subject, wrapped) VALUES (?, ?)');
+  const erasedWithoutKey = db.prepare<[string, string], { stream_id: string }>(
+    `SELECT DISTINCT stream_id FROM events WHERE stream_id IN (SELECT value FROM json_each(?)) AND type IN (SELECT value FROM json_each(?))
+        AND stream_id NOT IN (SELECT subject FROM data_keys)`,
+  );
+  const tombstone = db.prepare('INSERT INTO data_keys (subject, wrapped, destroyed_at) VALUES (?, NULL, ?)');
   const update = db.prepare('UPDATE events SET data = ? WHERE position = ?');
   const marker = db.prepare<[], { events_sealed: number }>('SELECT events_sealed FROM master_key_check WHERE id = 1');
 
@@ -39,10 +45,11 @@ export function sqliteSealInPlace(
         type: row.type,
         data: JSON.parse(row.data) as Record<string, unknown>,
       }));
+      const streams = JSON.stringify([...new Set(events.map((e) => e.streamId))]);
+      // A stream erased before its events were sealed has no key: it gets the tombstone its erasure would have left.
+      for (const { stream_id } of erasedWithoutKey.all(streams, JSON.stringify([...erasingTypes]))) tombstone.run(stream_id, new Date().toISOString());
       const keys = new Map<string, StoredDataKey>();
-      for (const { subject, wrapped } of readKeys.all(JSON.stringify([...new Set(events.map((e) => e.streamId))]))) {
-        keys.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
-      }
+      for (const { subject, wrapped } of readKeys.all(streams)) keys.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
       const rewritten = rewrite(events, keys);
       for (const { subject, wrapped } of rewritten.newKeys) insertKey.run(subject, wrapped);
       for (const { cursor, data } of rewritten.events) update.run(JSON.stringify(data), cursor);
