@@ -34,12 +34,11 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
       const personal = createPersonalData(key, policies);
       const db = openSqlite(join(target.dataDir, 'events.db'), { durability: target.durability });
       try {
-        const outcome = await sealStoredEvents(sqliteSealInPlace(db, personal.fieldsOf, personal.erasingTypes, () => emptySnapshots(target.dataDir, target.durability)), personal, run);
-        // secure_delete zeroes what a statement deletes or overwrites, but the plaintext rows rewritten here
-        // can survive in pages SQLite freed or moved (overflow pages, pages of a rebuilt b-tree) and in the
-        // WAL: VACUUM writes the file afresh from the live rows only, and closing checkpoints the WAL away.
-        if (outcome.type === 'Sealed') db.exec('VACUUM');
-        return outcome;
+        return await sealStoredEvents(
+          sqliteSealInPlace(db, personal.fieldsOf, personal.erasingTypes, () => emptySnapshots(target.dataDir, target.durability)),
+          personal,
+          run,
+        );
       } finally {
         closeSqlite(db);
       }

@@ -87,6 +87,10 @@ export function sqliteSealInPlace(
       // snapshots.db is another file, so not in the same transaction: emptied first, and again by a rerun
       // if the marker's transaction never committed. Snapshots are a cache; plaintext ones must go.
       const snapshots = deleteSnapshots();
+      // secure_delete zeroes the cells the batches overwrote, but a rewritten row's old bytes can also sit in
+      // pages SQLite moved or freed on the way and in the WAL: VACUUM writes the file afresh from the live rows
+      // (closing then checkpoints the WAL away). Before the marker, so a run killed during it does it again.
+      db.exec('VACUUM');
       return { ...finish.immediate(step), snapshots };
     },
   };
