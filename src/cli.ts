@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 export type Invocation =
   | Readonly<{ type: 'serve' }>
   | Readonly<{ type: 'rebuild'; projections: readonly string[] }>
-  | Readonly<{ type: 'migrate' }>
+  | Readonly<{ type: 'migrate'; batchSize?: number }>
   | Readonly<{ type: 'help' }>
   | Readonly<{ type: 'version' }>
   | Readonly<{ type: 'usage-error'; message: string }>;
@@ -14,7 +14,10 @@ export const COMMANDS_USAGE = `Usage:
   npm run rebuild [-- NAME...]   rebuild read models from the event store (all when no NAME);
                                  beside a running server, that server builds them beside
                                  its live read models and switches (README: Rebuilds)
-  npm run migrate                create or upgrade the store's tables, then exit
+  npm run migrate [-- --batch-size N]
+                                 create or upgrade the store's tables, seal the personal fields
+                                 of events written before sealing (N events per transaction,
+                                 default 500), then exit
   npm start -- --help            this text and the settings
   npm start -- --version         the version
 `;
@@ -25,7 +28,8 @@ const NPM_SCRIPTS: ReadonlyMap<string, string> = new Map([
   ['rebuild', 'npm run rebuild'],
   ['migrate', 'npm run migrate'],
 ]);
-const OPTIONS = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } as const;
+const OPTIONS = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, 'batch-size': { type: 'string' } } as const;
+const VALUED: ReadonlySet<string> = new Set(['batch-size']);
 
 /**
  * Reads `main.js [COMMAND] [ARGS...] [--help | --version]`. `npm start` runs
@@ -38,15 +42,26 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     if (!(token.name in OPTIONS)) return usageError(`unknown option "${token.rawName}"`);
-    if (token.value !== undefined) return usageError(`option "${token.rawName}" takes no value`);
+    if (VALUED.has(token.name) ? token.value === undefined : token.value !== undefined) {
+      return usageError(VALUED.has(token.name) ? `option "${token.rawName}" needs a value` : `option "${token.rawName}" takes no value`);
+    }
   }
   if (values.help) return { type: 'help' };
   if (values.version) return { type: 'version' };
   const [command = 'serve', ...rest] = positionals;
+  const batchSize = values['batch-size'];
+  if (batchSize !== undefined && command !== 'migrate') return usageError('only migrate takes --batch-size');
   switch (command) {
     case 'serve':
-    case 'migrate':
       return rest.length === 0 ? { type: command } : usageError(strayArguments(command, rest));
+    case 'migrate': {
+      if (rest.length > 0) return usageError(strayArguments(command, rest));
+      if (batchSize === undefined) return { type: 'migrate' };
+      const size = Number(batchSize);
+      return Number.isInteger(size) && size >= 1 && size <= 100_000
+        ? { type: 'migrate', batchSize: size }
+        : usageError(`--batch-size takes a whole number from 1 to 100000, got "${String(batchSize)}"`);
+    }
     case 'rebuild':
       return { type: 'rebuild', projections: rest };
     default:

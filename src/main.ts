@@ -13,6 +13,8 @@ import { lockHolderOf } from './stores/sqlite/writer-lock.js';
 import { createSqliteRebuildRequests } from './stores/sqlite/rebuild-requests.js';
 import { rebuildBeside } from './rebuild-beside.js';
 import { unsupportedNode } from './node-version.js';
+import type { SealProgress } from './kernel/seal-in-place.js';
+import { sealStoreInPlace } from './stores/seal-stored-events.js';
 
 const help = () => `cqrs-graphql: a GraphQL API on CQRS and event sourcing
 
@@ -106,16 +108,40 @@ async function rebuild(config: Config, names: readonly string[]) {
   }
 }
 
-async function migrate(config: Config) {
+async function migrate(config: Config, batchSize: number | undefined) {
   const options = { ...storageOptions(config), refuseUnsealedEvents: false };
   const created = options.kind === 'sqlite' && missingEventStore(options.dataDir) !== undefined;
   // Opening the store applies its migrations (under a lock on PostgreSQL, so running instances are safe).
   // An operator's command, run seldom: it can afford to read every page of both files (README: Operations).
   const storage = await openStorage(options.kind === 'sqlite' ? { ...options, fullCheck: ['events.db', 'read.db'] } : options, modules);
   await storage.close();
+  {
+    // Events stored before sealing are rewritten here, and nowhere else (src/kernel/seal-in-place.ts).
+    const sealed = await sealStoreInPlace(options, modules, { ...(batchSize ? { batch: batchSize } : {}), onProgress: sealingProgress() });
+    if (sealed.type === 'Sealed') {
+      process.stderr.write(
+        `sealed ${sealed.events} events in ${sealed.seconds.toFixed(2)} s; hashed ${sealed.claims} email claims, ` +
+          `removed personal fields from ${sealed.outcomes} stored command outcomes, deleted ${sealed.snapshots} snapshots\n`,
+      );
+    }
+  }
   if (options.kind === 'postgres') process.stdout.write('store migrated (PostgreSQL)\n');
   else if (created) process.stdout.write(`created a new, empty store: SQLite in ${resolve(options.dataDir)}\n`);
   else process.stdout.write(`store migrated (SQLite in ${resolve(options.dataDir)})\n`);
+}
+
+/** Whole lines (for logs as much as for terminals): at the start, after the first batch, then at most every half second, and at the end. */
+function sealingProgress() {
+  let last = -Infinity;
+  let calls = 0;
+  return ({ sealed, total, seconds }: SealProgress) => {
+    const now = performance.now();
+    calls++;
+    if (total === 0 || (calls > 2 && now - last < 500 && sealed < total)) return;
+    last = now;
+    const rate = Math.round(sealed / Math.max(seconds, 1e-9));
+    process.stderr.write(`sealing events: ${sealed}/${total} (${((sealed / total) * 100).toFixed(1)}%), ${rate} events/s\n`);
+  };
 }
 
 function progressBar(name: string) {
@@ -148,7 +174,7 @@ async function main(argv: readonly string[]) {
     case 'rebuild':
       return rebuild(loadConfig(), invocation.projections);
     case 'migrate':
-      return migrate(loadConfig());
+      return migrate(loadConfig(), invocation.batchSize);
     default:
       return invocation satisfies never;
   }

@@ -76,8 +76,18 @@ describe('the master key on SQLite', () => {
     const refused = await serve({ DATA_DIR: dataDir });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('run `npm run migrate`');
-    const migrate = await runToExit(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], { DATA_DIR: dataDir, MASTER_KEY: '', MASTER_KEY_FILE: '' });
+    // Sealing needs the store's own key: another one is refused as `serve` refuses it, and nothing is sealed.
+    const migrateWith = (key: string) =>
+      runToExit(process.execPath, ['--import', 'tsx', 'src/main.ts', 'migrate'], { DATA_DIR: dataDir, MASTER_KEY: key, MASTER_KEY_FILE: '' });
+    const wrong = await migrateWith(randomBytes(32).toString('base64'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('does not open this store');
+    expect(readFileSync(join(dataDir, 'events.db')).toString('latin1')).toContain('plain@example.com');
+    const migrate = await migrateWith('');
     expect(migrate.code).toBe(0);
+    expect(migrate.stderr).toContain('sealed 1 events');
+    expect(readFileSync(join(dataDir, 'events.db')).toString('latin1')).not.toContain('plain@example.com');
+    await stopCleanly(await spawnServer(dataDir, { MASTER_KEY: '', MASTER_KEY_FILE: '' }));
   });
 });
 

@@ -43,8 +43,9 @@ export function storeUnderTest(name: string, postgres: boolean) {
     /** True when this is the PostgreSQL variant on a machine without PostgreSQL. */
     skip,
     source: () => source,
-    spawn: async () => {
-      const server = await spawnServer(dataDir, env);
+    /** `settings` beside the store's own (e.g. the JWT settings a test's tokens are signed for). */
+    spawn: async (settings: Record<string, string> = {}) => {
+      const server = await spawnServer(dataDir, { ...env, ...settings });
       running.push(server);
       return server;
     },

@@ -19,6 +19,7 @@ import { rebuildProjection } from '../../src/kernel/rebuild.js';
 import { upcaster } from '../../src/kernel/upcasting.js';
 import { modules } from '../../src/modules.js';
 import { openStorage, type StorageOptions } from '../../src/storage.js';
+import { sealStoreInPlace } from '../../src/stores/seal-stored-events.js';
 import { userEventVersions } from '../../src/users/event-schemas.js';
 import { usersModule } from '../../src/users/module.js';
 import { AUDIENCE, bearer, ISSUER, signToken } from '../auth/support.js';
@@ -96,15 +97,10 @@ async function release010Store(): Promise<Store> {
   const store = await emptyStore();
   if (store.options.kind === 'sqlite') {
     cpSync(new URL('../fixtures/release-0.1.0/sqlite/', import.meta.url), store.dataDir, { recursive: true });
-    // Its events hold names and emails in plaintext, which a server refuses until `npm run migrate` seals them in place.
-    // What is tested here is how old event versions are read, so the store is marked sealed instead (plaintext reads as is).
+    // Its events hold names and emails in plaintext, which a server refuses until `npm run migrate` seals them in place:
+    // its two steps, as the command runs them (the sealing leaves every event's type and schema version as they were).
     await (await openStorage(store.options, modules)).close();
-    const db = new Database(join(store.dataDir, 'events.db'));
-    try {
-      db.prepare('UPDATE master_key_check SET events_sealed = 1').run();
-    } finally {
-      db.close();
-    }
+    await sealStoreInPlace(store.options, modules);
   } else {
     const storage = await openStorage(store.options, modules);
     await loadRelease010Events(storage.store).finally(() => storage.close());

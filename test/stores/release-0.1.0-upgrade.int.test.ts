@@ -20,8 +20,7 @@ import { createProjector } from '../../src/kernel/projector.js';
 import { createQueryBus, createRequestScope } from '../../src/kernel/query-bus.js';
 import { modules } from '../../src/modules.js';
 import { openStorage, type Storage } from '../../src/storage.js';
-import { createPersonalData } from '../../src/kernel/personal-data.js';
-import { usersModule } from '../../src/users/module.js';
+import { sealStoreInPlace } from '../../src/stores/seal-stored-events.js';
 import Database from 'better-sqlite3';
 import type { CreateUserRequest, UpdateUser } from '../../src/users/decide.js';
 import { getUser, getUserAtVersion, getUsers } from '../../src/users/read-model/queries.js';
@@ -31,6 +30,11 @@ import { waitUntil } from '../support/wait.js';
 import { testMasterKey } from '../support/master-key.js';
 
 const FIXTURES = new URL('../fixtures/release-0.1.0/', import.meta.url);
+/**
+ * The fixtures' emails and usernames (as JSON strings, escaped or not: "grace" is also in an idempotency
+ * key, which is no personal field): none may be left in plaintext in the log, claims or outcomes once migrated.
+ */
+const PLAINTEXT = /ada@|grace@|edsger@|ada\.l|"(ada|grace|edsger|edsger\.d)\\?"/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The fixtures' idempotency records are as old as the fixtures: kept answering, whatever their age, so their outcomes can be replayed. */
@@ -39,29 +43,28 @@ const FIXTURE_RECORDS_KEPT = { windowMs: 100 * 365 * 86_400_000, clock: () => ne
 type Opened = Readonly<{ storage: Storage; cleanup: () => Promise<void> }>;
 
 /**
- * Release 0.1.0 claimed emails in plaintext; this build claims a keyed hash.
- * Turning the one into the other is `npm run migrate`'s job (sealing a store
- * in place), not these tests': they hash the claims as it will, after the
- * renaming they test, so the claims are still found under the renamed streams.
+ * Release 0.1.0 kept emails and usernames in plaintext, in events and claims; this build seals them.
+ * Each fixture is brought over as an operator does, by `npm run migrate`'s steps: the tables migrated
+ * (the renaming these tests are about) by opening the store, then the events sealed in place.
  */
-const hashedClaim = (claim: { scope: string; value: string }) =>
-  createPersonalData(testMasterKey, [usersModule.personalData!]).hashUnique(claim).value;
+async function migrateAsTheCommandDoes(options: Parameters<typeof sealStoreInPlace>[0] & Parameters<typeof openStorage>[0]) {
+  await (await openStorage(options, modules)).close();
+  expect(await sealStoreInPlace(options, modules)).toMatchObject({ type: 'Sealed', events: 5, claims: 3, outcomes: 1 });
+}
 
 /** A copy of the SQLite fixture in a temporary directory: the fixture itself is never opened. */
 async function openSqliteFixture(): Promise<Opened> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-release-0.1.0-'));
   cpSync(new URL('sqlite/', FIXTURES), dataDir, { recursive: true });
   const options = { kind: 'sqlite', dataDir, durability: 'process', masterKey: testMasterKey } as const;
-  await (await openStorage(options, modules)).close();
-  const db = new Database(join(dataDir, 'events.db'));
-  try {
-    const claims = db.prepare<[], { scope: string; value: string }>('SELECT scope, value FROM unique_values').all();
-    const update = db.prepare('UPDATE unique_values SET value = ? WHERE scope = ? AND value = ?');
-    for (const claim of claims) update.run(hashedClaim(claim), claim.scope, claim.value);
-  } finally {
-    db.close();
-  }
-  const storage = await openStorage(options, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
+  await migrateAsTheCommandDoes(options);
+  const db = new Database(join(dataDir, 'events.db'), { readonly: true });
+  const stored = JSON.stringify(db.prepare('SELECT * FROM events').all()) + JSON.stringify(db.prepare('SELECT * FROM unique_values').all());
+  db.close();
+  expect(stored).not.toMatch(PLAINTEXT);
+  expect(readFileSync(join(dataDir, 'events.db')).toString('latin1')).not.toMatch(PLAINTEXT);
+  // As `serve` opens it: refused unless every event is sealed.
+  const storage = await openStorage({ ...options, refuseUnsealedEvents: true }, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
   return {
     storage,
     cleanup: async () => {
@@ -83,15 +86,18 @@ async function openPostgresFixture(): Promise<Opened> {
     await client.end();
   }
   const options = { kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey } as const;
-  await (await openStorage(options, modules)).close();
+  await migrateAsTheCommandDoes(options);
   const pool = new pg.Pool({ connectionString: database.url });
   try {
-    const { rows } = await pool.query<{ scope: string; value: string }>('SELECT scope, value FROM unique_values');
-    for (const claim of rows) await pool.query('UPDATE unique_values SET value = $1 WHERE scope = $2 AND value = $3', [hashedClaim(claim), claim.scope, claim.value]);
+    const { rows } = await pool.query<{ text: string }>(
+      `SELECT (SELECT json_agg(e)::text FROM events e) || (SELECT json_agg(u)::text FROM unique_values u) || (SELECT json_agg(r)::text FROM idempotency_records r) AS text`,
+    );
+    expect(rows[0]!.text).not.toMatch(PLAINTEXT);
   } finally {
     await pool.end();
   }
-  const storage = await openStorage(options, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
+  // As `serve` opens it: refused unless every event is sealed.
+  const storage = await openStorage({ ...options, refuseUnsealedEvents: true }, modules, { idempotencyRetention: FIXTURE_RECORDS_KEPT });
   return {
     storage,
     cleanup: async () => {
@@ -199,8 +205,11 @@ function describeUpgrade(store: string, open: () => Promise<Opened>, options: { 
       });
       const [created] = (await store.readStream('user-user-2')).events;
       expect(create).toEqual({ ok: true, value: { streamId: 'user-user-2', version: 1, position: created!.position, changed: true } });
-      // A rejection names no stream: kept as it was.
-      expect((await store.getIdempotencyRecord('steal-email'))?.outcome).toMatchObject({ ok: false, error: { type: 'EmailTaken', email: 'ada@lovelace.example' } });
+      // A rejection names no stream; the email 0.1.0 kept in it was removed by the migration.
+      expect((await store.getIdempotencyRecord('steal-email'))?.outcome).toEqual({
+        ok: false,
+        error: { type: 'EmailTaken', message: 'Another user already has this email address' },
+      });
       expect((await store.readStream('user-u1')).version).toBe(2);
       expect((await store.readStream('user-user-2')).version).toBe(1);
       if (options.positionsOfThisServer) expect(await store.readAll({ after: LOG_START, limit: 10 })).toHaveLength(5);
