@@ -6,7 +6,7 @@ import { commandLogging } from './kernel/command-logging.js';
 import { DEFAULT_IDEMPOTENCY_RETENTION, type EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { pruneIntervalFor, startIdempotencyPruner } from './kernel/idempotency-pruner.js';
-import { createProjector, type ProjectionSink, type Projector } from './kernel/projector.js';
+import { createProjector, type ProjectionListener, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
 import { createStreamFolds, type StreamFolds } from './kernel/stream-folds.js';
@@ -45,6 +45,8 @@ export type SystemOptions = Readonly<{
    * expired records are pruned in the background, a tenth of this apart (at most a minute). @default 24 hours
    */
   idempotencyRetentionMs?: number;
+  /** Told of every read-model change before its checkpoint is recorded (the response cache invalidates from it). */
+  projectionListener?: (store: EventStore) => ProjectionListener;
 }>;
 
 export type Instrumentation = Readonly<{
@@ -130,6 +132,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     sinks,
     leases: storage.leases,
     pollIntervalMs: options.pollIntervalMs,
+    ...(options.projectionListener ? { listener: options.projectionListener(store) } : {}),
     ...(options.projectionMaxRetries !== undefined ? { maxRetries: options.projectionMaxRetries } : {}),
     onError: (projection, error) => logger.error({ err: error, projection }, 'projection failed; retrying'),
     onHalt: (projection, position, error) =>

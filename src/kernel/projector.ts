@@ -3,7 +3,7 @@ import { createCheckpointWaiters, type CheckpointWaiters } from './checkpoint-wa
 import type { EventStore } from './event-store.js';
 import { localLeases, type Leases } from './leases.js';
 import { assertNever, type StoredEvent } from './messages.js';
-import type { Position } from './position.js';
+import { earliestOf, LOG_START, type Position } from './position.js';
 import { createProjectionLeadership, type ProjectionLeadership } from './projection-leadership.js';
 import { createProjectionRetries, type ProjectionRetries } from './projection-retries.js';
 import { UnreadableEvent } from './upcasting.js';
@@ -50,6 +50,21 @@ export function eventsHandledBy(eventTypes: readonly string[]): (events: readonl
 }
 
 /**
+ * Told of every change to a projection's read model before the projector
+ * records the new checkpoint, so that whoever keeps something derived from
+ * the read model (the response cache) is never behind a checkpoint that
+ * readers can see. The projector awaits `moved`; neither may throw.
+ */
+export type ProjectionListener = Readonly<{
+  /** This process applied `events` (committed) and is about to record the checkpoint after them. */
+  applied: (projection: string, events: readonly StoredEvent[]) => void;
+  /** Another runner moved the checkpoint (forward, or back to the start after a reset); learnt from the sink. */
+  moved: (projection: string, from: Position, to: Position) => Promise<void>;
+}>;
+
+const NO_LISTENER: ProjectionListener = { applied: () => {}, moved: async () => {} };
+
+/**
  * `running`: applying or idle at the head. `retrying`: the last attempt
  * failed and it is backing off. `halted`: an event kept failing; the
  * projection stays at the event before it until `resume` or a restart.
@@ -90,6 +105,7 @@ export type ProjectorOptions = Readonly<{
   onError?: (sink: string, error: unknown) => void;
   onHalt?: (sink: string, position: Position, error: unknown) => void;
   onLeadership?: (sink: string, leader: boolean) => void;
+  listener?: ProjectionListener;
 }>;
 
 export type Projector = Readonly<{
@@ -101,6 +117,8 @@ export type Projector = Readonly<{
    */
   waitFor: (position: Position, timeoutMs: number) => Promise<boolean>;
   status: () => Promise<readonly ProjectionStatus[]>;
+  /** The lowest checkpoint of all projections: every read model has passed it. */
+  position: () => Position;
   /** Takes a halted projection up again at its checkpoint, with a fresh retry budget. False when it was not halted. */
   resume: (name: string) => boolean;
 }>;
@@ -149,6 +167,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       shared.progress.releaseAll();
     },
     waitFor: (position, timeoutMs) => shared.progress.waitFor(position, timeoutMs),
+    position: () => (sinks.length === 0 ? LOG_START : earliestOf(sinks.map((sink) => shared.progress.checkpointOf(sink.name)))),
     status: async () => {
       const head = await store.headPosition();
       return sinks.map((sink) => statusOf(shared, sink.name, head));
@@ -166,13 +185,13 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 function createShared(options: ProjectorOptions): Shared {
   const { leases = localLeases, batchSize = 1000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
-  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {} } = options;
+  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {}, listener = NO_LISTENER } = options;
   const health = new Map<string, Health>();
   /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
   const blockedAt = (position: Position) =>
     [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
   return {
-    settings: { ...options, leases, batchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership },
+    settings: { ...options, leases, batchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership, listener },
     health,
     progress: createCheckpointWaiters(
       options.sinks.map((sink) => sink.name),
@@ -310,7 +329,10 @@ async function applyBatch(shared: Shared, run: Run, events: readonly StoredEvent
   const { sink } = run;
   const applied = await sink.apply(events, from);
   const last = events[events.length - 1]!.position;
-  shared.progress.record(sink.name, applied ? last : await sink.checkpoint());
+  if (applied) {
+    shared.settings.listener.applied(sink.name, events);
+    shared.progress.record(sink.name, last);
+  } else await refreshCheckpoint(shared, sink);
   run.retries.succeeded(last);
   Object.assign(run.health, { state: 'running', lastError: null });
   shared.progress.settle();
@@ -347,6 +369,9 @@ async function afterFailure(shared: Shared, run: Run, events: readonly StoredEve
 }
 
 async function refreshCheckpoint(shared: Shared, sink: ProjectionSink): Promise<void> {
-  shared.progress.record(sink.name, await sink.checkpoint());
+  const checkpoint = await sink.checkpoint();
+  const previous = shared.progress.checkpointOf(sink.name);
+  if (checkpoint !== previous) await shared.settings.listener.moved(sink.name, previous, checkpoint);
+  shared.progress.record(sink.name, checkpoint);
   shared.progress.settle();
 }

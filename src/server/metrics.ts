@@ -5,6 +5,7 @@ import type { EventStore, IdempotencyRecords } from '../kernel/event-store.js';
 import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
 import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
+import type { CacheStats } from './response-cache/tagged-cache.js';
 
 /**
  * Prometheus metrics of one server instance. Each server has its own
@@ -26,6 +27,8 @@ export type Metrics = Readonly<{
   idempotencyRecordsPruned: (count: number) => void;
   /** Age of the oldest idempotency record, read from the store at scrape time. */
   observeIdempotencyRecords: (records: Pick<IdempotencyRecords, 'oldestIdempotencyRecordAt'>) => void;
+  /** The response cache's counters and size, read at scrape time. */
+  observeResponseCache: (cache: Readonly<{ stats: () => CacheStats }>) => void;
 }>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -114,7 +117,43 @@ export function createMetrics(): Metrics {
 
   const { idempotencyRecordsPruned, observeIdempotencyRecords } = idempotencyMetrics(registers);
 
-  return { registry, commands, queries, countAppends, observeProjector, subscriptions, idempotencyRecordsPruned, observeIdempotencyRecords };
+  const observeResponseCache = (cache: Readonly<{ stats: () => CacheStats }>) => {
+    const counters: [name: string, help: string, pick: (stats: CacheStats) => number][] = [
+      ['cqrs_response_cache_hits_total', 'Query answers served from the response cache.', (stats) => stats.hits],
+      ['cqrs_response_cache_misses_total', 'Cacheable query answers that had to be computed.', (stats) => stats.misses],
+      ['cqrs_response_cache_evictions_total', 'Answers dropped to keep the cache within RESPONSE_CACHE_MAX_BYTES.', (stats) => stats.evictions],
+      ['cqrs_response_cache_invalidations_total', 'Answers dropped because a projection changed something they read.', (stats) => stats.invalidations],
+    ];
+    for (const [name, help, pick] of counters) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pick(cache.stats()));
+        },
+      });
+    }
+    new Gauge({ name: 'cqrs_response_cache_bytes', help: 'Estimated memory the cached answers hold.', registers, collect() {
+      this.set(cache.stats().bytes);
+    } });
+    new Gauge({ name: 'cqrs_response_cache_entries', help: 'Answers in the response cache.', registers, collect() {
+      this.set(cache.stats().entries);
+    } });
+  };
+
+  return {
+    registry,
+    commands,
+    queries,
+    countAppends,
+    observeProjector,
+    subscriptions,
+    idempotencyRecordsPruned,
+    observeIdempotencyRecords,
+    observeResponseCache,
+  };
 }
 
 /**

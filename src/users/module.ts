@@ -9,6 +9,7 @@ import { registerUserStatesQuery } from './read-model/states.js';
 import { createSqliteUsersReadModel, usersProjection } from './read-model/sqlite.js';
 import { userEventVersions } from './event-schemas.js';
 import { USER_STREAMS } from './user.js';
+import { userCacheTags } from './cache-tags.js';
 
 /** The users feature, as the composition root's list of modules takes it. */
 export const usersModule = defineModule({
@@ -28,4 +29,5 @@ export const usersModule = defineModule({
     registerUserStatesQuery({ queryBus, eventLog });
   },
   graphql: defineUsersGraphQL,
+  responseCache: { tagsOf: userCacheTags, queryFields: ['user', 'users'] },
 });

@@ -7,6 +7,8 @@ import { countUsers, getUser, getUsers } from '../read-model/queries.js';
 import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
 import { loadUserAsOf, UserAsOfInput } from './time-travel.js';
+import { recordPersonal, recordRead, recordUncacheable } from '../../graphql/cache-tags.js';
+import { USERS_LIST_TAG, userTag } from '../cache-tags.js';
 
 /** Emails are personal: with authentication on, only the user and admins see them. */
 export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
@@ -24,7 +26,10 @@ export function userIdArgument(text: string | number): string | null {
   return read.type === 'own' ? read.id : null;
 }
 
-const loadUser = (userId: string, ctx: GraphQLContext) => ctx.queryBus.execute(getUser(userId), ctx.scope);
+const loadUser = (userId: string, ctx: GraphQLContext) => {
+  recordRead(ctx, userTag(userId));
+  return ctx.queryBus.execute(getUser(userId), ctx.scope);
+};
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -47,7 +52,11 @@ export function privateEmailField<Parent>(
     description: field.note === undefined ? EMAIL_VISIBILITY : `${field.note} ${EMAIL_VISIBILITY}`,
     authScopes: (parent, _args, ctx) => actsFor(ctx.viewer, field.ownerId(parent)),
     unauthorizedResolver: () => null,
-    resolve: (parent) => field.email(parent) ?? null,
+    resolve: (parent, _args, ctx) => {
+      // Shown to its owner or an admin: never for a shared cache (authentication off, everyone sees it alike).
+      if (ctx.viewer.type === 'user') recordPersonal(ctx);
+      return field.email(parent) ?? null;
+    },
   });
 }
 
@@ -104,6 +113,7 @@ builder.queryField('user', (t) =>
     resolve: (_root, { id, asOf }, ctx) => {
       const userId = userIdArgument(id);
       if (userId === null) return null;
+      if (asOf) recordUncacheable(ctx);
       return asOf ? loadUserAsOf(userId, asOf, ctx) : loadUser(userId, ctx);
     },
   }),
@@ -118,15 +128,22 @@ builder.queryField('users', (t) =>
       type: UserType,
       description: `Users in creation order. \`first\`/\`last\` default to 20 and may be at most 100.`,
       resolve: async (_root, args, ctx) => {
+        recordRead(ctx, USERS_LIST_TAG);
         const page = await ctx.queryBus.execute(getUsers(args), ctx.scope);
         if (!page.ok) throw badUserInput(page.error.message, page.error.argument);
+        recordRead(ctx, ...page.value.edges.map((edge) => userTag(edge.node.id)));
         return page.value;
       },
     },
     {
       name: 'UserConnection',
       fields: (c) => ({
-        totalCount: c.int({ resolve: (_connection, _args, ctx) => ctx.queryBus.execute(countUsers(), ctx.scope) }),
+        totalCount: c.int({
+          resolve: (_connection, _args, ctx) => {
+            recordRead(ctx, USERS_LIST_TAG);
+            return ctx.queryBus.execute(countUsers(), ctx.scope);
+          },
+        }),
       }),
     },
     { name: 'UserEdge' },
