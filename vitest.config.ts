@@ -16,6 +16,9 @@ const POSTGRES_API_SUITES = [
   'test/integration/time-travel.e2e.test.ts',
   // Idempotency keys expire and their records are pruned, on each store's SQL.
   'test/integration/idempotency-retention.e2e.test.ts',
+  // The response cache and the position header, on each store's positions and checkpoint notifications.
+  'test/integration/response-cache.e2e.test.ts',
+  'test/integration/positions.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',

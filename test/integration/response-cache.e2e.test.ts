@@ -153,3 +153,76 @@ describe('response cache off', () => {
     expect((await scrape(server.url)).value('cqrs_response_cache_hits_total')).toBeUndefined();
   });
 });
+
+describe('HTTP caching of GET queries', () => {
+  const SECRET = 'http-caching-test-secret-that-is-long-enough';
+  const key = createSecretKey(Buffer.from(SECRET, 'utf8'));
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE } });
+  });
+  afterAll(() => server.stop());
+
+  const get = (query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`, {
+      headers: { accept: 'application/graphql-response+json', ...headers },
+    });
+
+  it('answers 304 to the ETag of the current answer, and 200 with a new ETag once the answer changed', async () => {
+    const id = 'etag-user';
+    const owner = bearer(await signToken(key, id));
+    await gql(server.url, CREATE, { input: { id, username: 'etag_one', email: 'etag@example.com' } }, { authorization: owner });
+    const query = 'query ($id: ID!) { user(id: $id) { username version } }';
+    const first = await get(query, { id });
+    const etag = first.headers.get('etag');
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^".+"$/);
+    expect(first.headers.get('cache-control')).toBe('public, no-cache');
+    expect(first.headers.get('vary')).toMatch(/Authorization/);
+
+    const unchanged = await get(query, { id }, { 'if-none-match': etag! });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    expect(unchanged.headers.get('etag')).toBe(etag);
+
+    await gql(server.url, UPDATE, { input: { id, username: 'etag_two' } }, { authorization: owner });
+    const changed = await get(query, { id }, { 'if-none-match': etag! });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(((await changed.json()) as { data: UserData }).data.user?.username).toBe('etag_two');
+  });
+
+  it('gives the same ETag cached or not, so instances and restarts agree', async () => {
+    const query = '{ users(first: 3) { totalCount } }';
+    const miss = await get(query, {});
+    const hit = await get(query, {});
+    expect(hit.headers.get('etag')).toBe(miss.headers.get('etag'));
+  });
+
+  it('never puts a shared-cache header on an answer that depends on the token', async () => {
+    const id = 'private-user';
+    const owner = bearer(await signToken(key, id));
+    await gql(server.url, CREATE, { input: { id, username: 'private_one', email: 'private@example.com' } }, { authorization: owner });
+    for (let i = 0; i < 2; i++) {
+      // The owner sees their email: nothing may store it.
+      const own = await get('query ($id: ID!) { user(id: $id) { email } }', { id }, { authorization: owner });
+      expect(own.headers.get('cache-control')).toBe('no-store');
+      // Same token, no personal field: private to the browser.
+      const plain = await get('query ($id: ID!) { user(id: $id) { username } }', { id }, { authorization: owner });
+      expect(plain.headers.get('cache-control')).toBe('private, no-cache');
+    }
+    const other = await get('query ($id: ID!) { user(id: $id) { email } }', { id }, { authorization: bearer(await signToken(key, 'another')) });
+    expect(other.headers.get('cache-control')).toBe('private, no-cache');
+  });
+
+  it('sends no ETag and no Cache-Control with POST answers', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }),
+    });
+    expect(response.headers.get('etag')).toBeNull();
+    expect(response.headers.get('cache-control')).toBeNull();
+    expect(response.headers.get('last-modified')).toBeNull();
+  });
+});
