@@ -19,6 +19,7 @@ const POSTGRES_API_SUITES = [
   // The response cache and the position header, on each store's positions and checkpoint notifications.
   'test/integration/response-cache.e2e.test.ts',
   'test/integration/positions.e2e.test.ts',
+  'test/integration/response-cache-model.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',
