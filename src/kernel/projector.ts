@@ -60,9 +60,11 @@ export type ProjectionListener = Readonly<{
   applied: (projection: string, events: readonly StoredEvent[]) => void;
   /** Another runner moved the checkpoint (forward, or back to the start after a reset); learnt from the sink. */
   moved: (projection: string, from: Position, to: Position) => Promise<void>;
+  /** The projection's read model was swapped for another (a rebuild beside the live one): nothing derived from it holds. */
+  replaced: (projection: string) => void;
 }>;
 
-const NO_LISTENER: ProjectionListener = { applied: () => {}, moved: async () => {} };
+const NO_LISTENER: ProjectionListener = { applied: () => {}, moved: async () => {}, replaced: () => {} };
 
 /**
  * `running`: applying or idle at the head. `retrying`: the last attempt

@@ -19,6 +19,8 @@ export function cacheInvalidation(cache: TaggedCache, modules: readonly AnyModul
   const tagsOf = (events: readonly StoredEvent[]) => events.flatMap((event) => rules.flatMap((tags) => tags(event).map(tagKey)));
   return {
     applied: (_projection, events) => cache.invalidateTags(tagsOf(events)),
+    // Which answers read this projection is not recorded: drop them all.
+    replaced: () => cache.clear(),
     moved: async (_projection, from, to) => {
       // Back to the start: the read model was reset or replaced.
       if (to < from) return cache.clear();
