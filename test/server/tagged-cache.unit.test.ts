@@ -60,4 +60,11 @@ describe('tagged cache', () => {
     expect(cache.get('k0')).toBeDefined();
     expect(cache.get('k1')).toBeUndefined();
   });
+
+  it('turns a failure to keep an answer into a miss, never an error', () => {
+    const cache = createTaggedCache({ maxBytes: 1_000_000 });
+    cache.expect(write('odd', cache.generation(), ['User:1']));
+    expect(() => cache.set('odd', { data: { big: 1n } }, [], Infinity)).not.toThrow();
+    expect(cache.get('odd')).toBeUndefined();
+  });
 });

@@ -106,6 +106,32 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
     }
   };
 
+  const store = (key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: string | number }>, write: PendingWrite | undefined) => {
+    // Without what the request read, the answer cannot be invalidated: not kept.
+    if (write?.key !== key || result.errors) return;
+    const tags = [...new Set([...write.tags, ...[...entities].filter((entity) => entity.id != null).map((entity) => tagKey(entity as CacheTag))])];
+    if (staleSince(write, tags)) return;
+    const json = JSON.stringify(result.data ?? null);
+    const etag = etagOf(write.session, json);
+    const size = (json.length + key.length) * 2 + ENTRY_OVERHEAD_BYTES + tags.length * TAG_OVERHEAD_BYTES;
+    if (size > options.maxBytes) return;
+    remove(key);
+    // Only the data: the plugin put its own headers (its ETag is the cache key) in the result's extensions.
+    entries.set(key, { result: { data: result.data ?? null, extensions: { http: { headers: { ...write.headers, ETag: etag } } } }, tags, bytes: size });
+    bytes += size;
+    for (const tag of tags) {
+      const keys = byTag.get(tag);
+      if (keys) keys.add(key);
+      else byTag.set(tag, new Set([key]));
+    }
+    write.etag = etag;
+    for (const oldest of entries.keys()) {
+      if (bytes <= options.maxBytes) break;
+      remove(oldest);
+      counts.evictions += 1;
+    }
+  };
+
   return {
     get: (key) => {
       const entry = entries.get(key);
@@ -119,28 +145,11 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
     set: (key, result, entities) => {
       const write = expected;
       expected = undefined;
-      // Without what the request read, the answer cannot be invalidated: not kept.
-      if (write?.key !== key || result.errors) return;
-      const tags = [...new Set([...write.tags, ...[...entities].filter((entity) => entity.id != null).map((entity) => tagKey(entity as CacheTag))])];
-      if (staleSince(write, tags)) return;
-      const json = JSON.stringify(result.data ?? null);
-      const etag = etagOf(write.session, json);
-      const size = (json.length + key.length) * 2 + ENTRY_OVERHEAD_BYTES + tags.length * TAG_OVERHEAD_BYTES;
-      if (size > options.maxBytes) return;
-      remove(key);
-      // Only the data: the plugin put its own headers (its ETag is the cache key) in the result's extensions.
-      entries.set(key, { result: { data: result.data ?? null, extensions: { http: { headers: { ...write.headers, ETag: etag } } } }, tags, bytes: size });
-      bytes += size;
-      for (const tag of tags) {
-        const keys = byTag.get(tag);
-        if (keys) keys.add(key);
-        else byTag.set(tag, new Set([key]));
-      }
-      write.etag = etag;
-      for (const oldest of entries.keys()) {
-        if (bytes <= options.maxBytes) break;
-        remove(oldest);
-        counts.evictions += 1;
+      // A cache failure (an answer that does not serialise, say) costs a miss, never an error: the read model answered.
+      try {
+        store(key, result, entities, write);
+      } catch {
+        remove(key);
       }
     },
     invalidate: (records) => invalidateTags([...records].map(tagKey)),
