@@ -137,6 +137,7 @@ export function createApp(options: AppOptions): App {
         waitTimeoutMs: options.readYourWritesTimeoutMs,
         viewerOf,
         ...(options.responseCache ? { cache: options.responseCache } : {}),
+        // node/nodes: every registered node loader must record what it reads (recordRead), as the users module's does.
         cacheableFields: ['node', 'nodes', ...system.modules.flatMap((module) => module.responseCache?.queryFields ?? [])],
         queryFields: Object.keys(schema.getQueryType()?.getFields() ?? {}),
       }),
