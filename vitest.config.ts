@@ -24,6 +24,10 @@ const POSTGRES_API_SUITES = [
   'test/integration/erasure-bytes.e2e.test.ts',
   // The user search read model: its own projection, SQL and indexes on each store.
   'test/integration/user-search.e2e.test.ts',
+  // The response cache and the position header, on each store's positions and checkpoint notifications.
+  'test/integration/response-cache.e2e.test.ts',
+  'test/integration/positions.e2e.test.ts',
+  'test/integration/response-cache-model.e2e.test.ts',
   // Real client libraries: their paging, resuming and cache updates ride on each store's cursors and positions.
   'test/clients/apollo.e2e.test.ts',
   'test/clients/urql.e2e.test.ts',

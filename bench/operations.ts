@@ -4,7 +4,7 @@
  * counted as an error, not as a result.
  */
 
-export type OperationName = 'createUser' | 'updateUser' | 'user' | 'users' | 'user50';
+export type OperationName = 'createUser' | 'updateUser' | 'user' | 'users' | 'user50' | 'hotUser' | 'hotUsers';
 
 export type OperationParams = Readonly<{
   /** Users u1..uN exist before the run (seeded). */
@@ -51,6 +51,42 @@ export const cursorOf = (n: number): string => Buffer.from(`user:sqlite:${n}`).t
 
 const randomUser = (seeded: number) => 1 + Math.floor(Math.random() * seeded);
 
+/** Hot reads (scenario 10): the first this many users (or pages) are read, with a Zipf distribution (s = 1). */
+const HOT_USERS = 1000;
+const HOT_PAGES = 50;
+/** Share of hot-read requests that are writes (an update of a hot user): each drops the cached answers it changes. */
+const HOT_WRITE_SHARE = 0.01;
+
+/** A rank in 1..n, rank k drawn with probability ∝ 1/k. */
+function zipf(n: number): () => number {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let k = 1; k <= n; k++) cumulative.push((total += 1 / k));
+  return () => {
+    const target = Math.random() * total;
+    let low = 0;
+    let high = n - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (cumulative[middle]! < target) low = middle + 1;
+      else high = middle;
+    }
+    return low + 1;
+  };
+}
+
+/** Mostly `read`, one request in a hundred an update of a hot user; checked by which it was. */
+function hotMix(seededUsers: number, runId: string, read: () => Request, checkRead: Operation['check']): Operation {
+  const hotUser = zipf(Math.min(HOT_USERS, seededUsers));
+  return {
+    make: (worker, seq) =>
+      Math.random() < HOT_WRITE_SHARE
+        ? { query: UPDATE, variables: { input: { id: `u${hotUser()}`, username: `h${runId}w${worker}n${seq}` } } }
+        : read(),
+    check: (json) => (json.data && 'updateUser' in json.data ? (errorsOf(json) ?? typename(json, 'updateUser', 'UpdateUserSuccess')) : checkRead(json)),
+  };
+}
+
 const errorsOf = (json: Json): string | null =>
   json.errors && json.errors.length > 0 ? `errors: ${JSON.stringify(json.errors).slice(0, 200)}` : null;
 
@@ -62,6 +98,19 @@ function typename(json: Json, field: string, expected: string): string | null {
 export function operation(name: OperationName, params: OperationParams): Operation {
   const { seededUsers, runId } = params;
   switch (name) {
+    case 'hotUser': {
+      const user = operation('user', params);
+      const hot = zipf(Math.min(HOT_USERS, seededUsers));
+      return hotMix(seededUsers, runId, () => ({ query: USER, variables: { id: `u${hot()}` } }), user.check);
+    }
+    case 'hotUsers': {
+      const users = operation('users', params);
+      const page = zipf(Math.min(HOT_PAGES, Math.floor(seededUsers / 20)));
+      return hotMix(seededUsers, runId, () => {
+        const k = page();
+        return { query: USERS, variables: { after: k === 1 ? null : cursorOf((k - 1) * 20) } };
+      }, users.check);
+    }
     case 'createUser':
       return {
         make: (worker, seq) => {

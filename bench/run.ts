@@ -37,8 +37,9 @@ async function withServers<T>(
   dataDir: string,
   seeded: number,
   body: (ours: BenchServer, baseline: BenchServer) => Promise<T>,
+  oursEnv: Record<string, string> = {},
 ): Promise<T> {
-  const ours = await startServer('ours', { dataDir, ...(config.cpuProfDir ? { cpuProfDir: config.cpuProfDir } : {}) });
+  const ours = await startServer('ours', { dataDir, env: oursEnv, ...(config.cpuProfDir ? { cpuProfDir: config.cpuProfDir } : {}) });
   const baseline = await startServer('baseline', { env: { SEED_USERS: String(seeded) } });
   try {
     return await body(ours, baseline);
@@ -96,6 +97,7 @@ async function main() {
     await fanOut(config, load, small, results, log);
   }
   if (wanted(8)) await postgres();
+  if (wanted(10)) await hotReads(small);
   if (wanted(9)) {
     log('scenario 9: long streams (snapshots)');
     const dir = join(work, 'long-streams');
@@ -127,6 +129,44 @@ async function main() {
     } finally {
       await ours.stop();
     }
+  }
+}
+
+/**
+ * Scenario 10: hot reads, 1,000 users and 50 pages read with a Zipf
+ * distribution and 1% writes, with the response cache on (the default) and
+ * off, and today's cold (uniform) reads with it off, each against the
+ * baseline in the same run. The cold reads with it on are scenario 2.
+ */
+async function hotReads(small: string) {
+  log('scenario 10: hot reads (response cache on and off)');
+  for (const [label, env] of [
+    ['cache on', {}],
+    ['cache off', { RESPONSE_CACHE: 'false' }],
+  ] as const) {
+    const measured = await withServers(
+      `hot reads, ${label}`,
+      small,
+      config.smallUsers,
+      async (ours, baseline) => ({
+        user: await throughput(config, load, [ours, baseline], 'hotUser', config.smallUsers, results),
+        users: await throughput(config, load, [ours, baseline], 'hotUsers', config.smallUsers, results),
+        ...(label === 'cache off'
+          ? {
+              coldUser: await throughput(config, load, [ours, baseline], 'user', config.smallUsers, results),
+              coldUsers: await throughput(config, load, [ours, baseline], 'users', config.smallUsers, results),
+              update: await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results),
+            }
+          : {}),
+      }),
+      env,
+    );
+    const on = label === 'cache on';
+    results.rows.push(speedRow('10 hot reads', `hot user(id:), Zipf over 1,000, 1% writes, ${label}`, measured.user, on ? { text: '≥ 2.0× baseline', ratio: 2 } : undefined));
+    results.rows.push(speedRow('10 hot reads', `hot users(first: 20), Zipf over 50 pages, 1% writes, ${label}`, measured.users, on ? { text: '≥ 1.5× baseline', ratio: 1.5 } : undefined));
+    if (measured.coldUser) results.rows.push(speedRow('10 hot reads', `cold user(id:), ${label}`, measured.coldUser));
+    if (measured.coldUsers) results.rows.push(speedRow('10 hot reads', `cold users(first: 20), ${label}`, measured.coldUsers));
+    if (measured.update) results.rows.push(speedRow('10 hot reads', `updateUser, ${label}`, measured.update));
   }
 }
 

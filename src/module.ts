@@ -10,6 +10,8 @@ import type { ProjectionSink } from './kernel/projector.js';
 import type { EventVersions } from './kernel/upcasting.js';
 import type { StreamFolds } from './kernel/stream-folds.js';
 import type { PersonalDataPolicy } from './kernel/personal-data.js';
+import type { StoredEvent } from './kernel/messages.js';
+import type { CacheTag } from './graphql/cache-tags.js';
 
 /** What a module's handlers and queries are given when the system starts. */
 export type ModuleWiring<ReadModel> = Readonly<{
@@ -64,6 +66,12 @@ export type FeatureModule<ReadModel> = Readonly<{
    * module's events are stored as they are.
    */
   personalData?: PersonalDataPolicy;
+  /**
+   * What the response cache must drop when a projection applies an event:
+   * the tags (src/server/response-cache/tags.ts) of every answer the event can
+   * change. Its query root fields listed here are cached; the others never are.
+   */
+  responseCache?: Readonly<{ tagsOf: (event: StoredEvent) => readonly CacheTag[]; queryFields: readonly string[] }>;
   /** Adds the module's root fields to the shared Pothos builder; called once per process. */
   graphql?: () => void;
 }>;

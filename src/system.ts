@@ -6,7 +6,7 @@ import { commandLogging } from './kernel/command-logging.js';
 import { DEFAULT_IDEMPOTENCY_RETENTION, type EventStore } from './kernel/event-store.js';
 import { idempotency } from './kernel/idempotency.js';
 import { pruneIntervalFor, startIdempotencyPruner } from './kernel/idempotency-pruner.js';
-import { createProjector, type BuildEvent, type ProjectionSink, type Projector } from './kernel/projector.js';
+import { createProjector, type BuildEvent, type ProjectionListener, type ProjectionSink, type Projector } from './kernel/projector.js';
 import { createQueryBus, type QueryBus, type QueryMiddleware } from './kernel/query-bus.js';
 import type { SnapshotStore } from './kernel/snapshots.js';
 import { createStreamFolds, type StreamFolds } from './kernel/stream-folds.js';
@@ -47,6 +47,8 @@ export type SystemOptions = Readonly<{
   idempotencyRetentionMs?: number;
   /** Test seam: events per transaction of a blue/green build (small, to watch one in progress). */
   buildBatchSize?: number;
+  /** Told of every read-model change before its checkpoint is recorded (the response cache invalidates from it). */
+  projectionListener?: (store: EventStore) => ProjectionListener;
 }>;
 
 export type Instrumentation = Readonly<{
@@ -132,6 +134,7 @@ export async function openSystem(options: SystemOptions): Promise<System> {
     sinks,
     leases: storage.leases,
     pollIntervalMs: options.pollIntervalMs,
+    ...(options.projectionListener ? { listener: options.projectionListener(store) } : {}),
     ...(options.projectionMaxRetries !== undefined ? { maxRetries: options.projectionMaxRetries } : {}),
     onError: (projection, error) => logger.error({ err: error, projection }, 'projection failed; retrying'),
     onHalt: (projection, position, error) =>

@@ -4,7 +4,7 @@ import { createCheckpointWaiters, type CheckpointWaiters } from './checkpoint-wa
 import type { EventStore } from './event-store.js';
 import { localLeases, type Leases } from './leases.js';
 import { assertNever, type StoredEvent } from './messages.js';
-import { LOG_START, type Position } from './position.js';
+import { earliestOf, LOG_START, type Position } from './position.js';
 import { createProjectionLeadership, type ProjectionLeadership } from './projection-leadership.js';
 import { createProjectionRetries, type ProjectionRetries } from './projection-retries.js';
 import type { RebuildRequests, RequestStatus } from './rebuild-requests.js';
@@ -52,6 +52,23 @@ export function eventsHandledBy(eventTypes: readonly string[]): (events: readonl
   const handled = new Set(eventTypes);
   return (events) => (events.every((event) => handled.has(event.type)) ? events : events.filter((event) => handled.has(event.type)));
 }
+
+/**
+ * Told of every change to a projection's read model before the projector
+ * records the new checkpoint, so that whoever keeps something derived from
+ * the read model (the response cache) is never behind a checkpoint that
+ * readers can see. The projector awaits `moved`; neither may throw.
+ */
+export type ProjectionListener = Readonly<{
+  /** This process applied `events` (committed) and is about to record the checkpoint after them. */
+  applied: (projection: string, events: readonly StoredEvent[]) => void;
+  /** Another runner moved the checkpoint (forward, or back to the start after a reset); learnt from the sink. */
+  moved: (projection: string, from: Position, to: Position) => Promise<void>;
+  /** The projection's read model was swapped for another (a rebuild beside the live one): nothing derived from it holds. */
+  replaced: (projection: string) => void;
+}>;
+
+const NO_LISTENER: ProjectionListener = { applied: () => {}, moved: async () => {}, replaced: () => {} };
 
 /**
  * `running`: applying or idle at the head. `retrying`: the last attempt
@@ -116,6 +133,7 @@ export type ProjectorOptions = Readonly<{
   rebuildRequests?: RebuildRequests;
   /** A blue/green build started, switched, was aborted (stop, lost lease) or failed to start. */
   onBuild?: (sink: string, event: BuildEvent) => void;
+  listener?: ProjectionListener;
 }>;
 
 export type BuildEvent =
@@ -135,6 +153,8 @@ export type Projector = Readonly<{
    */
   waitFor: (position: Position, timeoutMs: number) => Promise<boolean>;
   status: () => Promise<readonly ProjectionStatus[]>;
+  /** The lowest checkpoint of all projections: every read model has passed it. */
+  position: () => Position;
   /** Takes a halted projection up again at its checkpoint, with a fresh retry budget. False when it was not halted. */
   resume: (name: string) => boolean;
   /**
@@ -195,6 +215,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       shared.progress.releaseAll();
     },
     waitFor: (position, timeoutMs) => shared.progress.waitFor(position, timeoutMs),
+    position: () => (sinks.length === 0 ? LOG_START : earliestOf(sinks.map((sink) => shared.progress.checkpointOf(sink.name)))),
     status: async () => {
       const head = await store.headPosition();
       return sinks.map((sink) => statusOf(shared, sink.name, head));
@@ -219,13 +240,13 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 function createShared(options: ProjectorOptions): Shared {
   const { leases = localLeases, batchSize = 1000, buildBatchSize = 5000, pollIntervalMs = 1000, maxRetries = 10, retryDelayMs = 200 } = options;
-  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {}, onBuild = () => {} } = options;
+  const { onError = () => {}, onHalt = () => {}, onLeadership = () => {}, onBuild = () => {}, listener = NO_LISTENER } = options;
   const health = new Map<string, Health>();
   /** A halted projection will not pass its poisoned event on its own: waiting for it or beyond is pointless. */
   const blockedAt = (position: Position) =>
     [...health.values()].some((h) => h.state === 'halted' && h.haltedAt !== null && h.haltedAt <= position);
   return {
-    settings: { ...options, leases, batchSize, buildBatchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership, onBuild },
+    settings: { ...options, leases, batchSize, buildBatchSize, pollIntervalMs, maxRetries, retryDelayMs, onError, onHalt, onLeadership, onBuild, listener },
     health,
     progress: createCheckpointWaiters(
       options.sinks.map((sink) => sink.name),
@@ -418,7 +439,10 @@ async function applyBatch(shared: Shared, run: Run, events: readonly StoredEvent
   const { sink } = run;
   const applied = await run.turns(() => sink.apply(events, from));
   const last = events[events.length - 1]!.position;
-  shared.progress.record(sink.name, applied ? last : await sink.checkpoint());
+  if (applied) {
+    shared.settings.listener.applied(sink.name, events);
+    shared.progress.record(sink.name, last);
+  } else await refreshCheckpoint(shared, sink);
   run.retries.succeeded(last);
   Object.assign(run.health, { state: 'running', lastError: null });
   shared.progress.settle();
@@ -455,7 +479,10 @@ async function afterFailure(shared: Shared, run: Run, events: readonly StoredEve
 }
 
 async function refreshCheckpoint(shared: Shared, sink: ProjectionSink): Promise<void> {
-  shared.progress.record(sink.name, await sink.checkpoint());
+  const checkpoint = await sink.checkpoint();
+  const previous = shared.progress.checkpointOf(sink.name);
+  if (checkpoint !== previous) await shared.settings.listener.moved(sink.name, previous, checkpoint);
+  shared.progress.record(sink.name, checkpoint);
   shared.progress.settle();
 }
 
@@ -563,6 +590,8 @@ function startBuild(shared: Shared, run: Run, blueGreen: BlueGreenSink, live: nu
         run.build = null;
         if (outcome === 'switched') {
           run.liveVersion = blueGreen.version;
+          // A new version may answer differently from the old: nothing cached from before the switch holds.
+          shared.settings.listener.replaced(name);
           await refreshCheckpoint(shared, run.sink);
           onBuild(name, { type: 'switched', version: blueGreen.version, applied: build.progress.applied, seconds: (performance.now() - started) / 1000 });
           await answer(shared, build.requests, { ...requestStatusOf(store, build.progress), state: 'done' });

@@ -29,6 +29,8 @@ import { createResumableSse, type StreamCursor } from './resumable-sse.js';
 import { useBatchLimit } from './batching.js';
 import { useMultipartSubscriptions } from './multipart-subscriptions.js';
 import { usePersistedOperationsMode, type PersistedOperationsMode } from './persisted-operations.js';
+import { usePositionedResponses } from './response-cache/plugin.js';
+import type { TaggedCache } from './response-cache/tagged-cache.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -43,6 +45,10 @@ export type AppOptions = Readonly<{
   /** Serves `/metrics` and counts subscriptions; absent when metrics are off. */
   metrics?: Metrics;
   transports: TransportOptions;
+  /** Absent: the response cache is off (positions, the position header and ETags still work). */
+  responseCache?: TaggedCache;
+  /** How long a request with a position header waits for the projections. */
+  readYourWritesTimeoutMs: number;
 }>;
 
 /** Apollo Client's transports besides single operations: persisted operations and batches. */
@@ -78,8 +84,16 @@ export function createApp(options: AppOptions): App {
   // Every live subscription re-reads the log after each append; they share one read per wake-up.
   const feedReader = shareReads(system.store);
   const resumableSse = createResumableSse();
+  const schema = schemaOf(system.modules);
+  // Once per request: the response cache needs the viewer before the context is built (a hit builds none).
+  const viewers = new WeakMap<Request, Promise<Viewer>>();
+  const viewerOf = (request: Request) => {
+    let viewer = viewers.get(request);
+    if (!viewer) viewers.set(request, (viewer = authenticate(security.authenticator, request.headers.get('authorization'), logger)));
+    return viewer;
+  };
   return createYoga<ServerContext, GraphQLContext>({
-    schema: schemaOf(system.modules),
+    schema,
     graphqlEndpoint: '/graphql',
     // Yoga's own probe answers 200 regardless of state; ours at /health reports readiness and lag.
     healthCheckEndpoint: '/live',
@@ -116,6 +130,17 @@ export function createApp(options: AppOptions): App {
       ...useOperationLimits(security.limits),
       useBatchLimit(transports.maxBatchSize),
       usePersistedOperationsMode(transports.persistedOperations),
+      // After the plugins that settle the document (persisted operations): the cache keys on it.
+      ...usePositionedResponses({
+        projector: system.projector,
+        positions: system.store,
+        waitTimeoutMs: options.readYourWritesTimeoutMs,
+        viewerOf,
+        ...(options.responseCache ? { cache: options.responseCache } : {}),
+        // node/nodes: every registered node loader must record what it reads (recordRead), as the users module's does.
+        cacheableFields: ['node', 'nodes', ...system.modules.flatMap((module) => module.responseCache?.queryFields ?? [])],
+        queryFields: Object.keys(schema.getQueryType()?.getFields() ?? {}),
+      }),
       resumableSse.plugin,
       // After every plugin that picks a result processor: it ends the subscriptions none could serve.
       useMultipartSubscriptions(),
@@ -126,7 +151,7 @@ export function createApp(options: AppOptions): App {
     ],
     context: async ({ request, viewer: connectionViewer }): Promise<GraphQLContext> => {
       const requestId = requestIdOf(request);
-      const viewer = connectionViewer ?? (await authenticate(security.authenticator, request?.headers.get('authorization'), logger));
+      const viewer = connectionViewer ?? (request ? await viewerOf(request) : await authenticate(security.authenticator, undefined, logger));
       const sseCursor = resumableSse.cursorOf(request);
       // Most requests never log from a resolver; the child logger is built on first use.
       let requestLogger: Logger | undefined;

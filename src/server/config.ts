@@ -41,6 +41,8 @@ export const DEFAULT_CORS_ALLOWED_HEADERS = [
   'tracestate',
   'baggage',
   'last-event-id',
+  'x-min-position',
+  'if-none-match',
 ] as const;
 
 /**
@@ -101,6 +103,14 @@ export const settings = {
     schema: int(1, 366 * 86_400).default(86_400),
     help: 'How long an idempotency key answers with its first outcome (86400: 24 hours). Afterwards the key is free: reusing it is a new request. Expired records are deleted in the background, in small batches.',
   },
+  RESPONSE_CACHE: {
+    schema: flag.default(true),
+    help: 'Keep query answers in memory, per document, variables and viewer scope; projections drop exactly the answers their events change, so none is ever stale. false: every query runs.',
+  },
+  RESPONSE_CACHE_MAX_BYTES: {
+    schema: int(64 * 1024, 2 ** 40).default(16 * 1024 * 1024),
+    help: 'Memory the response cache may hold (estimated from the answers); the least recently used answers go first.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0, 600_000).default(10_000),
     help: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',
@@ -127,7 +137,7 @@ export const settings = {
     help: 'Request headers an allowed origin may send, comma-separated; replaces the default list (what Apollo Client, urql, Relay and graphql-sse send, W3C trace context, and the CSRF headers).',
   },
   CORS_EXPOSED_HEADERS: {
-    schema: headerNames.default(['x-request-id']),
+    schema: headerNames.default(['x-request-id', 'x-position']),
     help: 'Response headers an allowed origin may read, comma-separated.',
   },
   CORS_MAX_AGE_SECONDS: {

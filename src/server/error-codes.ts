@@ -37,6 +37,9 @@ export const ERROR_CODES = [
   'BATCH_TOO_LARGE',
   'BATCH_EMPTY',
   'BATCHING_NOT_SUPPORTED',
+  // Positions (response-cache/plugin.ts)
+  'INVALID_POSITION',
+  'POSITION_NOT_REACHED',
   // The server
   'INTERNAL_SERVER_ERROR',
 ] as const;

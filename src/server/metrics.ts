@@ -6,6 +6,7 @@ import type { ProjectionStatus, Projector } from '../kernel/projector.js';
 import type { QueryMiddleware } from '../kernel/query-bus.js';
 import { acceptsMultipartSubscriptions } from './multipart-subscriptions.js';
 import { createFanOutMetrics, type FanOutMetrics } from './fanout-metrics.js';
+import type { CacheStats } from './response-cache/tagged-cache.js';
 
 /**
  * Prometheus metrics of one server instance. Each server has its own
@@ -29,6 +30,8 @@ export type Metrics = Readonly<{
   observeIdempotencyRecords: (records: Pick<IdempotencyRecords, 'oldestIdempotencyRecordAt'>) => void;
   /** Kept by the websocket fan-out (subscription-fanout.ts). */
   fanOut: FanOutMetrics;
+  /** The response cache's counters and size, read at scrape time. */
+  observeResponseCache: (cache: Readonly<{ stats: () => CacheStats }>) => void;
 }>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -118,6 +121,32 @@ export function createMetrics(): Metrics {
 
   const { idempotencyRecordsPruned, observeIdempotencyRecords } = idempotencyMetrics(registers);
 
+  const observeResponseCache = (cache: Readonly<{ stats: () => CacheStats }>) => {
+    const counters: [name: string, help: string, pick: (stats: CacheStats) => number][] = [
+      ['cqrs_response_cache_hits_total', 'Query answers served from the response cache.', (stats) => stats.hits],
+      ['cqrs_response_cache_misses_total', 'Cacheable query answers that had to be computed.', (stats) => stats.misses],
+      ['cqrs_response_cache_evictions_total', 'Answers dropped to keep the cache within RESPONSE_CACHE_MAX_BYTES.', (stats) => stats.evictions],
+      ['cqrs_response_cache_invalidations_total', 'Answers dropped because a projection changed something they read.', (stats) => stats.invalidations],
+    ];
+    for (const [name, help, pick] of counters) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pick(cache.stats()));
+        },
+      });
+    }
+    new Gauge({ name: 'cqrs_response_cache_bytes', help: 'Estimated memory the cached answers hold.', registers, collect() {
+      this.set(cache.stats().bytes);
+    } });
+    new Gauge({ name: 'cqrs_response_cache_entries', help: 'Answers in the response cache.', registers, collect() {
+      this.set(cache.stats().entries);
+    } });
+  };
+
   return {
     registry,
     commands,
@@ -128,6 +157,7 @@ export function createMetrics(): Metrics {
     idempotencyRecordsPruned,
     observeIdempotencyRecords,
     fanOut: createFanOutMetrics(registry),
+    observeResponseCache,
   };
 }
 

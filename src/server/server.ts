@@ -9,6 +9,8 @@ import { storageOptions, type Config } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
+import { cacheInvalidation } from './response-cache/invalidation.js';
+import { createTaggedCache } from './response-cache/tagged-cache.js';
 
 export type RunningServer = Readonly<{
   url: string;
@@ -47,6 +49,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
 async function startOn(httpServer: Server, config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
   const metrics = config.METRICS ? createMetrics() : undefined;
+  const responseCache = config.RESPONSE_CACHE ? createTaggedCache({ maxBytes: config.RESPONSE_CACHE_MAX_BYTES }) : undefined;
+  if (responseCache) metrics?.observeResponseCache(responseCache);
   const system = await openSystem({
     storage: storageOptions(config),
     modules: options.modules,
@@ -60,6 +64,14 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     ...(metrics ? { instrumentation: metrics } : {}),
     ...(options.extraProjections ? { extraProjections: options.extraProjections } : {}),
     ...(options.buildBatchSize ? { buildBatchSize: options.buildBatchSize } : {}),
+    ...(responseCache
+      ? {
+          projectionListener: (store) =>
+            cacheInvalidation(responseCache, options.modules, store, (error) =>
+              logger.warn({ err: error }, 'could not read what another instance projected; response cache emptied'),
+            ),
+        }
+      : {}),
   });
   metrics?.observeProjector(system.projector);
   metrics?.observeIdempotencyRecords(system.store);
@@ -70,7 +82,15 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
   const persistedOperations = persistedOperationsMode(config);
   let ready = false;
   const app = createApp(
-    appOptionsFor(config, { system, logger, authenticator, isReady: () => ready, shutdown: shutdown.signal, ...(metrics ? { metrics } : {}) }),
+    appOptionsFor(config, {
+      system,
+      logger,
+      authenticator,
+      isReady: () => ready,
+      shutdown: shutdown.signal,
+      ...(metrics ? { metrics } : {}),
+      ...(responseCache ? { responseCache } : {}),
+    }),
   );
   const ws = attachWebSocketServer(httpServer, app, {
     authenticator,
@@ -118,12 +138,13 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
 /** Everything the app takes that the configuration decides; the server and the in-process test tier build it the same way. */
 export function appOptionsFor(
   config: Config,
-  parts: Pick<AppOptions, 'system' | 'logger' | 'isReady' | 'shutdown' | 'metrics'> & Readonly<{ authenticator: Authenticator }>,
+  parts: Pick<AppOptions, 'system' | 'logger' | 'isReady' | 'shutdown' | 'metrics' | 'responseCache'> & Readonly<{ authenticator: Authenticator }>,
 ): AppOptions {
   const { authenticator, ...rest } = parts;
   return {
     ...rest,
     pollIntervalMs: config.PROJECTION_POLL_INTERVAL_MS,
+    readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     graphiql: config.GRAPHIQL,
     security: {
       introspection: config.INTROSPECTION,

@@ -15,6 +15,7 @@ import type { UserSearchReadModel } from './read-model/search/search.js';
 import { createSqliteUserSearchReadModel, userSearchSqliteProjection } from './read-model/search/sqlite.js';
 import { userEventVersions } from './event-schemas.js';
 import { USER_STREAMS } from './user.js';
+import { userCacheTags } from './cache-tags.js';
 
 /** Both users read models, each fed by its own projection and checkpoint. */
 type UsersReadModels = UsersReadModel & UserSearchReadModel;
@@ -53,4 +54,5 @@ export const usersModule = defineModule<UsersReadModels>({
     registerUserStatesQuery({ queryBus, eventLog });
   },
   graphql: defineUsersGraphQL,
+  responseCache: { tagsOf: userCacheTags, queryFields: ['user', 'users'] },
 });

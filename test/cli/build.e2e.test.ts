@@ -20,7 +20,7 @@ describe('npm start runs the esbuild bundle', () => {
       const created = await gql(server.url, 'mutation { createUser(input: { id: "b1", username: "built", email: "b1@example.com" }) { __typename } }');
       expect(created).toEqual({ status: 200, body: { data: { createUser: { __typename: 'CreateUserSuccess' } } } });
       const read = await gql(server.url, '{ user(id: "b1") { username version } }');
-      expect(read).toEqual({ status: 200, body: { data: { user: { username: 'built', version: 1 } } } });
+      expect(read).toEqual({ status: 200, body: { data: { user: { username: 'built', version: 1 } }, extensions: { position: expect.any(String) } } });
     } finally {
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);

@@ -12,3 +12,12 @@ describe('README "Reconnecting without duplicates"', () => {
     expect(read('../../README.md').includes(helper), 'README.md: copy resumingUserEvents from test/clients/resume.ts').toBe(true);
   });
 });
+
+describe('README "Response cache and positions"', () => {
+  it('shows the position link and exchange exactly as the client suites test them', () => {
+    const source = read('./position-links.ts');
+    const start = source.indexOf('/** The `position` of the last mutation answer seen');
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(read('../../README.md').includes(source.slice(start).trimEnd()), 'README.md: copy the recipe from test/clients/position-links.ts').toBe(true);
+  });
+});

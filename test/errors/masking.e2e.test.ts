@@ -49,6 +49,6 @@ describe('unexpected errors', () => {
 
     // Reads go to the read model, which still works.
     const read = await gql(server.url, '{ user(id: "m1") { username } }');
-    expect(read.body).toEqual({ data: { user: { username: 'mask' } } });
+    expect(read.body).toEqual({ data: { user: { username: 'mask' } }, extensions: { position: expect.any(String) } });
   });
 });

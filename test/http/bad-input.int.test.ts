@@ -247,7 +247,7 @@ describe('requests refused at the HTTP level', () => {
   it('a query over GET still works (the 405 is about mutations only)', async () => {
     const answer = await send({ method: 'GET', url: `${api.url}?query=${encodeURIComponent('{ __typename }')}`, accept: GRAPHQL_RESPONSE, contentType: null, headers: csrf });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ data: { __typename: 'Query' } });
+    expect(answer.body).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it('PUT: 405 with Allow: GET, POST', async () => {
@@ -315,7 +315,7 @@ describe('variables and extensions that are not JSON, by GET and by form POST', 
       const search = new URLSearchParams({ query: 'query One($id: ID!) { user(id: $id) { id } }', variables: json({ id: 'nobody' }) }).toString();
       const answer = await sendParams(search, GRAPHQL_RESPONSE);
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ data: { user: null } });
+      expect(answer.body).toEqual({ data: { user: null }, extensions: { position: expect.any(String) } });
     });
   });
 });
@@ -435,7 +435,7 @@ describe('after all of the above', () => {
       { id: result?.user?.id },
     );
     expect(status).toBe(200);
-    expect(body).toEqual({ data: { user: { username: 'afterwards', email: 'afterwards@example.com' } } });
+    expect(body).toEqual({ data: { user: { username: 'afterwards', email: 'afterwards@example.com' } }, extensions: { position: expect.any(String) } });
 
     const count = await api.gql<{ users: { totalCount: number } }>('{ users { totalCount } }');
     expect(count.body.data?.users.totalCount).toBe(created.length);

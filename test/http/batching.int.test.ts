@@ -43,11 +43,11 @@ describe('batching (on by default)', () => {
     expect(status).toBe(200);
     expect(body).toEqual([
       { data: { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:batch-1' } } } },
-      { data: { __typename: 'Query' } },
-      { data: { user: null } },
+      { data: { __typename: 'Query' }, extensions: { position: expect.any(String) } },
+      { data: { user: null }, extensions: { position: expect.any(String) } },
     ]);
     const [read] = (await postBatch(api, [readUser('batch-1')])).body as Result[];
-    expect(read).toEqual({ data: { user: { id: 'User:batch-1', username: 'batch_1' } } });
+    expect(read).toEqual({ data: { user: { id: 'User:batch-1', username: 'batch_1' } }, extensions: { position: expect.any(String) } });
   });
 
   it(`refuses a batch over MAX_BATCH_SIZE (${MAX_BATCH_SIZE}) whole, with 413 and a code, before any of it runs`, async () => {
@@ -59,15 +59,15 @@ describe('batching (on by default)', () => {
     expect(errors?.[0]?.extensions).toEqual({ code: BATCH_CODES.tooLarge, limit: MAX_BATCH_SIZE });
     expect(await api.system.store.headPosition()).toEqual(head);
     expect((await postBatch(api, [readUser('batch-100'), readUser(`batch-${100 + MAX_BATCH_SIZE}`)])).body).toEqual([
-      { data: { user: null } },
-      { data: { user: null } },
+      { data: { user: null }, extensions: { position: expect.any(String) } },
+      { data: { user: null }, extensions: { position: expect.any(String) } },
     ]);
   });
 
   it('runs a batch of exactly MAX_BATCH_SIZE operations', async () => {
     const { status, body } = await postBatch(api, Array.from({ length: MAX_BATCH_SIZE }, () => ({ query: '{ __typename }' })));
     expect(status).toBe(200);
-    expect(body).toEqual(Array.from({ length: MAX_BATCH_SIZE }, () => ({ data: { __typename: 'Query' } })));
+    expect(body).toEqual(Array.from({ length: MAX_BATCH_SIZE }, () => ({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } })));
   });
 
   it('checks every operation against the limits as if it had been sent alone', async () => {
@@ -84,7 +84,7 @@ describe('batching (on by default)', () => {
     expect(results[1]?.data).toBeUndefined();
     expect(results[2]?.errors?.[0]?.extensions?.['code']).toBe(LIMIT_CODES.maxDepth);
     expect(Object.keys(results[3]?.data ?? {})).toHaveLength(maxAliases);
-    expect(results[4]).toEqual({ data: { __typename: 'Query' } });
+    expect(results[4]).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it('handles persisted queries per operation inside a batch', async () => {
@@ -93,9 +93,9 @@ describe('batching (on by default)', () => {
     const byHash = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
     const first = (await postBatch(api, [byHash, { query: '{ __typename }' }])).body as Result[];
     expect(first[0]?.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
-    expect(first[1]).toEqual({ data: { __typename: 'Query' } });
+    expect(first[1]).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
     await postBatch(api, [{ query, ...byHash }]);
-    expect((await postBatch(api, [byHash, byHash])).body).toEqual([{ data: { batchedByHash: 'Query' } }, { data: { batchedByHash: 'Query' } }]);
+    expect((await postBatch(api, [byHash, byHash])).body).toEqual([{ data: { batchedByHash: 'Query' }, extensions: { position: expect.any(String) } }, { data: { batchedByHash: 'Query' }, extensions: { position: expect.any(String) } }]);
   });
 
   it('refuses an empty batch with 400 and a code', async () => {
@@ -112,7 +112,7 @@ describe('batching (on by default)', () => {
       expect(failed.errors?.length, JSON.stringify(failed)).toBeGreaterThan(0);
       expect(failed.errors?.[0]?.message).not.toMatch(/unexpected/i);
     }
-    expect(results[3]).toEqual({ data: { __typename: 'Query' } });
+    expect(results[3]).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 });
 

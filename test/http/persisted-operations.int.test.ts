@@ -59,10 +59,10 @@ describe('automatic persisted queries (on by default, bounded store)', () => {
     expect(unknown.body.data).toBeUndefined();
 
     const registered = await post(api, { query, variables: { id: 'nobody' }, extensions: persisted(hash) });
-    expect(registered).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' } } });
+    expect(registered).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' }, extensions: { position: expect.any(String) } } });
 
     const byHash = await getByHash(api, hash, { id: 'nobody' });
-    expect(byHash).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' } } });
+    expect(byHash).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' }, extensions: { position: expect.any(String) } } });
     // POST with the hash alone works too.
     expect(await post(api, { variables: { id: 'x' }, extensions: persisted(hash) })).toEqual(registered);
   });
@@ -81,12 +81,12 @@ describe('automatic persisted queries (on by default, bounded store)', () => {
       expect((await post(api, { query, variables: { id: 'x' }, extensions: persisted(sha256(query)) })).status).toBe(200);
     }
     expect(codeOf((await getByHash(api, sha256(a), { id: 'x' })).body)).toBe(PERSISTED_OPERATION_CODES.notFound);
-    expect((await getByHash(api, sha256(b), { id: 'x' })).body).toEqual({ data: { user: null, n5: 'Query' } });
-    expect((await getByHash(api, sha256(c), { id: 'x' })).body).toEqual({ data: { user: null, n6: 'Query' } });
+    expect((await getByHash(api, sha256(b), { id: 'x' })).body).toEqual({ data: { user: null, n5: 'Query' }, extensions: { position: expect.any(String) } });
+    expect((await getByHash(api, sha256(c), { id: 'x' })).body).toEqual({ data: { user: null, n6: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it('still runs operations sent in full, without a hash', async () => {
-    expect(await post(api, { query: '{ __typename }' })).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    expect(await post(api, { query: '{ __typename }' })).toEqual({ status: 200, body: { data: { __typename: 'Query' }, extensions: { position: expect.any(String) } } });
   });
 });
 
@@ -105,7 +105,7 @@ describe('automatic persisted queries turned off', () => {
     expect(codeOf(hashOnly.body)).toBe(PERSISTED_OPERATION_CODES.notSupported);
     expect(hashOnly.body.errors?.[0]?.message).toBe('PersistedQueryNotSupported');
     expect(hashOnly.status).toBeLessThan(500);
-    expect(await post(api, { query, extensions: persisted(sha256(query)) })).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    expect(await post(api, { query, extensions: persisted(sha256(query)) })).toEqual({ status: 200, body: { data: { __typename: 'Query' }, extensions: { position: expect.any(String) } } });
   });
 });
 
@@ -141,7 +141,7 @@ describe('trusted documents', () => {
       body: { data: { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:trusted-1', username: 'trusted_1' } } } },
     });
     const read = await post(api, { extensions: persisted(ids.query), variables: { id: 'trusted-1' } });
-    expect(read).toEqual({ status: 200, body: { data: { user: { id: 'User:trusted-1', username: 'trusted_1' } } } });
+    expect(read).toEqual({ status: 200, body: { data: { user: { id: 'User:trusted-1', username: 'trusted_1' } }, extensions: { position: expect.any(String) } } });
     expect((await getByHash(api, ids.query, { id: 'trusted-1' })).body).toEqual(read.body);
   });
 
@@ -164,7 +164,7 @@ describe('trusted documents', () => {
       expect(status).toBeLessThan(500);
     }
     expect(await api.system.store.headPosition()).toEqual(head);
-    expect((await post(api, { documentId: ids.query, variables: { id: 'untrusted' } })).body).toEqual({ data: { user: null } });
+    expect((await post(api, { documentId: ids.query, variables: { id: 'untrusted' } })).body).toEqual({ data: { user: null }, extensions: { position: expect.any(String) } });
   });
 });
 

@@ -38,13 +38,13 @@ describe('CSRF prevention: requests that carry ambient credentials need the head
   it('serves an anonymous GET query (urql, Apollo Client with useGETForQueries)', async () => {
     const response = await get('{ users { totalCount } }');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { users: { totalCount: 0 } } });
+    expect(await response.json()).toEqual({ data: { users: { totalCount: 0 } }, extensions: { position: expect.any(String) } });
   });
 
   it('serves a GET query with a bearer token, which no browser attaches by itself', async () => {
     const response = await get('{ __typename }', { authorization: bearer(token) });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it.each([
@@ -67,7 +67,7 @@ describe('CSRF prevention: requests that carry ambient credentials need the head
   ])('serves a GET with a cookie and %s', async (_label, headers) => {
     const response = await get('{ __typename }', headers);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it('refuses a GET subscription that carries a cookie (EventSource withCredentials from another site)', async () => {
@@ -111,7 +111,7 @@ describe('CSRF prevention: requests that carry ambient credentials need the head
       body: new URLSearchParams({ query: '{ __typename }' }).toString(),
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 
   it('lets a JSON POST through without the header, cookie or not (a browser preflights it)', async () => {
@@ -182,10 +182,10 @@ describe('CORS', () => {
         body: JSON.stringify({ query: '{ __typename }' }),
       });
       expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
-      expect(response.headers.get('access-control-expose-headers')).toBe('x-request-id');
+      expect(response.headers.get('access-control-expose-headers')).toBe('x-request-id, x-position');
       expect(response.headers.get('x-request-id')).toBe('cors-req-1');
       expect(response.headers.get('vary')).toBe('Origin');
-      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
     });
 
     it('answers a cross-origin GET query (urql’s default) with CORS headers, no CSRF header needed', async () => {
@@ -194,7 +194,7 @@ describe('CORS', () => {
       });
       expect(response.status).toBe(200);
       expect(response.headers.get('access-control-allow-origin')).toBe('https://admin.example:8443');
-      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
     });
 
     it.each(['https://evil.example', 'null', 'https://app.example.evil.example', 'http://app.example'])(
@@ -213,7 +213,7 @@ describe('CORS', () => {
       const { status } = await api.gql('{ __typename }');
       expect(status).toBe(200);
       const response = await api.fetch(`${api.url}?query=${encodeURIComponent('{ __typename }')}`);
-      expect(response.headers.get('vary')).toBe('Origin');
+      expect(response.headers.get('vary')).toBe('Origin, Authorization');
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       await response.body?.cancel();
     });
@@ -292,7 +292,7 @@ describe('NODE_ENV=production', () => {
       expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
       expect(await html(api)).not.toContain('renderYogaGraphiQL');
       // Ordinary operations are unaffected.
-      expect((await api.gql('{ users { totalCount } }')).body).toEqual({ data: { users: { totalCount: 0 } } });
+      expect((await api.gql('{ users { totalCount } }')).body).toEqual({ data: { users: { totalCount: 0 } }, extensions: { position: expect.any(String) } });
     } finally {
       await api.close();
     }
@@ -301,7 +301,7 @@ describe('NODE_ENV=production', () => {
   it('leaves them on when enabled explicitly', async () => {
     const api = await createInProcessApp({ env: { NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' } });
     try {
-      expect((await api.gql(INTROSPECTION)).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+      expect((await api.gql(INTROSPECTION)).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } }, extensions: { position: expect.any(String) } });
       expect(await html(api)).toContain('renderYogaGraphiQL');
     } finally {
       await api.close();

@@ -51,10 +51,10 @@ describe('batching', () => {
     expect(status).toBe(200);
     expect(body).toEqual([
       { data: { createUser: { __typename: 'CreateUserSuccess', user: { id: 'User:batch-1' } } } },
-      { data: { __typename: 'Query' } },
-      { data: { user: null } },
+      { data: { __typename: 'Query' }, extensions: { position: expect.any(String) } },
+      { data: { user: null }, extensions: { position: expect.any(String) } },
     ]);
-    expect((await post([readUser('batch-1')])).body).toEqual([{ data: { user: { id: 'User:batch-1', username: 'batch_1' } } }]);
+    expect((await post([readUser('batch-1')])).body).toEqual([{ data: { user: { id: 'User:batch-1', username: 'batch_1' } }, extensions: { position: expect.any(String) } }]);
   });
 
   it('refuses a batch over MAX_BATCH_SIZE whole with 413, before any of it runs; an empty one with 400', async () => {
@@ -85,7 +85,7 @@ describe('automatic persisted queries', () => {
     expect(codeOf(unknown.body)).toBe(PERSISTED_OPERATION_CODES.notFound);
     expect(unknown.body.data).toBeUndefined();
     const registered = await post({ query, variables: { id: 'x' }, extensions: persisted(sha256(query)) });
-    expect(registered).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' } } });
+    expect(registered).toEqual({ status: 200, body: { data: { user: null, n1: 'Query' }, extensions: { position: expect.any(String) } } });
     expect(await getByHash(sha256(query))).toEqual(registered);
   });
 
@@ -95,7 +95,7 @@ describe('automatic persisted queries', () => {
     expect(codeOf(mismatch.body)).toBe('PERSISTED_QUERY_MISMATCH');
     for (const n of [4, 5, 6]) expect((await post({ query: userQuery(n), variables: { id: 'x' }, extensions: persisted(sha256(userQuery(n))) })).status).toBe(200);
     expect(codeOf((await getByHash(sha256(userQuery(4)))).body)).toBe(PERSISTED_OPERATION_CODES.notFound);
-    expect((await getByHash(sha256(userQuery(6)))).body).toEqual({ data: { user: null, n6: 'Query' } });
+    expect((await getByHash(sha256(userQuery(6)))).body).toEqual({ data: { user: null, n6: 'Query' }, extensions: { position: expect.any(String) } });
   });
 });
 

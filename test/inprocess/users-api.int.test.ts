@@ -276,8 +276,8 @@ describe('global ids: node and nodes', () => {
 
   it('node(id:) finds a user by its global id', async () => {
     const created = await createUser({ id: 'gid-alice', ...fresh('gid') });
-    expect(await node('User:gid-alice')).toEqual({ status: 200, body: { data: { node: asNode(created.user) } } });
-    expect((await node('Order:42')).body).toEqual({ data: { node: null } });
+    expect(await node('User:gid-alice')).toEqual({ status: 200, body: { data: { node: asNode(created.user) }, extensions: { position: expect.any(String) } } });
+    expect((await node('Order:42')).body).toEqual({ data: { node: null }, extensions: { position: expect.any(String) } });
   });
 
   it('nodes(ids:) answers in order, null for unknown ids and foreign types, in one read-model query', async () => {

@@ -78,7 +78,7 @@ describe('global ids', () => {
     }
     const listed = await nodes(['User:x', 'nonsense']);
     expect(listed.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    expect((await node('Order:42')).body).toEqual({ data: { node: null } });
+    expect((await node('Order:42')).body).toEqual({ data: { node: null }, extensions: { position: expect.any(String) } });
   });
 
   it('nodes(ids:) takes at most 100 ids', async () => {

@@ -290,6 +290,7 @@ for (const store of stores) {
         const read = await gql(server.url, '{ user(id: "User:u1") { id username version } tally(id: "u1") { id total version } }');
         expect(read.body).toEqual({
           data: { user: { id: 'User:u1', username: 'alice2', version: 2 }, tally: { id: 'u1', total: 4, version: 2 } },
+          extensions: { position: expect.any(String) },
         });
         expect(await system.store.readStream('user-u1')).toStrictEqual(userStream);
         expect((await system.store.readStream('tally-u1')).version).toBe(2);

@@ -79,11 +79,12 @@ describe.skipIf(postgresUnavailable !== null)('API instances sharing one Postgre
     const written = [];
     for (let i = 0; i < 10; i++) {
       const created = await createUser(a!);
-      // Read-your-writes across instances: when A answers, the projection (wherever it runs) has the user.
-      const { user } = await executeOk(b!.url, UserDocument, { id: created.user.id });
+      // Read-your-writes across instances: when A answers, the projection (wherever it runs) has the user, and B,
+      // given A's position, answers once it has learned so too (its response cache included).
+      const { user } = await executeOk(b!.url, UserDocument, { id: created.user.id }, { 'x-min-position': created.position });
       expect(user).toEqual(created.user);
       const renamed = await rename(a!, created.user.id);
-      expect((await executeOk(b!.url, UserDocument, { id: created.user.id })).user).toEqual(renamed.user);
+      expect((await executeOk(b!.url, UserDocument, { id: created.user.id }, { 'x-min-position': renamed.position })).user).toEqual(renamed.user);
       written.push(created, renamed);
     }
 

@@ -82,7 +82,7 @@ describe('the GraphiQL page on the wire', () => {
 
   it('is the page only for browsers: GraphQL GETs still run', async () => {
     const response = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
-    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' }, extensions: { position: expect.any(String) } });
   });
 });
 

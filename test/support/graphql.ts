@@ -28,8 +28,9 @@ export async function executeOk<TResult, TVariables extends Record<string, unkno
   url: string,
   document: TypedDocumentNode<TResult, TVariables>,
   variables?: TVariables,
+  headers: Record<string, string> = {},
 ): Promise<TResult> {
-  const response = await execute(url, document, variables);
+  const response = await execute(url, document, variables, headers);
   if (response.status !== 200 || response.errors?.length || response.data == null) {
     throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(response.errors ?? response)}`);
   }

@@ -9,6 +9,8 @@ import { countUserSearch, loadUserSearch, UserFilterInput, UserOrderInput } from
 import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
 import { loadUserAsOf, UserAsOfInput } from './time-travel.js';
+import { recordPersonal, recordRead, recordUncacheable } from '../../graphql/cache-tags.js';
+import { USERS_LIST_TAG, userTag } from '../cache-tags.js';
 
 /** Emails are personal: with authentication on, only the user and admins see them. */
 export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
@@ -26,7 +28,10 @@ export function userIdArgument(text: string | number): string | null {
   return read.type === 'own' ? read.id : null;
 }
 
-const loadUser = (userId: string, ctx: GraphQLContext) => ctx.queryBus.execute(getUser(userId), ctx.scope);
+const loadUser = (userId: string, ctx: GraphQLContext) => {
+  recordRead(ctx, userTag(userId));
+  return ctx.queryBus.execute(getUser(userId), ctx.scope);
+};
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -49,7 +54,11 @@ export function privateEmailField<Parent>(
     description: field.note === undefined ? EMAIL_VISIBILITY : `${field.note} ${EMAIL_VISIBILITY}`,
     authScopes: (parent, _args, ctx) => actsFor(ctx.viewer, field.ownerId(parent)),
     unauthorizedResolver: () => null,
-    resolve: (parent) => field.email(parent) ?? null,
+    resolve: (parent, _args, ctx) => {
+      // Shown to its owner or an admin: never for a shared cache (authentication off, everyone sees it alike).
+      if (ctx.viewer.type === 'user') recordPersonal(ctx);
+      return field.email(parent) ?? null;
+    },
   });
 }
 
@@ -110,6 +119,7 @@ builder.queryField('user', (t) =>
     resolve: (_root, { id, asOf }, ctx) => {
       const userId = userIdArgument(id);
       if (userId === null) return null;
+      if (asOf) recordUncacheable(ctx);
       return asOf ? loadUserAsOf(userId, asOf, ctx) : loadUser(userId, ctx);
     },
   }),
@@ -129,9 +139,11 @@ builder.queryField('users', (t) =>
         orderBy: t.arg({ type: UserOrderInput, description: 'The order of the search; without `filter` too, all users in it.' }),
       },
       resolve: async (_root, { filter, orderBy, ...args }, ctx): Promise<UserConnection & { search?: UserSearchConnection['search'] }> => {
+        recordRead(ctx, USERS_LIST_TAG);
         if (filter != null || orderBy != null) return loadUserSearch({ ...args, filter, orderBy }, ctx);
         const page = await ctx.queryBus.execute(getUsers(args), ctx.scope);
         if (!page.ok) throw badUserInput(page.error.message, page.error.argument);
+        recordRead(ctx, ...page.value.edges.map((edge) => userTag(edge.node.id)));
         return page.value;
       },
     },
@@ -141,10 +153,12 @@ builder.queryField('users', (t) =>
         totalCount: c.int({
           description: 'All users, or with `filter`, the users that match it.',
           // Unfiltered, the users read model's running count: a count over the search table scans it all.
-          resolve: (connection, _args, ctx) =>
-            connection.search && (connection.search.usernamePrefix !== undefined || connection.search.emailDomain !== undefined)
+          resolve: (connection, _args, ctx) => {
+            recordRead(ctx, USERS_LIST_TAG);
+            return connection.search && (connection.search.usernamePrefix !== undefined || connection.search.emailDomain !== undefined)
               ? countUserSearch({ ...connection, search: connection.search }, ctx)
-              : ctx.queryBus.execute(countUsers(), ctx.scope),
+              : ctx.queryBus.execute(countUsers(), ctx.scope);
+          },
         }),
       }),
     },
