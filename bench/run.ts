@@ -104,7 +104,7 @@ async function main() {
     mkdirSync(dir);
     await longStreams(config, dir, rebuild, results, log);
   }
-  if (!wanted(2) && !wanted(6) && !wanted(10)) return;
+  if (!wanted(2) && !wanted(6) && !wanted(11)) return;
   const large = await seeded('large', config.largeUsers);
   if (wanted(2) || wanted(6)) {
     log('scenario 6: rebuild');
@@ -121,8 +121,8 @@ async function main() {
     });
   }
   if (smallQueries) await largeQueries(large, smallQueries);
-  if (wanted(10)) {
-    log('scenario 10: rebuild beside the live read model, under query load');
+  if (wanted(11)) {
+    log('scenario 11: rebuild beside the live read model, under query load');
     const ours = await startServer('ours', { dataDir: large });
     try {
       await onlineRebuild(config, load, ours, large, config.largeUsers, results, log);

@@ -8,7 +8,7 @@ import { figure, percentile } from './stats.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 
 /**
- * Scenario 10: `npm run rebuild -- users` on a live server (README "Rebuilds
+ * Scenario 11: `npm run rebuild -- users` on a live server (README "Rebuilds
  * and new projections"): the server builds the read model beside the live
  * one from the whole log, then switches. Measured: how long the command
  * takes from request to switch while the server answers `user(id:)` at full
@@ -46,7 +46,7 @@ export async function onlineRebuild(
   const [p99Before, p99During] = [percentile(before.latencies, 99), percentile(during, 99)];
   results.rows.push(
     {
-      scenario: '10 online rebuild',
+      scenario: '11 online rebuild',
       metric: `users read model built beside the live one: ${events.toLocaleString('en')} events, serving user(id:)`,
       unit: 'events/s',
       ours: figure([events / seconds]),
@@ -54,7 +54,7 @@ export async function onlineRebuild(
       note: `${seconds.toFixed(1)} s from request to switch`,
     },
     {
-      scenario: '10 online rebuild',
+      scenario: '11 online rebuild',
       metric: 'user(id:) p99 during the build ÷ before it',
       unit: '×',
       ours: figure([p99During / p99Before]),
