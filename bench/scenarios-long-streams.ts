@@ -10,7 +10,10 @@ import { startServer } from './servers.js';
 import { figure, percentile } from './stats.js';
 import type { EventStore, NewEvent } from '../src/kernel/event-store.js';
 import { streamIdOf } from '../src/kernel/stream-id.js';
+import { defaultSqliteMasterKey } from '../src/stores/master-key-source.js';
+import { sealedEventStore } from '../src/stores/sealed-storage.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
+import { usersModule } from '../src/users/module.js';
 import { EMAIL_SCOPE, emailKey, USER_STREAMS } from '../src/users/user.js';
 
 const SCENARIO = '9 long streams';
@@ -76,11 +79,13 @@ export async function longStreams(
   log: (text: string) => void,
 ): Promise<void> {
   const sizes = config.longStreamSizes;
-  const store = createSqliteEventStore({ path: `${dataDir}/events.db` });
+  const raw = createSqliteEventStore({ path: `${dataDir}/events.db` });
   try {
+    // Sealed as the server stores them, under the key the server on this DATA_DIR will use: it refuses a store holding plaintext.
+    const { store } = await sealedEventStore(raw, defaultSqliteMasterKey(dataDir, () => {}), [usersModule.personalData!], false);
     await seedLongStreams(store, [WARM_UP_EVENTS, ...sizes]);
   } finally {
-    await store.close();
+    await raw.close();
   }
   await rebuild(dataDir);
   // Seeding went around the command handler, so no stream has snapshots yet: one update and one
