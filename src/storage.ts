@@ -27,6 +27,7 @@ import type { AnyModule, ModuleWiring } from './module.js';
 import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
 import { randomBytes } from 'node:crypto';
 import { masterKey as masterKeyFrom, type MasterKey } from './kernel/crypto/master-key.js';
+import type { SecretKey } from './kernel/crypto/aead.js';
 import type { PersonalDataPolicy } from './kernel/personal-data.js';
 import { withSealedSnapshots } from './kernel/sealed-snapshots.js';
 import { defaultSqliteMasterKey } from './stores/master-key-source.js';
@@ -74,7 +75,7 @@ export type Storage = Readonly<{
   /** Registers every module's handlers, each with its read model opened on this store. */
   registerModules: (wiring: StorageWiring) => void;
   /** Keys the idempotency records' request hashes (derived from the master key), so they are no plain hash of an email. */
-  requestHashKey: Uint8Array;
+  requestHashKey: SecretKey;
   /** What was opened, for the start-up log (never the connection URL: it may hold a password). */
   description: Readonly<Record<string, unknown>>;
   close: () => Promise<void>;

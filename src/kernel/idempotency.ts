@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { CommandMiddleware, CommandOutcome, IdempotencyKeyTaken, StreamUnreadable } from './command-bus.js';
 import type { IdempotencyRecord, IdempotencyRecords } from './event-store.js';
 import type { Command } from './messages.js';
+import type { SecretKey } from './crypto/aead.js';
 
 /**
  * Repeating a command under the same idempotency key returns the first
@@ -13,7 +14,7 @@ import type { Command } from './messages.js';
  * keyed, so a record cannot be tested against a guessed email; records
  * hashed without a key (before it, or by an instance not yet upgraded) still match.
  */
-export function idempotency(store: IdempotencyRecords, hashKey?: Uint8Array): CommandMiddleware {
+export function idempotency(store: IdempotencyRecords, hashKey?: SecretKey): CommandMiddleware {
   return async (envelope, _registration, next) => {
     const key = envelope.metadata.idempotencyKey;
     if (key === undefined) return next(envelope);
@@ -57,7 +58,7 @@ const invalidKey = () =>
 const keyReused = () =>
   keyRejected('The idempotency key was already used with different input', 'already used with different input');
 
-export function hashCommand(command: Command, key?: Uint8Array): string {
+export function hashCommand(command: Command, key?: SecretKey): string {
   const text = canonicalJson({ type: command.type, data: command.data });
   return (key ? createHmac('sha256', key) : createHash('sha256')).update(text).digest('base64url');
 }

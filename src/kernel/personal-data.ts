@@ -1,6 +1,6 @@
 import type { AppendConflict, AppendRequest, Appended, DataKeys, EventLog, NewEvent, StoredDataKey, UniqueValue } from './event-store.js';
 import type { StoredEvent } from './messages.js';
-import { newDataKey, open, seal } from './crypto/aead.js';
+import { newDataKey, open, seal, type SecretKey } from './crypto/aead.js';
 import { derivedKey, keyedHash, unwrapDataKey, wrapDataKey, type MasterKey } from './crypto/master-key.js';
 import type { Result } from './result.js';
 
@@ -32,9 +32,13 @@ export class SubjectErased extends Error {
 const eventAad = (streamId: string, type: string) => `${streamId}\0${type}`;
 const snapshotAad = (streamId: string, fold: string) => `snapshot\0${streamId}\0${fold}`;
 const APPEND_KEY_CACHE = 10_000;
+const UNWRAPPED_KEY_CACHE = 10_000;
 
-/** The keys a read needs, unwrapped once per read call (never cached across calls: an erasure elsewhere shows at once). */
-export type OpenedKeys = ReadonlyMap<string, Uint8Array | 'destroyed'>;
+/**
+ * The keys a read needs, read from the store on every read call (so an erasure elsewhere shows at once).
+ * Unwrapping is cached by the wrapped bytes: a destroyed key has none left to look up.
+ */
+export type OpenedKeys = ReadonlyMap<string, SecretKey | 'destroyed'>;
 
 export type PersonalData = ReturnType<typeof createPersonalData>;
 
@@ -51,11 +55,24 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
   }
   const claimKey = derivedKey(master, 'unique values');
 
+  // Keyed by subject and wrapped bytes together: the wrapping binds the subject, and a wrapped key the store
+  // no longer holds (destroyed, or moved by a restore) is never asked for again, so it ages out.
+  const unwrapped = new Map<string, SecretKey>();
+  const unwrap = (subject: string, wrapped: Uint8Array): SecretKey => {
+    const id = `${subject}\0${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString('base64')}`;
+    const cached = unwrapped.get(id);
+    if (cached) return cached;
+    const key = unwrapDataKey(master, subject, wrapped);
+    unwrapped.set(id, key);
+    if (unwrapped.size > UNWRAPPED_KEY_CACHE) unwrapped.delete(unwrapped.keys().next().value!);
+    return key;
+  };
+
   const openKeys = async (keys: DataKeys, subjects: Iterable<string>): Promise<OpenedKeys> => {
     const wanted = [...new Set(subjects)];
     if (wanted.length === 0) return new Map();
     const stored = await keys.readDataKeys(wanted);
-    return new Map([...stored].map(([subject, key]) => [subject, key === 'destroyed' ? key : unwrapDataKey(master, subject, key)]));
+    return new Map([...stored].map(([subject, key]) => [subject, key === 'destroyed' ? key : unwrap(subject, key)]));
   };
 
   /** The event with its personal fields back, or `null` in each of them once its key is destroyed. */
@@ -90,7 +107,7 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
       return events.map((event) => (needsKey(event) ? openEvent(event, opened) : event));
     },
     /** The event as stored: its declared personal fields moved into one sealed field. Others are returned as they are. */
-    sealEvent: (event: NewEvent, streamId: string, key: Uint8Array): NewEvent => {
+    sealEvent: (event: NewEvent, streamId: string, key: SecretKey): NewEvent => {
       const declared = fieldsOf.get(event.type);
       if (!declared) return event;
       const data = event.data as Record<string, unknown>;
@@ -105,11 +122,11 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
       return (fieldsOf.get(event.type) ?? []).some((field) => data[field] !== undefined);
     },
     hashUnique: ({ scope, value }: UniqueValue): UniqueValue => ({ scope, value: keyedHash(claimKey, `${scope}\0${value}`) }),
-    wrap: (subject: string, key: Uint8Array) => wrapDataKey(master, subject, key),
-    unwrap: (subject: string, wrapped: Uint8Array) => unwrapDataKey(master, subject, wrapped),
-    sealSnapshot: (streamId: string, fold: string, key: Uint8Array, state: unknown) =>
+    wrap: (subject: string, key: SecretKey) => wrapDataKey(master, subject, key),
+    unwrap,
+    sealSnapshot: (streamId: string, fold: string, key: SecretKey, state: unknown) =>
       seal(key, Buffer.from(JSON.stringify(state) ?? 'null', 'utf8'), snapshotAad(streamId, fold)).toString('base64'),
-    openSnapshot: (streamId: string, fold: string, key: Uint8Array, sealed: string): unknown =>
+    openSnapshot: (streamId: string, fold: string, key: SecretKey, sealed: string): unknown =>
       JSON.parse(open(key, Buffer.from(sealed, 'base64'), snapshotAad(streamId, fold)).toString('utf8')),
   };
 }
@@ -128,20 +145,26 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
  * fails its expected-version check.
  */
 export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, personal: PersonalData): Log {
-  const appendKeys = new Map<string, Uint8Array>();
-  const remember = (subject: string, key: Uint8Array) => {
+  const appendKeys = new Map<string, SecretKey>();
+  const remember = (subject: string, key: SecretKey) => {
     appendKeys.delete(subject);
     appendKeys.set(subject, key);
     if (appendKeys.size > APPEND_KEY_CACHE) appendKeys.delete(appendKeys.keys().next().value!);
   };
 
   /** The stream's key for sealing, and the new key's row when the stream has none yet. */
-  const keyForAppend = async (subject: string): Promise<{ key: Uint8Array; created?: AppendRequest['dataKey'] }> => {
+  const keyForAppend = async (subject: string, expectedVersion: number): Promise<{ key: SecretKey; created?: AppendRequest['dataKey'] }> => {
     const cached = appendKeys.get(subject);
     if (cached) return { key: cached };
+    // A stream's key is stored in the transaction of its first events, and destroyed only by an event
+    // appended to it: an append expecting an empty stream either finds no key or fails its version check.
+    if (expectedVersion === 0) return newKeyFor(subject);
     const stored = (await log.readDataKeys([subject])).get(subject);
     if (stored === 'destroyed') throw new SubjectErased(subject);
     if (stored !== undefined) return { key: personal.unwrap(subject, stored) };
+    return newKeyFor(subject);
+  };
+  const newKeyFor = (subject: string) => {
     const key = newDataKey();
     return { key, created: { subject, wrapped: personal.wrap(subject, key) } };
   };
@@ -152,9 +175,9 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     const sealing = request.events.some(personal.hasPersonalFields);
     let sealed = request.events;
     let dataKey: AppendRequest['dataKey'];
-    let newKey: Uint8Array | undefined;
+    let newKey: SecretKey | undefined;
     if (sealing) {
-      const { key, created } = await keyForAppend(streamId);
+      const { key, created } = await keyForAppend(streamId, request.expectedVersion);
       sealed = request.events.map((event) => personal.sealEvent(event, streamId, key));
       dataKey = created;
       newKey = key;

@@ -1,5 +1,5 @@
 import type { StoredDataKey, UniqueValue } from './event-store.js';
-import { newDataKey } from './crypto/aead.js';
+import { newDataKey, type SecretKey } from './crypto/aead.js';
 import type { PersonalData } from './personal-data.js';
 
 /**
@@ -107,13 +107,13 @@ export function rewriteBatch<Cursor>(
   events: readonly UnsealedEvent<Cursor>[],
   stored: ReadonlyMap<string, StoredDataKey>,
 ): BatchRewrite<Cursor> {
-  const keys = new Map<string, Uint8Array>();
+  const keys = new Map<string, SecretKey>();
   const newKeys: { subject: string; wrapped: Uint8Array }[] = [];
-  const keyOf = (subject: string): Uint8Array => {
+  const keyOf = (subject: string): SecretKey => {
     const known = keys.get(subject);
     if (known) return known;
     const found = stored.get(subject);
-    let key: Uint8Array;
+    let key: SecretKey;
     if (found === 'destroyed') key = newDataKey();
     else if (found !== undefined) key = personal.unwrap(subject, found);
     else {

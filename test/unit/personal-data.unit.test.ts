@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open, seal } from '../../src/kernel/crypto/aead.js';
+import { newDataKey, open, seal } from '../../src/kernel/crypto/aead.js';
 import { keyCheckOf, keyIdOf, masterKey, opensKeyCheck, unwrapDataKey, wrapDataKey } from '../../src/kernel/crypto/master-key.js';
 import type { NewEvent } from '../../src/kernel/event-store.js';
 import { LOG_START } from '../../src/kernel/position.js';
@@ -28,11 +28,11 @@ function sealedStore(key = newKey()) {
 
 describe('AES-256-GCM sealing', () => {
   it('opens only with the same key and associated data, and not after a byte changed', () => {
-    const key = randomBytes(32);
+    const key = newDataKey();
     const sealed = seal(key, Buffer.from('alice@example.com'), 'user-1\0UserCreated');
     expect(open(key, sealed, 'user-1\0UserCreated').toString()).toBe('alice@example.com');
     expect(() => open(key, sealed, 'user-2\0UserCreated')).toThrow();
-    expect(() => open(randomBytes(32), sealed, 'user-1\0UserCreated')).toThrow();
+    expect(() => open(newDataKey(), sealed, 'user-1\0UserCreated')).toThrow();
     const tampered = Buffer.from(sealed);
     tampered[tampered.length - 1]! ^= 1;
     expect(() => open(key, tampered, 'user-1\0UserCreated')).toThrow();
@@ -40,9 +40,15 @@ describe('AES-256-GCM sealing', () => {
     expect(seal(key, Buffer.from('x'), 'a').equals(seal(key, Buffer.from('x'), 'a'))).toBe(false);
   });
 
+  it('never hands out an IV twice, across refills of its random pool', () => {
+    const key = newDataKey();
+    const ivs = new Set(Array.from({ length: 2_000 }, () => seal(key, Buffer.from('x'), 'a').subarray(0, 12).toString('hex')));
+    expect(ivs.size).toBe(2_000);
+  });
+
   it('wraps a data key for one subject only, and checks a master key by its check value', () => {
     const master = newKey();
-    const dataKey = randomBytes(32);
+    const dataKey = newDataKey();
     const wrapped = wrapDataKey(master, 'user-1', dataKey);
     expect(unwrapDataKey(master, 'user-1', wrapped).equals(dataKey)).toBe(true);
     expect(() => unwrapDataKey(master, 'user-2', wrapped)).toThrow();

@@ -1,5 +1,5 @@
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
-import { KEY_BYTES, open, seal } from './aead.js';
+import { createHash, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
+import { KEY_BYTES, open, seal, secretKey, type SecretKey } from './aead.js';
 
 /**
  * The key that wraps every data key. Kept apart from the data (a file or a
@@ -7,13 +7,15 @@ import { KEY_BYTES, open, seal } from './aead.js';
  */
 export type MasterKey = Readonly<{
   bytes: Uint8Array;
+  /** The same key, ready to seal and open with. */
+  secret: SecretKey;
   /** Where it came from, for messages: `MASTER_KEY`, `MASTER_KEY_FILE=/path`, `generated`. Never the key. */
   source: string;
 }>;
 
 export function masterKey(bytes: Uint8Array, source: string): MasterKey {
   if (bytes.length !== KEY_BYTES) throw new Error(`${source}: a master key is ${KEY_BYTES} bytes, this one is ${bytes.length}`);
-  return { bytes: Uint8Array.from(bytes), source };
+  return { bytes: Uint8Array.from(bytes), secret: secretKey(bytes), source };
 }
 
 /** Names a master key in messages without revealing it: the first 8 bytes of its SHA-256, in hex. */
@@ -23,11 +25,11 @@ const CHECK_AAD = 'cqrs-graphql master key check';
 const CHECK_TEXT = 'cqrs-graphql: this store is sealed under this master key';
 
 /** What the store keeps to tell, before anything is written, whether it is opened with its own master key. */
-export const keyCheckOf = (key: MasterKey): Buffer => seal(key.bytes, Buffer.from(CHECK_TEXT), CHECK_AAD);
+export const keyCheckOf = (key: MasterKey): Buffer => seal(key.secret, Buffer.from(CHECK_TEXT), CHECK_AAD);
 
 export function opensKeyCheck(key: MasterKey, check: Uint8Array): boolean {
   try {
-    return open(key.bytes, check, CHECK_AAD).toString('utf8') === CHECK_TEXT;
+    return open(key.secret, check, CHECK_AAD).toString('utf8') === CHECK_TEXT;
   } catch {
     return false;
   }
@@ -36,12 +38,14 @@ export function opensKeyCheck(key: MasterKey, check: Uint8Array): boolean {
 const WRAP_AAD = (subject: string) => `data key\0${subject}`;
 
 /** A subject's data key as stored: sealed under the master key, bound to the subject, so a key moved to another row does not open. */
-export const wrapDataKey = (master: MasterKey, subject: string, dataKey: Uint8Array): Buffer => seal(master.bytes, dataKey, WRAP_AAD(subject));
-export const unwrapDataKey = (master: MasterKey, subject: string, wrapped: Uint8Array): Buffer => open(master.bytes, wrapped, WRAP_AAD(subject));
+export const wrapDataKey = (master: MasterKey, subject: string, dataKey: SecretKey): Buffer =>
+  seal(master.secret, dataKey.export(), WRAP_AAD(subject));
+export const unwrapDataKey = (master: MasterKey, subject: string, wrapped: Uint8Array): SecretKey =>
+  createSecretKey(open(master.secret, wrapped, WRAP_AAD(subject)));
 
 /** A key for one purpose, derived from the master key (HKDF-SHA256), so no purpose can be turned against another. */
-export const derivedKey = (master: MasterKey, purpose: string): Buffer =>
-  Buffer.from(hkdfSync('sha256', master.bytes, Buffer.alloc(0), `cqrs-graphql ${purpose}`, KEY_BYTES));
+export const derivedKey = (master: MasterKey, purpose: string): SecretKey =>
+  secretKey(Buffer.from(hkdfSync('sha256', master.secret, Buffer.alloc(0), `cqrs-graphql ${purpose}`, KEY_BYTES)));
 
 /** A keyed hash, base64url: equal inputs match, and nobody without the master key can test a guess. */
-export const keyedHash = (key: Uint8Array, text: string): string => createHmac('sha256', key).update(text).digest('base64url');
+export const keyedHash = (key: SecretKey, text: string): string => createHmac('sha256', key).update(text).digest('base64url');
