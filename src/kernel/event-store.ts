@@ -166,7 +166,10 @@ export type KeyCheck = Readonly<{
 
 /** Per-subject data keys (src/kernel/personal-data.ts), kept beside the log in every store. */
 export interface DataKeys {
-  /** The stored keys of these subjects; a subject without a row is absent from the map. */
+  /**
+   * The stored keys of these subjects; a subject without a row is absent from the map. Always the
+   * current rows: an adapter may keep keys in memory only where no other process can destroy them.
+   */
   readDataKeys(subjects: readonly string[]): Promise<Map<string, StoredDataKey>>;
   /**
    * The stored key check; when there is none yet, stores `proposed` first

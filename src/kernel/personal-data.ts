@@ -58,13 +58,18 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
   // Keyed by subject and wrapped bytes together: the wrapping binds the subject, and a wrapped key the store
   // no longer holds (destroyed, or moved by a restore) is never asked for again, so it ages out.
   const unwrapped = new Map<string, SecretKey>();
+  const unwrappedId = (subject: string, wrapped: Uint8Array) =>
+    `${subject}\0${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString('base64')}`;
+  const rememberUnwrapped = (id: string, key: SecretKey) => {
+    unwrapped.set(id, key);
+    if (unwrapped.size > UNWRAPPED_KEY_CACHE) unwrapped.delete(unwrapped.keys().next().value!);
+  };
   const unwrap = (subject: string, wrapped: Uint8Array): SecretKey => {
-    const id = `${subject}\0${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString('base64')}`;
+    const id = unwrappedId(subject, wrapped);
     const cached = unwrapped.get(id);
     if (cached) return cached;
     const key = unwrapDataKey(master, subject, wrapped);
-    unwrapped.set(id, key);
-    if (unwrapped.size > UNWRAPPED_KEY_CACHE) unwrapped.delete(unwrapped.keys().next().value!);
+    rememberUnwrapped(id, key);
     return key;
   };
 
@@ -124,6 +129,8 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
     hashUnique: ({ scope, value }: UniqueValue): UniqueValue => ({ scope, value: keyedHash(claimKey, `${scope}\0${value}`) }),
     wrap: (subject: string, key: SecretKey) => wrapDataKey(master, subject, key),
     unwrap,
+    /** A key this process wrapped itself: the projections' first read of its stream need not unwrap it. */
+    wrapped: (subject: string, wrapped: Uint8Array, key: SecretKey) => rememberUnwrapped(unwrappedId(subject, wrapped), key),
     sealSnapshot: (streamId: string, fold: string, key: SecretKey, state: unknown) =>
       seal(key, Buffer.from(JSON.stringify(state) ?? 'null', 'utf8'), snapshotAad(streamId, fold)).toString('base64'),
     openSnapshot: (streamId: string, fold: string, key: SecretKey, sealed: string): unknown =>
@@ -138,8 +145,10 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
  * pass through: any new read method of the log must be added here, as in
  * src/kernel/upcasting.ts.
  *
- * Each read call reads the keys of its streams once, never from a cache, so
- * an erasure on one instance shows on every other at once. Appends keep a
+ * Each read call asks the store for the keys of its streams once, never
+ * from a cache of its own, so an erasure on one instance shows on every
+ * other at once (a store may keep keys only where that stays exact, as
+ * SQLite's single writer does). Appends keep a
  * small cache of unwrapped keys, filled only by appends that succeeded and
  * emptied for a stream by its erasure; an append decided before an erasure
  * fails its expected-version check.
@@ -213,7 +222,10 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     // new stream created its own, and one of them conflicted), and a key read before an erasure that
     // committed meanwhile is never kept. A key cached here and destroyed by another instance can still seal
     // a later append there; what it seals reads as null everywhere, since no stored key opens it.
-    if (newKey && !erases) remember(streamId, newKey);
+    if (newKey && !erases) {
+      remember(streamId, newKey);
+      if (dataKey) personal.wrapped(streamId, dataKey.wrapped, newKey);
+    }
     return { ok: true, value: plaintextOf(result.value) };
   };
 

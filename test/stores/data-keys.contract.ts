@@ -59,6 +59,17 @@ export function describeDataKeysContract(name: string, factory: StoreFactory): v
       expect(await store.readDataKeys(['a', 'never-keyed'])).toEqual(new Map([['a', 'destroyed'], ['never-keyed', 'destroyed']]));
     });
 
+    it('reads a key it read before as destroyed once an erasure commits, and as it was after one that conflicted', async () => {
+      await append({ streamId: 'a', expectedVersion: 0, dataKey: { subject: 'a', wrapped: bytes(1) } });
+      await append({ streamId: 'b', expectedVersion: 0, dataKey: { subject: 'b', wrapped: bytes(2) } });
+      expect([...(await store.readDataKeys(['a', 'b'])).keys()].sort()).toEqual(['a', 'b']);
+      expect((await append({ streamId: 'b', expectedVersion: 7, shred: ['b'] })).ok).toBe(false);
+      expect((await append({ streamId: 'a', expectedVersion: 1, events: [event('Erased')], shred: ['a'] })).ok).toBe(true);
+      const keys = await store.readDataKeys(['a', 'b']);
+      expect(keys.get('a')).toBe('destroyed');
+      expect(Buffer.from(keys.get('b') as Uint8Array)).toEqual(Buffer.from(bytes(2)));
+    });
+
     it('keeps each append of a group to its own keys: a conflicting one among them writes and shreds nothing', async () => {
       await append({ streamId: 'old', expectedVersion: 0, dataKey: { subject: 'old', wrapped: bytes(9) } });
       const results = await Promise.all([

@@ -161,13 +161,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   migrate(db, 'event-store', [...migrations, categorisedStreams(options.categoryOfOldStreams), dataKeys, idempotencyRecordsByAge]);
   const listeners = createAppendListeners();
   const statements = prepareStatements(db, options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION);
+  const knownKeys = createKnownDataKeys();
   return {
-    ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify)),
+    ...sqliteEventLog(statements, createGroupCommit(db, statements, listeners.notify, knownKeys)),
     readPage: sqlitePageReader(db),
     readStreamFrom: sqliteReadStreamFrom(db),
     onAppended: listeners.subscribe,
     ...sqliteIdempotencyRecords(statements),
-    ...sqliteDataKeys(db, statements),
+    ...sqliteDataKeys(db, statements, knownKeys),
     ...sqlitePositionCodec,
     synchronous: () => synchronousOf(db),
     close: async () => {
@@ -292,12 +293,16 @@ function sqliteReadStreamFrom(db: SqliteDatabase): EventLog['readStreamFrom'] {
  * its own append. Nobody hears back before the shared COMMIT returns, so an
  * acknowledged append is as durable as before; only the commit is shared.
  */
-function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: () => void): EventLog['append'] {
-  const appendOne = db.transaction((request: AppendRequest): Appended => appendInTransaction(statements, request));
+function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: () => void, knownKeys: KnownDataKeys): EventLog['append'] {
+  // The data keys each append stored (a new stream's), known once its savepoint is released.
+  let storedKeys = new Map<string, Uint8Array>();
+  const appendOne = db.transaction((request: AppendRequest) => appendInTransaction(statements, request));
   const commitGroup = db.transaction((requests: readonly AppendRequest[]): Outcome[] =>
     requests.map((request) => {
       try {
-        return ok(appendOne(request));
+        const { appended, keyStored } = appendOne(request);
+        if (keyStored) storedKeys.set(keyStored.subject, keyStored.wrapped);
+        return ok(appended);
       } catch (error) {
         return error instanceof Rollback ? fail(error.conflict) : { thrown: error };
       }
@@ -308,6 +313,7 @@ function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: (
     const group = queued;
     queued = [];
     let outcomes: Outcome[];
+    storedKeys = new Map();
     try {
       outcomes = commitGroup.immediate(group.map((entry) => entry.request));
     } catch (error) {
@@ -316,6 +322,11 @@ function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: (
       return;
     }
     // Committed: from here on nothing may turn these into failures a caller would retry.
+    for (const [subject, wrapped] of storedKeys) knownKeys.remember(subject, Uint8Array.from(wrapped));
+    group.forEach((entry, i) => {
+      const outcome = outcomes[i]!;
+      if ('ok' in outcome && outcome.ok) for (const subject of entry.request.shred ?? []) knownKeys.destroyed(subject);
+    });
     if (outcomes.some((outcome) => 'ok' in outcome && outcome.ok)) notify();
     group.forEach((entry, i) => entry.settle(outcomes[i]!));
   };
@@ -329,7 +340,7 @@ function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: (
 type Outcome = Result<Appended, AppendConflict> | { thrown: unknown };
 
 /** One append inside its savepoint; a conflict throws `Rollback`, which undoes whatever it wrote. */
-function appendInTransaction(statements: Statements, request: AppendRequest): Appended {
+function appendInTransaction(statements: Statements, request: AppendRequest): { appended: Appended; keyStored: AppendRequest['dataKey'] } {
   const { streamId, expectedVersion } = request;
   const actualVersion = statements.streamVersion.get(streamId)?.version ?? 0;
   if (actualVersion !== expectedVersion) {
@@ -339,7 +350,8 @@ function appendInTransaction(statements: Statements, request: AppendRequest): Ap
     throw new Rollback({ type: 'IdempotencyKeyTaken', key: request.idempotency.key });
   }
   moveUniqueValues(statements, request);
-  if (request.dataKey) statements.insertDataKey.run(request.dataKey.subject, request.dataKey.wrapped);
+  // A stream's key is never replaced: the one given is stored only when the stream had none.
+  const keyStored = request.dataKey && statements.insertDataKey.run(request.dataKey.subject, request.dataKey.wrapped).changes === 1 ? request.dataKey : undefined;
   if (request.shred?.length) {
     const now = new Date().toISOString();
     for (const subject of request.shred) statements.shred.run(subject, now);
@@ -356,7 +368,7 @@ function appendInTransaction(statements: Statements, request: AppendRequest): Ap
     // No live record holds the key (checked above, in this transaction): this stores it, replacing an expired one.
     statements.records.store(key, requestHash, outcome(result));
   }
-  return result;
+  return { appended: result, keyStored };
 }
 
 /** Releases first, so a stream may claim again a value it gives up in the same append. */
@@ -435,7 +447,34 @@ function sqliteIdempotencyRecords({ records }: Statements): IdempotencyRecords {
   };
 }
 
-function sqliteDataKeys(db: SqliteDatabase, statements: Statements): DataKeys {
+/**
+ * The data keys this store has read, kept because only this process writes
+ * events.db while it is open (the writer lock), and a stored key changes in
+ * one way only: an erasure destroys it, which the group commit records here
+ * right after its COMMIT, before any other code runs. Keys not yet stored are
+ * not kept, so a stream's first append is always seen. A bounded map: an
+ * update reads its stream's key on every command, a lookup costing more than
+ * the rest of sealing.
+ */
+const KNOWN_DATA_KEYS = 50_000;
+
+type KnownDataKeys = ReturnType<typeof createKnownDataKeys>;
+
+function createKnownDataKeys() {
+  const known = new Map<string, StoredDataKey>();
+  const remember = (subject: string, key: StoredDataKey) => {
+    known.delete(subject);
+    known.set(subject, key);
+    if (known.size > KNOWN_DATA_KEYS) known.delete(known.keys().next().value!);
+  };
+  return {
+    get: (subject: string) => known.get(subject),
+    remember,
+    destroyed: (subject: string) => remember(subject, 'destroyed'),
+  };
+}
+
+function sqliteDataKeys(db: SqliteDatabase, statements: Statements, knownKeys: KnownDataKeys): DataKeys {
   const readCheck = db.prepare<[], { key_id: string; check_value: Buffer; events_sealed: number }>(
     'SELECT key_id, check_value, events_sealed FROM master_key_check WHERE id = 1',
   );
@@ -451,8 +490,17 @@ function sqliteDataKeys(db: SqliteDatabase, statements: Statements): DataKeys {
   return {
     readDataKeys: async (subjects) => {
       const found = new Map<string, StoredDataKey>();
-      for (const { subject, wrapped } of statements.readDataKeys.all(JSON.stringify(subjects))) {
-        found.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
+      const unknown: string[] = [];
+      for (const subject of subjects) {
+        const key = knownKeys.get(subject);
+        if (key === undefined) unknown.push(subject);
+        else found.set(subject, key);
+      }
+      if (unknown.length === 0) return found;
+      for (const { subject, wrapped } of statements.readDataKeys.all(JSON.stringify(unknown))) {
+        const key = wrapped === null ? 'destroyed' : new Uint8Array(wrapped);
+        found.set(subject, key);
+        knownKeys.remember(subject, key);
       }
       return found;
     },
