@@ -10,6 +10,7 @@ import { createProjectionRetries, type ProjectionRetries } from './projection-re
 import type { RebuildRequests, RequestStatus } from './rebuild-requests.js';
 import { UnreadableEvent } from './upcasting.js';
 import { createWakeSignal, type WakeSignal } from './wake-signal.js';
+import { shareReads, type EventReader } from './shared-reads.js';
 
 /**
  * Where a projection keeps its rows and its checkpoint. `apply` must write
@@ -186,6 +187,8 @@ type Shared = {
   /** The live versions read at start, before any loop ran. */
   readonly startVersions: Map<string, number | null>;
   readonly signal: WakeSignal;
+  /** The live loops' reads of the log: loops woken by one append read (and open) its batch once. */
+  readonly reads: EventReader;
   running: boolean;
   stopping: AbortController;
 };
@@ -258,6 +261,7 @@ function createShared(options: ProjectorOptions): Shared {
     runs: new Map(),
     startVersions: new Map(),
     signal: createWakeSignal(),
+    reads: shareReads(options.store),
     running: false,
     stopping: new AbortController(),
   };
@@ -390,7 +394,7 @@ async function untilResumed(shared: Shared, name: string): Promise<void> {
 
 /** Applies the next batch as the leader, or follows the leader's checkpoint; a failure is handled, never thrown. */
 async function step(shared: Shared, run: Run): Promise<void> {
-  const { store, pollIntervalMs } = shared.settings;
+  const { pollIntervalMs } = shared.settings;
   const { sink, retries, leadership } = run;
   const seen = shared.signal.version();
   let events: readonly StoredEvent[] = [];
@@ -420,7 +424,7 @@ async function step(shared: Shared, run: Run): Promise<void> {
     }
     const from = shared.progress.checkpointOf(sink.name);
     const limit = retries.readLimit();
-    events = await store.readAll({ after: from, limit });
+    events = await shared.reads.readAll({ after: from, limit });
     if (events.length === 0) {
       await shared.signal.wait(seen, pollIntervalMs);
       return;

@@ -12,6 +12,7 @@ import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { rowIdOf, sqlitePosition } from '../../src/stores/sqlite/position.js';
 import { createSqliteProjectionSink, prepareReadDatabase, type SqliteProjection } from '../../src/stores/sqlite/projection-sink.js';
 import { createSqliteUsersReadModel, usersProjection } from '../../src/users/read-model/sqlite.js';
+import { userSearchSqliteProjection } from '../../src/users/read-model/search/sqlite.js';
 import { USER_STREAMS } from '../../src/users/user.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -119,7 +120,7 @@ describe('projector over SQLite', () => {
   });
 
   /** A started projector whose reads of the log are counted, caught up with `head`. */
-  const caughtUpCountingReads = async (sink: ProjectionSink, head: Position) => {
+  const caughtUpCountingReads = async (sinks: ProjectionSink | readonly ProjectionSink[], head: Position) => {
     const counted = { reads: 0 };
     const countingStore: EventStore = {
       ...store,
@@ -128,7 +129,7 @@ describe('projector over SQLite', () => {
         return store.readAll(request);
       },
     };
-    const projector = createProjector({ store: countingStore, sinks: [sink], pollIntervalMs: 60_000 });
+    const projector = createProjector({ store: countingStore, sinks: Array.isArray(sinks) ? sinks : [sinks], pollIntervalMs: 60_000 });
     projectors.push(projector);
     await projector.start();
     expect(await projector.waitFor(head, 5000)).toBe(true);
@@ -147,6 +148,22 @@ describe('projector over SQLite', () => {
     expect(await projector.waitFor(next, 5000)).toBe(true);
     await settle();
     expect(counted.reads).toBe(2);
+  });
+
+  it('reads each batch once for all its projections, however many an append wakes', async () => {
+    const db = openReadDb([usersProjection, userSearchSqliteProjection]);
+    const sinks = [createSqliteProjectionSink(db, usersProjection), createSqliteProjectionSink(db, userSearchSqliteProjection)];
+    const { projector, counted } = await caughtUpCountingReads(sinks, await seed());
+    await settle();
+    expect(counted.reads).toBe(1);
+
+    for (const [i, name] of ['dave', 'erin', 'frank'].entries()) {
+      const next = await append(name, userCreated(name, 6 + i));
+      expect(await projector.waitFor(next, 5000)).toBe(true);
+      await settle();
+      expect(counted.reads).toBe(2 + i);
+    }
+    expect(checkpointOf(db, 'user-search')).toBe(checkpointOf(db, 'users'));
   });
 
   it('is not woken by the checkpoint moves of a projection it leads (PostgreSQL announces every move)', async () => {
