@@ -20,12 +20,15 @@ const CREATE = 'mutation ($input: CreateUserInput!) { createUser(input: $input) 
 const UPDATE = 'mutation ($input: UpdateUserInput!) { updateUser(input: $input) { ... on UpdateUserSuccess { position } } }';
 const READ_USER = 'query ($id: ID!) { user(id: $id) { id username version } }';
 const READ_LAST = 'query ($n: Int!) { users(last: $n) { totalCount edges { node { id username version } } } }';
+// No totalCount: the page alone must learn of a user created after it when it has no next page.
+const READ_FIRST = 'query ($n: Int!) { users(first: $n) { edges { node { id username version } } pageInfo { hasNextPage } } }';
 
 type Op =
   | { type: 'create'; on: number; name: string }
   | { type: 'update'; on: number; user: number; name: string }
   | { type: 'readUser'; on: number; user: number; withPosition: boolean }
   | { type: 'readLast'; on: number; n: number; withPosition: boolean }
+  | { type: 'readFirst'; on: number; n: number; withPosition: boolean }
   /** An update and reads of the same user at once: the reads race the projection. */
   | { type: 'burst'; on: number; user: number; name: string; readers: number };
 
@@ -39,6 +42,7 @@ const ops = (instances: number) => {
       fc.record({ type: fc.constant('update' as const), on, user, name }),
       fc.record({ type: fc.constant('readUser' as const), on, user, withPosition: fc.boolean() }),
       fc.record({ type: fc.constant('readLast' as const), on, n: fc.integer({ min: 1, max: 5 }), withPosition: fc.boolean() }),
+      fc.record({ type: fc.constant('readFirst' as const), on, n: fc.integer({ min: 1, max: 5 }), withPosition: fc.boolean() }),
       fc.record({ type: fc.constant('burst' as const), on, user, name, readers: fc.integer({ min: 1, max: 4 }) }),
     ),
     { minLength: 1, maxLength: 25 },
@@ -107,6 +111,15 @@ async function runOps(servers: readonly TestServer[], model: ReturnType<typeof c
         // Other suites' users come before these in creation order; the newest are this model's.
         const expected = model.users.slice(-op.n).map((user) => ({ ...user, id: `User:${user.id}` }));
         expect(page.edges.map((edge) => edge.node).slice(-expected.length)).toEqual(expected);
+        break;
+      }
+      case 'readFirst': {
+        const sent = op.withPosition || !exactWithoutPosition;
+        const answer = await gql<{ users: { edges: { node: ModelUser }[]; pageInfo: { hasNextPage: boolean } } }>(at(op.on), READ_FIRST, { n: op.n }, headers(sent));
+        checkPosition(answer, sent);
+        const page = answer.body.data!.users;
+        expect(page.edges.map((edge) => edge.node)).toEqual(model.users.slice(0, op.n).map((user) => ({ ...user, id: `User:${user.id}` })));
+        expect(page.pageInfo.hasNextPage).toBe(model.users.length > op.n);
         break;
       }
       case 'burst': {

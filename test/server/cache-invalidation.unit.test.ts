@@ -25,13 +25,23 @@ describe('cache invalidation from the projector', () => {
     throw new Error('no errors expected');
   };
 
-  it('drops what an applied batch changes: a created user, every list, an updated user', () => {
-    const cache = cacheHolding(['userA', ['User:a']], ['page', ['UserConnection']], ['userB', ['User:b']], ['userZ', ['User:z']]);
+  it('drops what an applied batch changes: a created user, the last page, counts and searches; an updated user and its pages', () => {
+    const cache = cacheHolding(
+      ['userA', ['User:a']],
+      ['lastPage', ['User:y', 'UserConnection:tail']],
+      ['count', ['UserConnection:count']],
+      ['search', ['UserConnection:search']],
+      ['firstPage', ['User:b', 'User:z']],
+      ['userB', ['User:b']],
+      ['userZ', ['User:z']],
+    );
     const listener = cacheInvalidation(cache, modules, reader, fail);
     listener.applied('users', [event(1, 'UserCreated', 'a')]);
-    expect([cache.get('userA'), cache.get('page')]).toEqual([undefined, undefined]);
+    expect(['userA', 'lastPage', 'count', 'search'].map((key) => cache.get(key))).toEqual([undefined, undefined, undefined, undefined]);
+    // A full page with a next one cannot gain the new user.
+    expect(cache.get('firstPage')).toBeDefined();
     listener.applied('users', [event(2, 'UserUpdated', 'b')]);
-    expect(cache.get('userB')).toBeUndefined();
+    expect([cache.get('userB'), cache.get('firstPage')]).toEqual([undefined, undefined]);
     expect(cache.get('userZ')).toBeDefined();
   });
 

@@ -10,7 +10,7 @@ import type { UserView } from '../user-view.js';
 import { actsFor } from '../../graphql/viewer.js';
 import { loadUserAsOf, UserAsOfInput } from './time-travel.js';
 import { recordPersonal, recordRead, recordUncacheable } from '../../graphql/cache-tags.js';
-import { USERS_LIST_TAG, userTag } from '../cache-tags.js';
+import { USER_SEARCH_TAG, USERS_COUNT_TAG, USERS_TAIL_TAG, userTag } from '../cache-tags.js';
 
 /** Emails are personal: with authentication on, only the user and admins see them. */
 export const EMAIL_VISIBILITY = 'With authentication on, visible to the user and admins only; null for everyone else.';
@@ -139,11 +139,15 @@ builder.queryField('users', (t) =>
         orderBy: t.arg({ type: UserOrderInput, description: 'The order of the search; without `filter` too, all users in it.' }),
       },
       resolve: async (_root, { filter, orderBy, ...args }, ctx): Promise<UserConnection & { search?: UserSearchConnection['search'] }> => {
-        recordRead(ctx, USERS_LIST_TAG);
-        if (filter != null || orderBy != null) return loadUserSearch({ ...args, filter, orderBy }, ctx);
+        if (filter != null || orderBy != null) {
+          recordRead(ctx, USER_SEARCH_TAG);
+          return loadUserSearch({ ...args, filter, orderBy }, ctx);
+        }
         const page = await ctx.queryBus.execute(getUsers(args), ctx.scope);
         if (!page.ok) throw badUserInput(page.error.message, page.error.argument);
         recordRead(ctx, ...page.value.edges.map((edge) => userTag(edge.node.id)));
+        // Only a page without a next one can gain the next user created (src/users/cache-tags.ts).
+        if (!page.value.pageInfo.hasNextPage) recordRead(ctx, USERS_TAIL_TAG);
         return page.value;
       },
     },
@@ -154,7 +158,7 @@ builder.queryField('users', (t) =>
           description: 'All users, or with `filter`, the users that match it.',
           // Unfiltered, the users read model's running count: a count over the search table scans it all.
           resolve: (connection, _args, ctx) => {
-            recordRead(ctx, USERS_LIST_TAG);
+            recordRead(ctx, connection.search ? USER_SEARCH_TAG : USERS_COUNT_TAG);
             return connection.search && (connection.search.usernamePrefix !== undefined || connection.search.emailDomain !== undefined)
               ? countUserSearch({ ...connection, search: connection.search }, ctx)
               : ctx.queryBus.execute(countUsers(), ctx.scope);
