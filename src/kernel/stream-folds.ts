@@ -60,6 +60,8 @@ export type StreamFoldsOptions = Readonly<{
 
 /** Events per read when no snapshot says how far the answer can be. */
 const READ_CHUNK = 1000;
+/** Streams remembered to have no snapshot yet (most streams are shorter than `every`). */
+const KNOWN_WITHOUT_SNAPSHOT = 100_000;
 
 export function createStreamFolds({ eventLog, snapshots, every, onError }: StreamFoldsOptions): StreamFolds {
   const inFlight = new Set<Promise<void>>();
@@ -68,16 +70,37 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
     void work.finally(() => inFlight.delete(work));
   };
 
+  // A stream shorter than `every` has no snapshot, and asking the store for one cost a query per
+  // command. Remembered once a load found none at all; forgotten when this process saves one (before
+  // and after the write, so a load racing it cannot put it back). A snapshot another instance wrote
+  // stays unseen until this one saves its own: only a longer read, never another answer.
+  const withoutSnapshot = new Set<string>();
+  const noSnapshotKey = (fold: AnyStreamFold, streamId: string) => `${fold.name}\0${streamId}`;
+  const rememberWithoutSnapshot = (key: string) => {
+    withoutSnapshot.add(key);
+    if (withoutSnapshot.size > KNOWN_WITHOUT_SNAPSHOT) withoutSnapshot.delete(withoutSnapshot.values().next().value!);
+  };
+
   const save = (fold: AnyStreamFold, streamId: string, passed: readonly Snapshot[]) => {
     if (passed.length === 0) return;
-    track(snapshots.saveSnapshots(passed).catch((error: unknown) => onError(error, { streamId, fold: fold.name, action: 'save' })));
+    const key = noSnapshotKey(fold, streamId);
+    withoutSnapshot.delete(key);
+    track(
+      snapshots
+        .saveSnapshots(passed)
+        .catch((error: unknown) => onError(error, { streamId, fold: fold.name, action: 'save' }))
+        .finally(() => withoutSnapshot.delete(key)),
+    );
   };
 
   /** The newest usable snapshot within the bound, or null: a store that fails to answer only costs a longer read. */
   const load = async <S>(fold: StreamFold<S>, streamId: string, bound: StreamBound | undefined): Promise<FoldedStream<S> | null> => {
     if (every <= 0) return null;
+    const key = noSnapshotKey(fold, streamId);
+    if (withoutSnapshot.has(key)) return null;
     try {
       const snapshot = await snapshots.loadSnapshot(streamId, fold.name, bound);
+      if (!snapshot && bound === undefined) rememberWithoutSnapshot(key);
       if (!snapshot || !snapshotWithin(snapshot, bound)) return null;
       const state = fold.decode(snapshot.state);
       if (state === undefined) throw new Error(`snapshot of ${streamId} at version ${snapshot.version} does not decode as ${fold.name}`);
