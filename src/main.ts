@@ -31,8 +31,6 @@ async function serve(config: Config) {
   const server = await startServer(config, { logger, modules });
   // The connection URL may hold a password: name the kind of store only.
   const store = config.DATABASE_URL ? 'postgres' : `sqlite:${config.DATA_DIR}`;
-  // The pid is what a second process on the same SQLite DATA_DIR is told holds it.
-  logger.info({ url: server.url, store, pid: process.pid }, `serving GraphQL at ${server.url}`);
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -53,6 +51,10 @@ async function serve(config: Config) {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Only now: a supervisor (or a test) may signal the moment it reads this line, and a signal that
+  // came before the handlers would kill the process outright instead of shutting it down.
+  // The pid is what a second process on the same SQLite DATA_DIR is told holds it.
+  logger.info({ url: server.url, store, pid: process.pid }, `serving GraphQL at ${server.url}`);
 }
 
 /** A rebuild inserts in id order, far from key order: its index pages are revisited at random, so they stay in memory. */
