@@ -3,6 +3,7 @@ import type { StoredEvent } from './messages.js';
 import { newDataKey, open, seal, type SecretKey } from './crypto/aead.js';
 import { derivedKey, keyedHash, unwrapDataKey, wrapDataKey, type MasterKey } from './crypto/master-key.js';
 import type { Result } from './result.js';
+import { createLruMap } from './lru-map.js';
 
 /**
  * Erasure by crypto-shredding. A module declares which fields of which of
@@ -57,19 +58,15 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
 
   // Keyed by subject and wrapped bytes together: the wrapping binds the subject, and a wrapped key the store
   // no longer holds (destroyed, or moved by a restore) is never asked for again, so it ages out.
-  const unwrapped = new Map<string, SecretKey>();
+  const unwrapped = createLruMap<string, SecretKey>(UNWRAPPED_KEY_CACHE);
   const unwrappedId = (subject: string, wrapped: Uint8Array) =>
     `${subject}\0${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString('base64')}`;
-  const rememberUnwrapped = (id: string, key: SecretKey) => {
-    unwrapped.set(id, key);
-    if (unwrapped.size > UNWRAPPED_KEY_CACHE) unwrapped.delete(unwrapped.keys().next().value!);
-  };
   const unwrap = (subject: string, wrapped: Uint8Array): SecretKey => {
     const id = unwrappedId(subject, wrapped);
     const cached = unwrapped.get(id);
     if (cached) return cached;
     const key = unwrapDataKey(master, subject, wrapped);
-    rememberUnwrapped(id, key);
+    unwrapped.set(id, key);
     return key;
   };
 
@@ -130,7 +127,7 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
     wrap: (subject: string, key: SecretKey) => wrapDataKey(master, subject, key),
     unwrap,
     /** A key this process wrapped itself: the projections' first read of its stream need not unwrap it. */
-    wrapped: (subject: string, wrapped: Uint8Array, key: SecretKey) => rememberUnwrapped(unwrappedId(subject, wrapped), key),
+    wrapped: (subject: string, wrapped: Uint8Array, key: SecretKey) => unwrapped.set(unwrappedId(subject, wrapped), key),
     sealSnapshot: (streamId: string, fold: string, key: SecretKey, state: unknown) =>
       seal(key, Buffer.from(JSON.stringify(state) ?? 'null', 'utf8'), snapshotAad(streamId, fold)).toString('base64'),
     openSnapshot: (streamId: string, fold: string, key: SecretKey, sealed: string): unknown =>
@@ -154,12 +151,7 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
  * fails its expected-version check.
  */
 export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, personal: PersonalData): Log {
-  const appendKeys = new Map<string, SecretKey>();
-  const remember = (subject: string, key: SecretKey) => {
-    appendKeys.delete(subject);
-    appendKeys.set(subject, key);
-    if (appendKeys.size > APPEND_KEY_CACHE) appendKeys.delete(appendKeys.keys().next().value!);
-  };
+  const appendKeys = createLruMap<string, SecretKey>(APPEND_KEY_CACHE);
 
   /** The stream's key for sealing, and the new key's row when the stream has none yet. */
   const keyForAppend = async (subject: string, expectedVersion: number): Promise<{ key: SecretKey; created?: AppendRequest['dataKey'] }> => {
@@ -223,7 +215,7 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     // committed meanwhile is never kept. A key cached here and destroyed by another instance can still seal
     // a later append there; what it seals reads as null everywhere, since no stored key opens it.
     if (newKey && !erases) {
-      remember(streamId, newKey);
+      appendKeys.set(streamId, newKey);
       if (dataKey) personal.wrapped(streamId, dataKey.wrapped, newKey);
     }
     return { ok: true, value: plaintextOf(result.value) };

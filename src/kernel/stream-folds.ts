@@ -3,6 +3,7 @@ import type { EventLog } from './event-store.js';
 import type { Event, StoredEvent } from './messages.js';
 import { LOG_START, type Position } from './position.js';
 import { snapshotWithin, type Snapshot, type SnapshotStore, type StreamBound } from './snapshots.js';
+import { createLruMap } from './lru-map.js';
 
 /** A state folded from one stream's events, which snapshots may cache. */
 export type StreamFold<S> = Readonly<{
@@ -74,12 +75,8 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
   // command. Remembered once a load found none at all; forgotten when this process saves one (before
   // and after the write, so a load racing it cannot put it back). A snapshot another instance wrote
   // stays unseen until this one saves its own: only a longer read, never another answer.
-  const withoutSnapshot = new Set<string>();
+  const withoutSnapshot = createLruMap<string, true>(KNOWN_WITHOUT_SNAPSHOT);
   const noSnapshotKey = (fold: AnyStreamFold, streamId: string) => `${fold.name}\0${streamId}`;
-  const rememberWithoutSnapshot = (key: string) => {
-    withoutSnapshot.add(key);
-    if (withoutSnapshot.size > KNOWN_WITHOUT_SNAPSHOT) withoutSnapshot.delete(withoutSnapshot.values().next().value!);
-  };
 
   const save = (fold: AnyStreamFold, streamId: string, passed: readonly Snapshot[]) => {
     if (passed.length === 0) return;
@@ -97,10 +94,10 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
   const load = async <S>(fold: StreamFold<S>, streamId: string, bound: StreamBound | undefined): Promise<FoldedStream<S> | null> => {
     if (every <= 0) return null;
     const key = noSnapshotKey(fold, streamId);
-    if (withoutSnapshot.has(key)) return null;
+    if (withoutSnapshot.get(key)) return null;
     try {
       const snapshot = await snapshots.loadSnapshot(streamId, fold.name, bound);
-      if (!snapshot && bound === undefined) rememberWithoutSnapshot(key);
+      if (!snapshot && bound === undefined) withoutSnapshot.set(key, true);
       if (!snapshot || !snapshotWithin(snapshot, bound)) return null;
       const state = fold.decode(snapshot.state);
       if (state === undefined) throw new Error(`snapshot of ${streamId} at version ${snapshot.version} does not decode as ${fold.name}`);

@@ -1,12 +1,9 @@
+import { createLruMap, type LruMap } from './lru-map.js';
+
 /** A stream as this process last left it: the state folded up to `version`. */
 export type KnownStream<S> = Readonly<{ state: S; version: number }>;
 
-export type StreamStateCache<S> = Readonly<{
-  get: (streamId: string) => KnownStream<S> | undefined;
-  set: (streamId: string, known: KnownStream<S>) => void;
-  delete: (streamId: string) => void;
-  size: () => number;
-}>;
+export type StreamStateCache<S> = LruMap<string, KnownStream<S>>;
 
 /**
  * The states of the streams this process appended to last, at most
@@ -15,25 +12,4 @@ export type StreamStateCache<S> = Readonly<{
  * expected version catches. States are never mutated (`evolve` is pure), so
  * sharing them between commands is safe.
  */
-export function createStreamStateCache<S>(capacity: number): StreamStateCache<S> {
-  const entries = new Map<string, KnownStream<S>>();
-  return {
-    get: (streamId) => {
-      const known = entries.get(streamId);
-      if (known) {
-        // A Map iterates in insertion order: re-inserting marks the entry as the most recent.
-        entries.delete(streamId);
-        entries.set(streamId, known);
-      }
-      return known;
-    },
-    set: (streamId, known) => {
-      if (capacity <= 0) return;
-      entries.delete(streamId);
-      entries.set(streamId, known);
-      if (entries.size > capacity) entries.delete(entries.keys().next().value!);
-    },
-    delete: (streamId) => void entries.delete(streamId),
-    size: () => entries.size,
-  };
-}
+export const createStreamStateCache = <S>(capacity: number): StreamStateCache<S> => createLruMap(capacity);

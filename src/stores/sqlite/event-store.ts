@@ -15,6 +15,7 @@ import {
 } from '../../kernel/event-store.js';
 import type { StoredEvent } from '../../kernel/messages.js';
 import { LOG_START } from '../../kernel/position.js';
+import { createLruMap, type LruMap } from '../../kernel/lru-map.js';
 import { fail, ok, type Result } from '../../kernel/result.js';
 import type { StreamCategory } from '../../kernel/stream-id.js';
 import { createAppendListeners } from '../append-listeners.js';
@@ -322,10 +323,10 @@ function createGroupCommit(db: SqliteDatabase, statements: Statements, notify: (
       return;
     }
     // Committed: from here on nothing may turn these into failures a caller would retry.
-    for (const [subject, wrapped] of storedKeys) knownKeys.remember(subject, Uint8Array.from(wrapped));
+    for (const [subject, wrapped] of storedKeys) knownKeys.set(subject, Uint8Array.from(wrapped));
     group.forEach((entry, i) => {
       const outcome = outcomes[i]!;
-      if ('ok' in outcome && outcome.ok) for (const subject of entry.request.shred ?? []) knownKeys.destroyed(subject);
+      if ('ok' in outcome && outcome.ok) for (const subject of entry.request.shred ?? []) knownKeys.set(subject, 'destroyed');
     });
     if (outcomes.some((outcome) => 'ok' in outcome && outcome.ok)) notify();
     group.forEach((entry, i) => entry.settle(outcomes[i]!));
@@ -458,21 +459,9 @@ function sqliteIdempotencyRecords({ records }: Statements): IdempotencyRecords {
  */
 const KNOWN_DATA_KEYS = 50_000;
 
-type KnownDataKeys = ReturnType<typeof createKnownDataKeys>;
+type KnownDataKeys = LruMap<string, StoredDataKey>;
 
-function createKnownDataKeys() {
-  const known = new Map<string, StoredDataKey>();
-  const remember = (subject: string, key: StoredDataKey) => {
-    known.delete(subject);
-    known.set(subject, key);
-    if (known.size > KNOWN_DATA_KEYS) known.delete(known.keys().next().value!);
-  };
-  return {
-    get: (subject: string) => known.get(subject),
-    remember,
-    destroyed: (subject: string) => remember(subject, 'destroyed'),
-  };
-}
+const createKnownDataKeys = (): KnownDataKeys => createLruMap(KNOWN_DATA_KEYS);
 
 function sqliteDataKeys(db: SqliteDatabase, statements: Statements, knownKeys: KnownDataKeys): DataKeys {
   const readCheck = db.prepare<[], { key_id: string; check_value: Buffer; events_sealed: number }>(
@@ -500,7 +489,7 @@ function sqliteDataKeys(db: SqliteDatabase, statements: Statements, knownKeys: K
       for (const { subject, wrapped } of statements.readDataKeys.all(JSON.stringify(unknown))) {
         const key = wrapped === null ? 'destroyed' : new Uint8Array(wrapped);
         found.set(subject, key);
-        knownKeys.remember(subject, key);
+        knownKeys.set(subject, key);
       }
       return found;
     },
