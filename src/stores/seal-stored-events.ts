@@ -1,3 +1,4 @@
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterKey } from '../kernel/crypto/master-key.js';
 import { createPersonalData } from '../kernel/personal-data.js';
@@ -8,7 +9,7 @@ import { defaultSqliteMasterKey } from './master-key-source.js';
 import { LOCK_NAMESPACE, openPostgres } from './postgres/database.js';
 import { postgresSealInPlace } from './postgres/seal-in-place.js';
 import { closeSqlite, openSqlite, type Durability } from './sqlite/database.js';
-import { sqliteSealInPlace } from './sqlite/seal-in-place.js';
+import { sqliteSealInPlace, type VacuumDue } from './sqlite/seal-in-place.js';
 import { lockDataDir } from './sqlite/writer-lock.js';
 
 /** The second advisory-lock key of `migrate`'s sealing run (src/stores/postgres/database.ts names the namespace). */
@@ -35,7 +36,13 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
       const db = openSqlite(join(target.dataDir, 'events.db'), { durability: target.durability });
       try {
         return await sealStoredEvents(
-          sqliteSealInPlace(db, personal.fieldsOf, personal.erasingTypes, () => emptySnapshots(target.dataDir, target.durability)),
+          sqliteSealInPlace(
+            db,
+            personal.fieldsOf,
+            personal.erasingTypes,
+            () => emptySnapshots(target.dataDir, target.durability),
+            vacuumDueFile(join(target.dataDir, VACUUM_DUE_FILE)),
+          ),
           personal,
           run,
         );
@@ -62,6 +69,24 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
   } finally {
     await pool.end();
   }
+}
+
+/** Present from just before sealing's last transaction until its VACUUM of events.db has ended. */
+const VACUUM_DUE_FILE = 'events.db.vacuum-due';
+
+function vacuumDueFile(path: string): VacuumDue {
+  return {
+    isSet: () => existsSync(path),
+    set: () => {
+      const fd = openSync(path, 'w');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    clear: () => rmSync(path, { force: true }),
+  };
 }
 
 /** Deletes every snapshot in snapshots.db and VACUUMs it, for the same reason as events.db. */

@@ -50,6 +50,13 @@ const user = (i: number) => ({
 });
 const MARKER = new RegExp(`(qx|zq)${tag}`, 'i');
 
+/** Where the marker first occurs in a file's bytes, with some bytes around it, or undefined. */
+function markerAt(bytes: Buffer): string | undefined {
+  const text = bytes.toString('latin1');
+  const at = text.search(MARKER);
+  return at < 0 ? undefined : `offset ${at} of ${bytes.length} (page ${Math.floor(at / 4096)}): ${JSON.stringify(text.slice(Math.max(0, at - 80), at + 80))}`;
+}
+
 const metadata = (i: number) => ({ occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), commandId: `c${i}`, correlationId: `c${i}` });
 
 /** Each user: created, renamed, moved to a new email; events at their current schema versions, personal fields in plaintext. */
@@ -95,8 +102,8 @@ type Kind = Readonly<{
   /** Every stored claim, outcome and snapshot, as text. */
   sideTables: () => Promise<string>;
   key: () => MasterKey;
-  /** Bytes of the store's files that must hold no plaintext (SQLite only). */
-  files: () => Buffer[];
+  /** The store's files that must hold no plaintext, by name (SQLite only). */
+  files: () => Map<string, Buffer>;
   drop: () => Promise<void>;
 }>;
 
@@ -135,7 +142,7 @@ function sqliteKind(): Kind {
       JSON.stringify([query('SELECT * FROM unique_values'), query('SELECT * FROM idempotency_records')]) +
       readFileSync(join(dataDir, 'snapshots.db')).toString('latin1'),
     key: () => masterKey(Buffer.from(readFileSync(join(dataDir, 'master.key'), 'utf8').trim(), 'base64'), 'generated'),
-    files: () => readdirSync(dataDir).filter((f) => /^(events|snapshots)\.db/.test(f)).map((f) => readFileSync(join(dataDir, f))),
+    files: () => new Map(readdirSync(dataDir).filter((f) => /^(events|snapshots)\.db/.test(f)).map((f) => [f, readFileSync(join(dataDir, f))])),
     drop: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
@@ -178,7 +185,7 @@ async function postgresKind(): Promise<Kind> {
         await query('SELECT * FROM snapshots'),
       ]),
     key: () => testMasterKey,
-    files: () => [],
+    files: () => new Map(),
     drop: () => database.drop(),
   };
 }
@@ -240,7 +247,7 @@ function describeSealing(open: () => Promise<Kind>) {
       // No marker in plaintext: events (as SQL text), claims, outcomes, snapshots, and on SQLite the files' bytes.
       expect(JSON.stringify(after)).not.toMatch(MARKER);
       expect(await kind.sideTables()).not.toMatch(MARKER);
-      for (const bytes of kind.files()) expect(bytes.toString('latin1')).not.toMatch(MARKER);
+      for (const [name, bytes] of kind.files()) expect(markerAt(bytes), name).toBeUndefined();
 
       const server = await startTestServer({ dataDir: kind.env['DATA_DIR'] ?? mkdtempSync(join(root, 'unused-')), env: { ...AUTH_ENV, ...kind.env, PROJECTION_POLL_INTERVAL_MS: '50' } });
       try {

@@ -3,11 +3,14 @@
  * process, on SQLite and PostgreSQL: a stream erased before its events were
  * sealed keeps its fields unreadable (a tombstone, never a fresh key), a
  * second run does nothing, and the store then opens as `serve` opens it.
- * (Killed part-way as a real process: test/cli/seal-in-place.e2e.test.ts.)
+ * On SQLite its closing VACUUM is done again by the next run if a run
+ * was killed before it ended. (Killed part-way as a real process:
+ * test/cli/seal-in-place.e2e.test.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/kernel/event-store.js';
@@ -74,5 +77,50 @@ function describeSealing(open: () => Promise<Target>) {
   });
 }
 
-describe('sealing a SQLite store in place', () => describeSealing(sqliteTarget));
+describe('sealing a SQLite store in place', () => {
+  describeSealing(sqliteTarget);
+
+  it('leaves no free page behind, and a run killed before its closing VACUUM ended does it on the next run', async () => {
+    const { target } = await sqliteTarget();
+    if (target.kind !== 'sqlite') throw new Error('a SQLite target');
+    const file = join(target.dataDir, 'events.db');
+    const freePages = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('freelist_count', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    /** Pages a dropped table leaves free: where bytes of deleted rows could sit if nothing rewrote the file. */
+    const freeSomePages = () => {
+      const db = new Database(file);
+      try {
+        db.exec(`CREATE TABLE scratch (v TEXT);
+          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) INSERT INTO scratch SELECT hex(randomblob(500)) FROM n;
+          DROP TABLE scratch;`);
+      } finally {
+        db.close();
+      }
+    };
+    await (await openStorage(target, modules)).close();
+    freeSomePages();
+    expect(freePages()).toBeGreaterThan(0);
+    expect(await sealStoreInPlace(target, modules)).toMatchObject({ type: 'Sealed' });
+    expect(freePages()).toBe(0);
+    expect(existsSync(join(target.dataDir, 'events.db.vacuum-due'))).toBe(false);
+
+    // Sealed, then killed during its VACUUM: the store reads as sealed, and the flag is still there.
+    freeSomePages();
+    writeFileSync(join(target.dataDir, 'events.db.vacuum-due'), '');
+    expect(await sealStoreInPlace(target, modules)).toEqual({ type: 'AlreadySealed' });
+    expect(freePages()).toBe(0);
+    expect(existsSync(join(target.dataDir, 'events.db.vacuum-due'))).toBe(false);
+
+    // Without the flag, a sealed store's file is left as it is.
+    freeSomePages();
+    expect(await sealStoreInPlace(target, modules)).toEqual({ type: 'AlreadySealed' });
+    expect(freePages()).toBeGreaterThan(0);
+  });
+});
 describe.skipIf(postgresUnavailable !== null)('sealing a PostgreSQL store in place', () => describeSealing(postgresTarget));

@@ -12,7 +12,14 @@ export function sqliteSealInPlace(
   fieldsOf: ReadonlyMap<string, readonly string[]>,
   erasingTypes: ReadonlySet<string>,
   deleteSnapshots: () => number,
+  vacuum: VacuumDue,
 ): SealInPlaceStore<number> {
+  const vacuumNow = () => {
+    db.exec('VACUUM');
+    vacuum.clear();
+  };
+  // A run killed after its last transaction but before its VACUUM ended: the store reads as sealed, the file is not yet clean.
+  if (vacuum.isSet()) vacuumNow();
   // Per type with a policy: the type, and whether any of its fields is still in `data` (JSON null included).
   const clauses: string[] = [];
   const params: string[] = [];
@@ -87,14 +94,21 @@ export function sqliteSealInPlace(
       // snapshots.db is another file, so not in the same transaction: emptied first, and again by a rerun
       // if the marker's transaction never committed. Snapshots are a cache; plaintext ones must go.
       const snapshots = deleteSnapshots();
-      // secure_delete zeroes the cells the batches overwrote, but a rewritten row's old bytes can also sit in
-      // pages SQLite moved or freed on the way and in the WAL: VACUUM writes the file afresh from the live rows
-      // (closing then checkpoints the WAL away). Before the marker, so a run killed during it does it again.
-      db.exec('VACUUM');
-      return { ...finish.immediate(step), snapshots };
+      vacuum.set();
+      const counts = finish.immediate(step);
+      // secure_delete zeroes a cell SQLite drops, but not the bytes a b-tree balance leaves in a page's
+      // unallocated space: rewriting the events and re-keying the claims (a claim's new value sorts elsewhere)
+      // leaves copies of plaintext there. VACUUM writes the file afresh from the live rows (closing then
+      // checkpoints the WAL away). After the last transaction, so nothing it wrote is left behind either;
+      // `vacuum` remembers it is due, so a run killed before it ends does it on the next start.
+      vacuumNow();
+      return { ...counts, snapshots };
     },
   };
 }
+
+/** A flag that outlives the process (a file beside events.db): VACUUM is due. */
+export type VacuumDue = Readonly<{ isSet: () => boolean; set: () => void; clear: () => void }>;
 
 /** A JSON path to one key, quoted so that any field name is taken literally. */
 const jsonPath = (field: string) => `$.${JSON.stringify(field)}`;
