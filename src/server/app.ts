@@ -29,8 +29,7 @@ import { createResumableSse, type StreamCursor } from './resumable-sse.js';
 import { useBatchLimit } from './batching.js';
 import { useMultipartSubscriptions } from './multipart-subscriptions.js';
 import { usePersistedOperationsMode, type PersistedOperationsMode } from './persisted-operations.js';
-import { usePositionedResponses } from './response-cache/plugin.js';
-import type { TaggedCache } from './response-cache/tagged-cache.js';
+import { usePositionedResponses, type CacheFilling } from './response-cache/plugin.js';
 
 export type AppOptions = Readonly<{
   system: System;
@@ -46,7 +45,7 @@ export type AppOptions = Readonly<{
   metrics?: Metrics;
   transports: TransportOptions;
   /** Absent: the response cache is off (positions, the position header and ETags still work). */
-  responseCache?: TaggedCache;
+  responseCache?: CacheFilling;
   /** How long a request with a position header waits for the projections. */
   readYourWritesTimeoutMs: number;
 }>;
@@ -131,7 +130,7 @@ export function createApp(options: AppOptions): App {
       useBatchLimit(transports.maxBatchSize),
       usePersistedOperationsMode(transports.persistedOperations),
       // After the plugins that settle the document (persisted operations): the cache keys on it.
-      ...usePositionedResponses({
+      usePositionedResponses({
         projector: system.projector,
         positions: system.store,
         waitTimeoutMs: options.readYourWritesTimeoutMs,
@@ -139,7 +138,6 @@ export function createApp(options: AppOptions): App {
         ...(options.responseCache ? { cache: options.responseCache } : {}),
         // node/nodes: every registered node loader must record what it reads (recordRead), as the users module's does.
         cacheableFields: ['node', 'nodes', ...system.modules.flatMap((module) => module.responseCache?.queryFields ?? [])],
-        queryFields: Object.keys(schema.getQueryType()?.getFields() ?? {}),
       }),
       resumableSse.plugin,
       // After every plugin that picks a result processor: it ends the subscriptions none could serve.

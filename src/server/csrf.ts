@@ -41,7 +41,7 @@ export function useCSRFPrevention(): Plugin {
 }
 
 /** What the request is, when the rule above refuses it without the header; `null` when it may pass. */
-export function csrfRefusal(method: string, headers: Headers): 'credentialed GET' | 'form POST' | null {
+export function csrfRefusal(method: string, headers: Pick<Headers, 'has' | 'get'>): 'credentialed GET' | 'form POST' | null {
   // A browser preflights every other method, so only these two can be forged.
   if (method !== 'GET' && method !== 'POST') return null;
   if (PREFLIGHT_PROOF_HEADERS.some((name) => headers.has(name))) return null;
@@ -49,13 +49,13 @@ export function csrfRefusal(method: string, headers: Headers): 'credentialed GET
   return isPreflighted(headers.get('content-type')) ? null : 'form POST';
 }
 
-function carriesAmbientCredentials(headers: Headers): boolean {
+function carriesAmbientCredentials(headers: Pick<Headers, 'has' | 'get'>): boolean {
   if (headers.has('cookie')) return true;
   const authorization = headers.get('authorization');
   return authorization !== null && !/^bearer\s/i.test(authorization.trimStart());
 }
 
-function fromOwnOrigin(headers: Headers): boolean {
+function fromOwnOrigin(headers: Pick<Headers, 'has' | 'get'>): boolean {
   const site = headers.get('sec-fetch-site');
   return site === 'same-origin' || site === 'none';
 }

@@ -41,3 +41,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * The logger for the one line per HTTP request (src/server/request-logging.ts,
+ * and the response cache's hits): without redaction. Those lines have a fixed
+ * shape (request id, method, path, status, duration, all checked or ours) and
+ * never carry headers, variables or data; redacting them anyway cost 16 µs of
+ * the 21 µs a line took, a tenth of a cached answer's CPU time.
+ */
+export function requestLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: [] } });
+}

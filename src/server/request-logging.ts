@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { requestLineLogger } from './logger.js';
 
 /** What a client may offer as `x-request-id`: short and safe to log and store; anything else is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -31,6 +32,7 @@ export function requestIdOf(request: Request | undefined): string {
  * and emails.
  */
 export function useRequestLogging(logger: Logger): Plugin {
+  const lines = requestLineLogger(logger);
   return {
     onRequest({ request }) {
       requests.set(request, { id: requestIdOf(request), started: performance.now() });
@@ -42,8 +44,8 @@ export function useRequestLogging(logger: Logger): Plugin {
       const pathname = pathOf(request.url);
       const ms = Math.round((performance.now() - known.started) * 100) / 100;
       const line = { requestId: known.id, method: request.method, path: pathname, status: response.status, ms };
-      if (QUIET_PATHS.has(pathname)) logger.debug(line, 'request done');
-      else logger.info(line, 'request done');
+      if (QUIET_PATHS.has(pathname)) lines.debug(line, 'request done');
+      else lines.info(line, 'request done');
     },
   };
 }

@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { persistedOperationsMode } from './persisted-operations.js';
 import { attachWebSocketServer } from './websocket.js';
 import { cacheInvalidation } from './response-cache/invalidation.js';
+import { createFrontDoor } from './response-cache/front-door.js';
 import { createTaggedCache } from './response-cache/tagged-cache.js';
 
 export type RunningServer = Readonly<{
@@ -78,6 +79,17 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
   const authenticator = createAuthenticator(config);
   if (authenticator.enabled) logger.info('authentication on: mutations need a bearer token');
   else logger.warn('authentication off: the API is open to anyone who can reach it (set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL)');
+  const frontDoor = responseCache
+    ? createFrontDoor({
+        cache: responseCache,
+        projector: system.projector,
+        positions: system.store,
+        authenticator,
+        logger,
+        maxBodyBytes: config.MAX_BODY_BYTES,
+        endpoint: '/graphql',
+      })
+    : undefined;
   const shutdown = new AbortController();
   const persistedOperations = persistedOperationsMode(config);
   let ready = false;
@@ -89,7 +101,7 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
       isReady: () => ready,
       shutdown: shutdown.signal,
       ...(metrics ? { metrics } : {}),
-      ...(responseCache ? { responseCache } : {}),
+      ...(responseCache && frontDoor ? { responseCache: { cache: responseCache, slotOf: frontDoor.slotOf } } : {}),
     }),
   );
   const ws = attachWebSocketServer(httpServer, app, {
@@ -109,7 +121,8 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     // Served meanwhile; /health shows the lag shrinking, and mutations still read their own writes.
     logger.info({ projections: behind.map(({ name, position, lag }) => ({ name, position, lag })) }, 'projections catching up');
   }
-  serve(httpServer, app);
+  // Response-cache hits are answered in front of yoga (src/server/response-cache/front-door.ts).
+  serve(httpServer, frontDoor ? frontDoor.listener(app) : app);
   ready = true;
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;

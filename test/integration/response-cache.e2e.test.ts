@@ -125,10 +125,90 @@ describe('response cache and viewer scope', () => {
     expect(asOwnerAgain.body.data?.user?.email).toBe('scoped@example.com');
   });
 
+  it('answers a hit only while its token is valid: an expired one gets 401, not the cached answer', async () => {
+    const id = 'expiring-user';
+    await gql(server.url, CREATE, { input: { id, username: 'expiring', email: 'expiring@example.com' } }, { authorization: bearer(await signToken(key, id)) });
+    const shortLived = bearer(await signToken(key, id, { expiresIn: 2 }));
+    const queries = server.readModelQueries();
+    for (let i = 0; i < 2; i++) {
+      const { status, body } = await gql<UserData>(server.url, USER, { id }, { authorization: shortLived });
+      expect(status).toBe(200);
+      expect(body.data?.user?.email).toBe('expiring@example.com');
+    }
+    expect(server.readModelQueries()).toBe(queries + 1);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    const expired = await gql<UserData>(server.url, USER, { id }, { authorization: shortLived });
+    expect(expired.status).toBe(401);
+    expect(expired.body.data ?? null).toBeNull();
+  });
+
   it('still refuses a bad token with 401 when an answer is cached for anonymous', async () => {
     await gql(server.url, USERS);
     const refused = await gql(server.url, USERS, undefined, { authorization: 'Bearer not-a-token' });
     expect(refused.status).toBe(401);
+  });
+});
+
+describe('response cache hits, answered in front of yoga', () => {
+  const ORIGIN = 'https://app.example';
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { CORS_ORIGINS: ORIGIN } });
+  });
+  afterAll(() => server.stop());
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const comparable = (response: Response) =>
+    [...response.headers].filter(([name]) => !['date', 'x-request-id', 'connection', 'keep-alive'].includes(name));
+
+  it('sends the headers and body the miss sent, CORS included, with a request id of its own', async () => {
+    const { user } = await createUser(server, 'front_door');
+    const request = { query: USER, variables: { id: user.id } };
+    const miss = await post(request, { origin: ORIGIN, 'x-request-id': 'miss-1' });
+    const queries = server.readModelQueries();
+    const hit = await post(request, { origin: ORIGIN, 'x-request-id': 'hit-1' });
+    expect(server.readModelQueries()).toBe(queries);
+    expect(hit.status).toBe(200);
+    expect(comparable(hit)).toEqual(comparable(miss));
+    expect(hit.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(hit.headers.get('x-request-id')).toBe('hit-1');
+    expect(await hit.text()).toBe(await miss.text());
+  });
+
+  it('keys on what changes the answer: the origin (CORS) and Accept (an SSE answer is never kept as JSON)', async () => {
+    const request = { query: USERS };
+    await post(request, { origin: ORIGIN });
+    const elsewhere = await post(request, { origin: 'https://evil.example' });
+    expect(elsewhere.headers.get('access-control-allow-origin')).not.toBe(ORIGIN);
+    for (let i = 0; i < 2; i++) {
+      const streamed = await post(request, { accept: 'text/event-stream' });
+      expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(await streamed.text()).toMatch(/^event: next/m);
+    }
+  });
+
+  it('hands a request to yoga when its x-min-position is not reached yet, and answers a reached one', async () => {
+    const { position, user } = await createUser(server, 'front_door_position');
+    const request = { query: USER, variables: { id: user.id } };
+    await post(request);
+    const queries = server.readModelQueries();
+    const reached = await post(request, { 'x-min-position': position });
+    expect(reached.status).toBe(200);
+    expect(server.readModelQueries()).toBe(queries);
+    const ahead = await post(request, { 'x-min-position': 'not-a-position' });
+    expect(ahead.status).toBe(400);
+  });
+
+  it('leaves batches to yoga, uncached', async () => {
+    const batch = [{ query: USERS }, { query: '{ users(first: 1) { totalCount } }' }];
+    for (let i = 0; i < 2; i++) {
+      const queries = server.readModelQueries();
+      const response = await post(batch);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as unknown[]).length).toBe(2);
+      expect(server.readModelQueries()).toBeGreaterThan(queries);
+    }
   });
 });
 

@@ -12,8 +12,7 @@ const event = (n: number, type: 'UserCreated' | 'UserUpdated', userId: string): 
 function cacheHolding(...entries: [key: string, tags: string[]][]) {
   const cache = createTaggedCache({ maxBytes: 1_000_000 });
   for (const [key, tags] of entries) {
-    cache.expect({ key, startedAt: cache.generation(), tags: new Set(tags), session: 'anonymous', headers: {} });
-    cache.set(key, { data: { key } }, [], Infinity);
+    cache.set(key, { body: [`{"data":"${key}","extensions":{"position":"`, '"}}'], headers: [], etag: undefined, session: 'anonymous' }, { startedAt: cache.generation(), tags: new Set(tags) });
   }
   return cache;
 }

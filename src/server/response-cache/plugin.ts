@@ -1,19 +1,21 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { getOperationAST, type ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Viewer } from '../../graphql/viewer.js';
 import { visibilityKey } from '../../graphql/viewer.js';
 import { readRecordOf, startReadRecord, type ReadRecord } from '../../graphql/cache-tags.js';
 import type { EventLog, PositionCodec } from '../../kernel/event-store.js';
 import type { Position } from '../../kernel/position.js';
 import type { Projector } from '../../kernel/projector.js';
-import { etagOf, type PendingWrite, type TaggedCache } from './tagged-cache.js';
+import type { AnswerSlot } from './front-door.js';
+import { etagOf, type TaggedCache } from './tagged-cache.js';
 
 /** Response header: the log position the answer reflects (as `extensions.position`). */
 export const POSITION_HEADER = 'x-position';
 /** Request header: the last position the client saw; the answer reflects at least that one. */
 export const MIN_POSITION_HEADER = 'x-min-position';
+
+/** The response cache as this plugin fills it: the store, and the slot the front door opened for a request it may answer later. */
+export type CacheFilling = Readonly<{ cache: TaggedCache; slotOf: (serverContext: object) => AnswerSlot | undefined }>;
 
 export type PositionedResponsesOptions = Readonly<{
   projector: Pick<Projector, 'position' | 'waitFor'>;
@@ -23,138 +25,134 @@ export type PositionedResponsesOptions = Readonly<{
   /** The request's viewer, authenticated once per request (the context reuses it). Rejects on a bad token. */
   viewerOf: (request: Request) => Promise<Viewer>;
   /** Absent: the cache is off; positions, ETags and Cache-Control still apply. */
-  cache?: TaggedCache;
+  cache?: CacheFilling;
   /** Query root fields whose answers the cache may keep (every other root field: never). */
   cacheableFields: readonly string[];
-  /** Every query root field of the schema. */
-  queryFields: readonly string[];
 }>;
-
-/** How the plugin marks a result it served from the cache (its hits carry the entry's stored headers). */
-const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
 
 /** What this file keeps per operation, beside the context. */
 type OperationState = {
   readonly position: Position;
   readonly startedAt: number;
   readonly record: ReadRecord;
-  /** False once execution shows a mutation or subscription (a hit is always a query). */
+  /** False once execution shows a mutation or subscription. */
   query: boolean;
-  key?: string;
-  session?: string;
-  write?: PendingWrite;
 };
 
 /**
- * Positions on every answer, the position header, the response cache and
- * HTTP caching, as yoga plugins. The cache is @graphql-yoga/plugin-response-cache
- * (key, viewer scope as its session, serving hits before parsing); what it
- * cannot do is here: tags from what the resolvers read, refusing answers
- * that went stale while computed (tagged-cache.ts), ETags that change with
- * the answer (the plugin's is the cache key, the same before and after an
- * invalidation, which would answer 304 to a client holding the old answer),
- * and Cache-Control by viewer scope.
+ * Positions on every answer, the position header, HTTP caching, and filling
+ * the response cache, as yoga plugins. Hits never reach yoga: they are
+ * answered in front of it (front-door.ts), which is why this is not
+ * @graphql-yoga/plugin-response-cache. That plugin serves a hit only after
+ * yoga has parsed the request, built a context and run every plugin's hooks
+ * for it, and on a miss it walks the whole result for entity ids and strips
+ * the metadata fields it added; measured, a miss cost more with it than the
+ * read model's query, and a hit stayed near a bare server's speed. Nor could
+ * it tag a list (a page cannot learn of a user created after it from the ids
+ * in it), refuse an answer that went stale while computed, or give ETags
+ * that change with the answer (its ETag is the cache key). Here resolvers
+ * record what they read (src/graphql/cache-tags.ts), and an answer is stored
+ * whole, as the front door sends it.
  */
-export function usePositionedResponses(options: PositionedResponsesOptions): Plugin[] {
+export function usePositionedResponses(options: PositionedResponsesOptions): Plugin {
   const { projector, positions, cache } = options;
   const operations = new WeakMap<object, OperationState>();
   const cacheable = new Set(options.cacheableFields);
+  const readsOnlyCacheableFields = (operation: OperationDefinitionNode) =>
+    operation.selectionSet.selections.every(
+      (selection) => selection.kind === Kind.FIELD && (selection.name.value === '__typename' || cacheable.has(selection.name.value)),
+    );
 
-  const positions_: Plugin = {
+  return {
     async onParams({ request, context }) {
       const wanted = request.headers.get(MIN_POSITION_HEADER);
       if (wanted !== null) await waitForPosition(wanted, options);
       // Before anything reads: the answer reflects at least this position, and invalidations after this count against it.
-      operations.set(context, { position: projector.position(), startedAt: cache?.generation() ?? 0, record: startReadRecord(context), query: true });
+      operations.set(context, { position: projector.position(), startedAt: cache?.cache.generation() ?? 0, record: startReadRecord(context), query: true });
     },
     onExecute({ args }) {
-      // Mutations and subscriptions are never cached (the plugin would cache a mutation's result too).
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation === 'query' && readsOnlyCacheableFields(operation)) return;
+      const record = readRecordOf(args.contextValue as object);
+      if (record) record.uncacheable = true;
+      // Mutations and subscriptions carry their own positions.
+      if (operation?.operation !== 'query') {
         const state = operations.get(args.contextValue as object);
         if (state) state.query = false;
-        const record = readRecordOf(args.contextValue as object);
-        if (record) record.uncacheable = true;
       }
     },
     async onExecutionResult({ request, result, setResult, context }) {
       const state = operations.get(context);
       // A mutation's answer carries its own `position`; subscriptions stream, each event with its own.
       if (!state?.query || result === undefined || isAsyncIterable(result)) return;
-      const { http, responseCache: _metadata, ...extensions } = (result.extensions ?? {}) as Record<string, unknown> & { http?: { headers?: Record<string, string> } };
+      const { http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown> & { http?: { headers?: Record<string, string> } };
       const headers: Record<string, string> = { ...http?.headers };
-      delete headers['Last-Modified'];
-      delete headers['ETag'];
       const position = positions.formatPosition(state.position);
       headers[POSITION_HEADER] = position;
-      if (request.method === 'GET' && !result.errors?.length && result.data) {
-        const viewer = await options.viewerOf(request).catch(() => undefined);
-        const stored = (result as Record<symbol, unknown>)[SERVED_FROM_CACHE] === true ? http?.headers : undefined;
-        if (viewer) {
-          headers['ETag'] = stored?.['ETag'] ?? state.write?.etag ?? etagOf(visibilityKey(viewer), JSON.stringify(result.data));
-          headers['Cache-Control'] = stored?.['Cache-Control'] ?? cacheControlFor(viewer, state.record.personal);
-        }
+      const succeeded = !result.errors?.length && result.data != null;
+      const viewer = succeeded ? await options.viewerOf(request).catch(() => undefined) : undefined;
+      const dataJson = succeeded ? JSON.stringify(result.data) : undefined;
+      if (request.method === 'GET' && viewer && dataJson !== undefined) {
+        headers['ETag'] = etagOf(visibilityKey(viewer), dataJson);
+        headers['Cache-Control'] = cacheControlFor(viewer, state.record.personal);
+      }
+      const slot = cache?.slotOf(context);
+      // Kept whole for the front door: only a plain answer (no extensions of its own) that read nothing untaggable.
+      if (slot && viewer && dataJson !== undefined && !state.record.uncacheable && Object.keys(extensions).length === 0) {
+        cache!.cache.countMiss();
+        slot.ready = { session: visibilityKey(viewer), dataJson, read: { startedAt: state.startedAt, tags: state.record.tags } };
       }
       setResult({ ...result, extensions: { ...extensions, position, http: { ...http, headers } } } as ExecutionResult);
     },
-    onResponse({ request, response, setResponse }) {
+    onResponse({ request, response, setResponse, serverContext }) {
+      if (request.method === 'GET') {
+        const vary = response.headers.get('vary');
+        response.headers.set('vary', vary ? `${vary}, Authorization` : 'Authorization');
+      }
+      if (cache && response.status === 200) keepForTheFrontDoor(cache, serverContext, response);
       if (request.method !== 'GET') return;
-      const vary = response.headers.get('vary');
-      response.headers.set('vary', vary ? `${vary}, Authorization` : 'Authorization');
       const etag = response.headers.get('etag');
       const held = request.headers.get('if-none-match');
       if (response.status !== 200 || etag === null || held === null) return;
-      if (!held.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return;
+      if (!matchesEtag(held, etag)) return;
       const kept = new Headers();
-      for (const name of ['etag', 'cache-control', 'vary', POSITION_HEADER, 'x-request-id']) {
+      for (const name of NOT_MODIFIED_HEADERS) {
         const value = response.headers.get(name);
         if (value !== null) kept.set(name, value);
       }
       setResponse(new Response(null, { status: 304, headers: kept }));
     },
   };
-  if (!cache) return [positions_];
+}
 
-  const responseCache = useResponseCache({
-    cache,
-    // Only operations that came through yoga's HTTP pipeline (onParams above): graphql-ws executes without one, and
-    // the plugin would fail there. Its own If-None-Match handling (the ETag as a cache key) is off with it: ours is below.
-    enabled: (_request, context) => operations.has(context as object),
-    session: async (request) => {
-      // A bad token is refused by the context (401); meanwhile it matches no one's entries.
-      const viewer = await options.viewerOf(request).catch(() => undefined);
-      return viewer ? visibilityKey(viewer) : `unauthenticated:${randomUUID()}`;
-    },
-    buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId, context }) => {
-      const key = createHash('sha256')
-        .update([documentString, operationName ?? '', JSON.stringify(variableValues ?? {}), sessionId ?? ''].join('\0'))
-        .digest('base64url');
-      const state = operations.get(context as object);
-      if (state) Object.assign(state, { key, session: sessionId ?? '' });
-      return key;
-    },
-    // Projections invalidate; mutation results never touch the cache.
-    invalidateViaMutation: false,
-    // The plugin's own ttl mechanism turns every root field that is not a cacheable one off.
-    ttlPerSchemaCoordinate: Object.fromEntries(options.queryFields.filter((field) => !cacheable.has(field)).map((field) => [`Query.${field}`, 0])),
-    // Called right before the plugin's `set`, with the context: hands the cache what this answer read.
-    onTtl: ({ ttl, context }) => {
-      const state = operations.get(context as object);
-      if (!state?.key || state.record.uncacheable || ttl === 0) return 0;
-      const { record } = state;
-      const write: PendingWrite = {
-        key: state.key,
-        startedAt: state.startedAt,
-        tags: record.tags,
-        session: state.session ?? '',
-        headers: { 'Cache-Control': cacheControlFromSession(state.session ?? '', record.personal) },
-      };
-      state.write = write;
-      cache.expect(write);
-      return ttl;
-    },
-    includeExtensionMetadata: false,
+/** Headers a 304 keeps from the answer it stands for. */
+export const NOT_MODIFIED_HEADERS = ['etag', 'cache-control', 'vary', POSITION_HEADER, 'x-request-id'] as const;
+
+/** Whether an `If-None-Match` value names this ETag (weak or strong). */
+export const matchesEtag = (held: string, etag: string) => held.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+
+const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
+
+/** Headers a hit sets afresh: the position, the request's id, the length of its body, and what Node adds. */
+const PER_REQUEST_HEADERS = new Set([POSITION_HEADER, 'x-request-id', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** Stores the answer the plugin prepared, with the headers yoga and the plugins gave it (CORS, Vary, ETag…). */
+function keepForTheFrontDoor(cache: CacheFilling, serverContext: object, response: Response): void {
+  const slot = cache.slotOf(serverContext);
+  const ready = slot?.ready;
+  if (!slot || !ready) return;
+  slot.ready = undefined;
+  // An answer sent another way (a query over SSE or multipart, by its Accept header) is not kept.
+  if (!JSON_CONTENT_TYPE.test(response.headers.get('content-type') ?? '')) return;
+  const headers: string[] = [];
+  response.headers.forEach((value, name) => {
+    // Lower case, as the front door compares them (a ponyfilled Headers may keep the case they were set in).
+    const lower = name.toLowerCase();
+    if (!PER_REQUEST_HEADERS.has(lower)) headers.push(lower, value);
   });
-  return [positions_, responseCache];
+  const etag = response.headers.get('etag') ?? undefined;
+  const answer = { body: [`{"data":${ready.dataJson},"extensions":{"position":"`, '"}}'] as const, headers, etag, session: ready.session };
+  cache.cache.set(slot.key, answer, ready.read);
 }
 
 /**
@@ -166,9 +164,6 @@ function cacheControlFor(viewer: Viewer, personal: boolean): string {
   if (viewer.type === 'user') return personal ? 'no-store' : 'private, no-cache';
   return 'public, no-cache';
 }
-
-const cacheControlFromSession = (session: string, personal: boolean) =>
-  session.startsWith('user:') ? (personal ? 'no-store' : 'private, no-cache') : 'public, no-cache';
 
 async function waitForPosition(text: string, options: PositionedResponsesOptions): Promise<void> {
   const { positions, projector, waitTimeoutMs } = options;

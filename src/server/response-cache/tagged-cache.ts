@@ -1,49 +1,46 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionResult } from 'graphql';
-import type { Cache } from '@graphql-yoga/plugin-response-cache';
-import { tagKey, type CacheTag } from '../../graphql/cache-tags.js';
 
 /**
- * The store behind @graphql-yoga/plugin-response-cache, written against its
- * `Cache` interface. The plugin's own in-memory cache bounds entries by
- * count and expires them by TTL; ours is exact instead, which the plugin
- * cannot be on its own (hence this file):
+ * The response cache's store: whole HTTP answers by request key, each with
+ * the tags of what it read (src/graphql/cache-tags.ts). It is exact rather
+ * than timed:
  *
  * - entries are dropped by the projections, by tag, in the same step that
  *   moves their checkpoint (src/server/response-cache/invalidation.ts), and
  *   never expire otherwise;
  * - an answer is kept only if none of what it read was invalidated while it
- *   was being computed: the plugin stores a result after executing it, and a
- *   projection may have changed the read model in between (it would then
- *   keep a stale answer forever). Each request says when it started
- *   (`generation()`) and what it read (`expect`), just before the plugin's `set`;
- * - list tags (`UserConnection`): the plugin tags an answer only with the
- *   entities in it, so a page could not learn of a user created after it;
+ *   was being computed: a projection may change the read model between the
+ *   read and the `set` (the answer would then stay stale forever). Each
+ *   request notes `generation()` before it reads, and hands it to `set`;
  * - memory is bounded in bytes, least recently used first.
  */
-export type TaggedCache = Cache &
-  Readonly<{
-    /** Increases at every invalidation; a request notes it before it reads. */
-    generation: () => number;
-    /** A miss: the plugin's next `set` is this request's answer, what it read, and since when. */
-    expect: (write: PendingWrite) => void;
-    invalidateTags: (keys: Iterable<string>) => void;
-    /** Drops everything, e.g. after a projection was reset or replaced. */
-    clear: () => void;
-    stats: () => CacheStats;
-  }>;
+export type TaggedCache = Readonly<{
+  get: (key: string) => CachedAnswer | undefined;
+  /** Keeps the answer unless something in `tags` was invalidated after `startedAt`; false when not kept. */
+  set: (key: string, answer: CachedAnswer, read: ReadSince) => boolean;
+  /** Increases at every invalidation; a request notes it before it reads. */
+  generation: () => number;
+  /** A cacheable answer had to be computed. */
+  countMiss: () => void;
+  invalidateTags: (keys: Iterable<string>) => void;
+  /** Drops everything, e.g. after a projection was reset or replaced. */
+  clear: () => void;
+  stats: () => CacheStats;
+}>;
 
-export type PendingWrite = {
-  readonly key: string;
-  readonly startedAt: number;
-  readonly tags: ReadonlySet<string>;
-  /** Who the answer is for (the viewer scope), part of its ETag. */
-  readonly session: string;
-  /** Response headers kept with the entry and sent with every hit. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** Set by `set` once the answer is stored. */
-  etag?: string;
-};
+/** An HTTP answer as a hit sends it; only the position it reflects is filled in at each hit. */
+export type CachedAnswer = Readonly<{
+  /** The body before and after the position (a JSON string's contents). */
+  body: readonly [before: string, after: string];
+  /** Response headers, as name/value pairs, without the per-request ones (position, request id, length). */
+  headers: readonly string[];
+  /** For `If-None-Match` (GET answers only). */
+  etag: string | undefined;
+  /** Whom the answer is for (the viewer scope): a hit checks the token still names the same scope. */
+  session: string;
+}>;
+
+export type ReadSince = Readonly<{ startedAt: number; tags: ReadonlySet<string> }>;
 
 export type CacheStats = Readonly<{
   entries: number;
@@ -56,9 +53,9 @@ export type CacheStats = Readonly<{
   invalidations: number;
 }>;
 
-type Entry = { result: ExecutionResult; tags: readonly string[]; bytes: number };
+type Entry = { answer: CachedAnswer; tags: readonly string[]; bytes: number };
 
-/** Rough per-entry cost besides its JSON (the key, the maps, the result objects). */
+/** Rough per-entry cost besides its strings (the maps, the entry objects). */
 const ENTRY_OVERHEAD_BYTES = 512;
 const TAG_OVERHEAD_BYTES = 96;
 /** Past this many remembered invalidations, forget them all and refuse writes started before (never wrong, briefly less cached). */
@@ -75,7 +72,6 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
   let generation = 0;
   let floor = 0;
   let bytes = 0;
-  let expected: PendingWrite | undefined;
   const counts = { hits: 0, misses: 0, evictions: 0, invalidations: 0 };
 
   const remove = (key: string): boolean => {
@@ -91,8 +87,8 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
     return true;
   };
 
-  const staleSince = (write: PendingWrite, tags: readonly string[]) =>
-    write.startedAt < floor || tags.some((tag) => (invalidatedAt.get(tag) ?? -1) > write.startedAt);
+  const staleSince = (startedAt: number, tags: readonly string[]) =>
+    startedAt < floor || tags.some((tag) => (invalidatedAt.get(tag) ?? -1) > startedAt);
 
   const invalidateTags = (keys: Iterable<string>) => {
     generation += 1;
@@ -106,31 +102,10 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
     }
   };
 
-  const store = (key: string, result: ExecutionResult, entities: Iterable<{ typename: string; id?: string | number }>, write: PendingWrite | undefined) => {
-    // Without what the request read, the answer cannot be invalidated: not kept.
-    if (write?.key !== key || result.errors) return;
-    const tags = [...new Set([...write.tags, ...[...entities].filter((entity) => entity.id != null).map((entity) => tagKey(entity as CacheTag))])];
-    if (staleSince(write, tags)) return;
-    const json = JSON.stringify(result.data ?? null);
-    const etag = etagOf(write.session, json);
-    const size = (json.length + key.length) * 2 + ENTRY_OVERHEAD_BYTES + tags.length * TAG_OVERHEAD_BYTES;
-    if (size > options.maxBytes) return;
-    remove(key);
-    // Only the data: the plugin put its own headers (its ETag is the cache key) in the result's extensions.
-    entries.set(key, { result: { data: result.data ?? null, extensions: { http: { headers: { ...write.headers, ETag: etag } } } }, tags, bytes: size });
-    bytes += size;
-    for (const tag of tags) {
-      const keys = byTag.get(tag);
-      if (keys) keys.add(key);
-      else byTag.set(tag, new Set([key]));
-    }
-    write.etag = etag;
-    for (const oldest of entries.keys()) {
-      if (bytes <= options.maxBytes) break;
-      remove(oldest);
-      counts.evictions += 1;
-    }
-  };
+  const sizeOf = (key: string, answer: CachedAnswer, tags: readonly string[]) =>
+    (key.length + answer.body[0].length + answer.body[1].length + answer.headers.reduce((sum, text) => sum + text.length, 0)) * 2 +
+    ENTRY_OVERHEAD_BYTES +
+    tags.length * TAG_OVERHEAD_BYTES;
 
   return {
     get: (key) => {
@@ -140,23 +115,31 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
       entries.delete(key);
       entries.set(key, entry);
       counts.hits += 1;
-      return entry.result;
+      return entry.answer;
     },
-    set: (key, result, entities) => {
-      const write = expected;
-      expected = undefined;
-      // A cache failure (an answer that does not serialise, say) costs a miss, never an error: the read model answered.
-      try {
-        store(key, result, entities, write);
-      } catch {
-        remove(key);
+    set: (key, answer, read) => {
+      const tags = [...read.tags];
+      if (staleSince(read.startedAt, tags)) return false;
+      const size = sizeOf(key, answer, tags);
+      if (size > options.maxBytes) return false;
+      remove(key);
+      entries.set(key, { answer, tags, bytes: size });
+      bytes += size;
+      for (const tag of tags) {
+        const keys = byTag.get(tag);
+        if (keys) keys.add(key);
+        else byTag.set(tag, new Set([key]));
       }
+      for (const oldest of entries.keys()) {
+        if (bytes <= options.maxBytes) break;
+        remove(oldest);
+        counts.evictions += 1;
+      }
+      return entries.has(key);
     },
-    invalidate: (records) => invalidateTags([...records].map(tagKey)),
     generation: () => generation,
-    expect: (write) => {
+    countMiss: () => {
       counts.misses += 1;
-      expected = write;
     },
     invalidateTags,
     clear: () => {
