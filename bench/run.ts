@@ -135,8 +135,8 @@ async function main() {
 /**
  * Scenario 10: hot reads, 1,000 users and 50 pages read with a Zipf
  * distribution and 1% writes, with the response cache on (the default) and
- * off, and today's cold (uniform) reads with it off, each against the
- * baseline in the same run. The cold reads with it on are scenario 2.
+ * off, and cold (uniform) reads and updates with it on and off, each against
+ * the baseline in the same run.
  */
 async function hotReads(small: string) {
   log('scenario 10: hot reads (response cache on and off)');
@@ -151,22 +151,19 @@ async function hotReads(small: string) {
       async (ours, baseline) => ({
         user: await throughput(config, load, [ours, baseline], 'hotUser', config.smallUsers, results),
         users: await throughput(config, load, [ours, baseline], 'hotUsers', config.smallUsers, results),
-        ...(label === 'cache off'
-          ? {
-              coldUser: await throughput(config, load, [ours, baseline], 'user', config.smallUsers, results),
-              coldUsers: await throughput(config, load, [ours, baseline], 'users', config.smallUsers, results),
-              update: await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results),
-            }
-          : {}),
+        // Misses and writes with the cache on and off, each against the baseline in the same run (the target: no slower with it on).
+        coldUser: await throughput(config, load, [ours, baseline], 'user', config.smallUsers, results),
+        coldUsers: await throughput(config, load, [ours, baseline], 'users', config.smallUsers, results),
+        update: await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results),
       }),
       env,
     );
     const on = label === 'cache on';
     results.rows.push(speedRow('10 hot reads', `hot user(id:), Zipf over 1,000, 1% writes, ${label}`, measured.user, on ? { text: '≥ 2.0× baseline', ratio: 2 } : undefined));
     results.rows.push(speedRow('10 hot reads', `hot users(first: 20), Zipf over 50 pages, 1% writes, ${label}`, measured.users, on ? { text: '≥ 1.5× baseline', ratio: 1.5 } : undefined));
-    if (measured.coldUser) results.rows.push(speedRow('10 hot reads', `cold user(id:), ${label}`, measured.coldUser));
-    if (measured.coldUsers) results.rows.push(speedRow('10 hot reads', `cold users(first: 20), ${label}`, measured.coldUsers));
-    if (measured.update) results.rows.push(speedRow('10 hot reads', `updateUser, ${label}`, measured.update));
+    results.rows.push(speedRow('10 hot reads', `cold user(id:), uniform over ${config.smallUsers.toLocaleString('en')}, ${label}`, measured.coldUser));
+    results.rows.push(speedRow('10 hot reads', `cold users(first: 20), ${label}`, measured.coldUsers));
+    results.rows.push(speedRow('10 hot reads', `updateUser, ${label}`, measured.update));
   }
 }
 
