@@ -116,13 +116,16 @@ async function highestRateHeld(config: BenchConfig, load: LoadGenerator, dataDir
 /**
  * 100 subscribers that stop reading beside 100 live ones (a tenth of
  * `subscribers` each), against the same 100 live ones alone, alternating on
- * one server. Every event is ~3.5 kB so a stalled socket fills its kernel
- * buffers within the run, and the limit is 64 kB: each stalled one should be
- * cut with RESUME_AFTER, and resubscribe after its position with no gap.
+ * one server. Every event is ~3.5 kB and the limit is 64 kB, but a stalled
+ * socket's kernel buffers can take tens of MB first (0 of 300 were cut by
+ * the limit alone in a 5 s run): the stall probe (1 s here) cuts each with
+ * RESUME_AFTER, and each resubscribes after its position with no gap.
  */
 async function stalledSubscribers(config: BenchConfig, load: LoadGenerator, dataDir: string, results: Results, log: (text: string) => void): Promise<Row[]> {
   const count = Math.max(1, Math.round(config.subscribers / 10));
-  const server = await startServer('ours', { dataDir, env: { SUBSCRIPTION_MAX_BUFFERED_BYTES: String(64 * 1024) } });
+  // The kernel buffers of a stalled socket can take tens of MB (tcp_rmem) before the byte limit sees any of it:
+  // the stall probe cuts it, one second after a ping it leaves unanswered (stall-probes.ts).
+  const server = await startServer('ours', { dataDir, env: { SUBSCRIPTION_MAX_BUFFERED_BYTES: String(64 * 1024), SUBSCRIPTION_STALL_TIMEOUT_MS: '1000' } });
   const listeners = forkLoadGenerator();
   const p99 = { alone: [] as number[], stalled: [] as number[] };
   const rss = { alone: [] as number[], stalled: [] as number[] };
@@ -175,7 +178,7 @@ async function stalledSubscribers(config: BenchConfig, load: LoadGenerator, data
   const complete = outcomes.reduce((sum, o) => sum + o.complete, 0);
   const stalledTotal = outcomes.reduce((sum, o) => sum + o.count, 0);
   const p99Ratio = figure(p99.stalled).median / figure(p99.alone).median;
-  const label = `${count} live + ${count} stalled vs ${count} live alone, ~3.5 kB events at ${config.eventRate}/s, limit 64 kB`;
+  const label = `${count} live + ${count} stalled vs ${count} live alone, ~3.5 kB events at ${config.eventRate}/s, limit 64 kB, stall timeout 1 s`;
   return [
     {
       scenario: '5 subscriptions',

@@ -164,6 +164,10 @@ export const settings = {
     schema: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
     help: 'Most bytes a websocket subscriber may leave unread in the server before its subscription ends with a RESUME_AFTER error naming the position to resubscribe after; bounds the memory a stalled client holds.',
   },
+  SUBSCRIPTION_STALL_TIMEOUT_MS: {
+    schema: int(0, 3_600_000).default(10_000),
+    help: 'A websocket subscriber that leaves a ping sent after its events unanswered this long (it stopped reading, and the kernel buffers hide it from the byte limit) ends with the same RESUME_AFTER error; 0: never.',
+  },
   AUTH_JWT_SECRET: {
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     help: 'Turns authentication on: HMAC secret (HS256/384/512, at least 32 characters) that bearer tokens are signed with. Unset (and no key below): the API is open.',

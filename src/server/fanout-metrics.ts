@@ -39,7 +39,7 @@ export function createFanOutMetrics(registry: Registry): FanOutMetrics {
     }),
     cut: new Counter({
       name: 'cqrs_subscriptions_cut_total',
-      help: 'Websocket subscriptions ended with a RESUME_AFTER error because their socket held more than SUBSCRIPTION_MAX_BUFFERED_BYTES unsent.',
+      help: 'Websocket subscriptions ended with a RESUME_AFTER error because their socket held more than SUBSCRIPTION_MAX_BUFFERED_BYTES unsent or left a ping unanswered for SUBSCRIPTION_STALL_TIMEOUT_MS.',
       registers,
     }),
     observeLargestBacklog: (read) => {

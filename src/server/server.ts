@@ -111,6 +111,7 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
     logger,
     persistedOperations,
     maxBufferedBytes: config.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+    stallTimeoutMs: config.SUBSCRIPTION_STALL_TIMEOUT_MS,
     formatPosition: (position) => system.store.formatPosition(position),
     ...(metrics ? { fanOutMetrics: metrics.fanOut } : {}),
   });

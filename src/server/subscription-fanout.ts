@@ -9,6 +9,7 @@ import type { Position } from '../kernel/position.js';
 import type { CoalescedWrites } from './coalesced-writes.js';
 import type { FanOutMetrics } from './fanout-metrics.js';
 import type { WebSocketExtra } from './graphql-ws-adapter.js';
+import { createStallProbes, type Probe } from './stall-probes.js';
 import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js';
 
 /**
@@ -36,7 +37,8 @@ import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js
  *
  * A subscriber that does not read must not hold up the others nor make the
  * server hold its backlog: a frame is never awaited, and a subscriber whose
- * socket holds more than `maxBufferedBytes` unsent is cut. Its subscription
+ * socket holds more than `maxBufferedBytes` unsent, or that leaves a ping sent
+ * after its events unanswered for `stallTimeoutMs` (stall-probes.ts), is cut. Its subscription
  * ends with a graphql-ws `error` (RESUME_AFTER) carrying the position of the
  * last event it was sent, so resubscribing with that `after` delivers the
  * rest. A cohort waits only when every one of its subscribers' sockets is
@@ -53,6 +55,8 @@ export type SubscriptionFanOut = Readonly<{
 export type FanOutOptions = Readonly<{
   /** A subscriber whose socket holds more than this unsent is cut, with a RESUME_AFTER error. */
   maxBufferedBytes: number;
+  /** A subscriber whose socket leaves a ping sent after its events unanswered this long is cut the same way (stall-probes.ts); 0: never. */
+  stallTimeoutMs: number;
   formatPosition: (position: Position) => string;
   writes: CoalescedWrites;
   logger: Logger;
@@ -90,6 +94,8 @@ type Member = {
   readonly delivery: WebSocketDelivery;
   readonly args: ExecutionArgs;
   cohort: Cohort;
+  /** Its socket's stall probe; absent when stalls are not probed. */
+  readonly probe: Probe | undefined;
   expiry: NodeJS.Timeout | undefined;
   outcome: Outcome | undefined;
   waiter: { resolve: (step: IteratorResult<never>) => void; reject: (error: unknown) => void } | undefined;
@@ -114,9 +120,18 @@ const FINISHED = { type: 'done' } as const;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFanOut {
-  const { maxBufferedBytes, formatPosition, writes, logger, metrics } = options;
+  const { maxBufferedBytes, stallTimeoutMs, formatPosition, writes, logger, metrics } = options;
   const cohorts = new Map<string, Set<Cohort>>();
   const members = new Set<Member>();
+  const probes =
+    stallTimeoutMs > 0
+      ? createStallProbes({
+          timeoutMs: stallTimeoutMs,
+          onStalled: (socket) => {
+            for (const member of [...members]) if (member.socket === socket && !member.outcome) cut(member, 'stalled');
+          },
+        })
+      : undefined;
 
   const end = (member: Member, outcome: Outcome) => {
     if (member.outcome) return;
@@ -159,12 +174,16 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
    * graphql-ws forgets the operation first, so it sends no `complete` after
    * the error, as the protocol asks.
    */
-  const cut = (member: Member) => {
+  const cut = (member: Member, why: 'buffered' | 'stalled') => {
     const after = formatPosition(member.cohort.position);
     withdraw(member);
+    const behind =
+      why === 'buffered'
+        ? `fell more than ${maxBufferedBytes} bytes behind`
+        : `left events unread for more than ${stallTimeoutMs} ms`;
     const message = errorMessage(member.id, [
       {
-        message: `This subscriber fell more than ${maxBufferedBytes} bytes behind and was cut off. Subscribe again with after: "${after}" to receive every event since the last one sent.`,
+        message: `This subscriber ${behind} and was cut off. Subscribe again with after: "${after}" to receive every event since the last one sent.`,
         extensions: { code: 'RESUME_AFTER', after },
       },
     ]);
@@ -172,7 +191,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     member.socket.send(message);
     delete member.delivery.connection.subscriptions[member.id];
     metrics?.cut.inc();
-    logger.debug({ subscription: member.id, after, buffered: member.raw.writableLength }, 'slow websocket subscriber cut off');
+    logger.debug({ subscription: member.id, after, why, buffered: member.raw.writableLength }, 'slow websocket subscriber cut off');
     end(member, FINISHED);
   };
 
@@ -185,11 +204,12 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       // Closing: graphql-ws ends the stream (and so the membership) on close.
       if (socket.readyState !== socket.OPEN) continue;
       if (raw.writableLength > maxBufferedBytes) {
-        cut(member);
+        cut(member, 'buffered');
         continue;
       }
       writes.hold(raw);
       if (writeTextFrame(socket, raw, member.head, tail)) anyUnderMark = true;
+      if (member.probe) member.probe.written = true;
       sent += 1;
     }
     metrics?.messages.inc(sent);
@@ -295,6 +315,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       delivery,
       args,
       cohort: undefined as unknown as Cohort,
+      probe: probes?.of(socket),
       expiry: undefined,
       outcome: undefined,
       waiter: undefined,

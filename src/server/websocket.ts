@@ -27,6 +27,8 @@ export type WebSocketOptions = Readonly<{
   persistedOperations: PersistedOperationsMode;
   /** A subscriber whose socket holds more than this unsent is cut off with RESUME_AFTER (subscription-fanout.ts). */
   maxBufferedBytes: number;
+  /** A subscriber that leaves a ping sent after its events unanswered this long is cut off the same way; 0: never. */
+  stallTimeoutMs: number;
   /** Positions as clients see them, for the `after` a cut-off subscriber resumes from. */
   formatPosition: (position: Position) => string;
   fanOutMetrics?: FanOutMetrics;
@@ -48,6 +50,7 @@ export function attachWebSocketServer(httpServer: Server, app: App, options: Web
   const writes = createCoalescedWrites();
   const fanOut = createSubscriptionFanOut({
     maxBufferedBytes: options.maxBufferedBytes,
+    stallTimeoutMs: options.stallTimeoutMs,
     formatPosition: options.formatPosition,
     writes,
     logger: options.logger,

@@ -311,6 +311,57 @@ describe('websocket fan-out', () => {
   });
 });
 
+describe('websocket fan-out: a subscriber that stops reading with little unsent', () => {
+  const STALL_MS = 400;
+  let server: TestServer;
+  beforeAll(async () => {
+    // The byte limit at its default (1 MB): small events never reach it, so only the unanswered ping can cut.
+    server = await startTestServer({ env: { SUBSCRIPTION_STALL_TIMEOUT_MS: String(STALL_MS) } });
+  });
+  afterAll(() => server.stop());
+
+  it('is cut with RESUME_AFTER once a ping sent after its events goes unanswered; idle, it is left alone; the live one goes on', { timeout: 60_000 }, async () => {
+    const [start] = await appendEvents(server, 1);
+    const stalled = pausableClient(server);
+    const live = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const slow = sink(stalled.client, EVENTS, { after: start });
+      const fast = sink(live, EVENTS, { after: start });
+      const appended = await appendEvents(server, 1);
+      await waitUntil(() => slow.results.length === 1 && fast.results.length === 1, 'both to get the first event');
+      const { cut } = await counters(server);
+      stalled.pause();
+      // Nothing sent to it meanwhile: not reading costs nothing and is no reason to cut.
+      await new Promise((resolve) => setTimeout(resolve, 3 * STALL_MS));
+      expect((await counters(server)).cut).toBe(cut);
+
+      while ((await counters(server)).cut === cut) {
+        if (appended.length > 500) throw new Error('the stalled subscriber was never cut off');
+        appended.push(...(await appendEvents(server, 5, 5)));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await counters(server)).cut).toBe(cut + 1);
+      appended.push(...(await appendEvents(server, 5, 5)));
+      await waitUntil(() => fast.results.length === appended.length, 'the live subscriber to get every event', 30_000);
+      expect(fast.positions()).toEqual(appended);
+
+      stalled.resume();
+      await waitUntil(() => slow.error() !== undefined, 'the error frame');
+      const received = slow.positions();
+      expect(received).toEqual(appended.slice(0, received.length));
+      const errors = slow.error() as NextPayload['errors'];
+      expect(errors![0]!.extensions).toEqual({ code: 'RESUME_AFTER', after: received.at(-1) });
+      expect(errors![0]!.message).toContain(`for more than ${STALL_MS} ms`);
+
+      const resumed = sink(stalled.client, EVENTS, { after: received.at(-1) });
+      await waitUntil(() => resumed.results.length === appended.length - received.length, 'the resumed subscription to catch up', 30_000);
+      expect([...received, ...resumed.positions()]).toEqual(appended);
+    } finally {
+      await Promise.all([stalled.client.dispose(), live.dispose()]);
+    }
+  });
+});
+
 describe('websocket fan-out and masking', () => {
   const SECRET = randomBytes(32).toString('base64url');
   const key = new TextEncoder().encode(SECRET);
