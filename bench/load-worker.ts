@@ -111,13 +111,13 @@ function subscriptionQuery(variant: number, selection: SubscribeJob['selection']
 type Subscriber = { received: number; lastPosition: string; disorder: number; errors: number };
 
 /** A raw graphql-transport-ws socket that subscribed and then stopped reading. */
-type Stalled = { socket: WebSocket; frames: string[]; query: string };
+type Stalled = { socket: WebSocket; frames: string[]; query: string; url: string; after: string };
 
 let subscribers: { clients: Client[]; state: Subscriber[]; latencies: number[]; problems: string[]; stalled: Stalled[] } | undefined;
 
-async function openStalled(url: string, query: string, after: string): Promise<Stalled> {
+/** A raw graphql-transport-ws connection, acknowledged, its frames collected into `frames`. */
+async function openRaw(url: string, frames: string[]): Promise<WebSocket> {
   const socket = new WebSocket(url, 'graphql-transport-ws');
-  const frames: string[] = [];
   socket.on('message', (data) => frames.push(String(data)));
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -125,10 +125,16 @@ async function openStalled(url: string, query: string, after: string): Promise<S
   });
   socket.send(JSON.stringify({ type: 'connection_init' }));
   while (!frames.some((frame) => frame.includes('"connection_ack"'))) await delay(5);
+  return socket;
+}
+
+async function openStalled(url: string, query: string, after: string): Promise<Stalled> {
+  const frames: string[] = [];
+  const socket = await openRaw(url, frames);
   socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query, variables: { after } } }));
   // Reads nothing more until `finish`: the server's writes pile up in the kernel, then in its own buffer.
   socket.pause();
-  return { socket, frames, query };
+  return { socket, frames, query, url, after };
 }
 
 type Frame = { id?: string; type: string; payload?: { data?: { userEvents: { position: string } } } & [{ extensions?: { after?: string } }] };
@@ -140,6 +146,7 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
   const problems: string[] = [];
   let cut = 0;
   let complete = 0;
+  let reconnected = 0;
   const framesOf = (one: Stalled) => one.frames.map((frame) => JSON.parse(frame) as Frame);
   const positionsOf = (one: Stalled, id: string) =>
     framesOf(one)
@@ -150,17 +157,30 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
       one.socket.resume();
       const deadline = performance.now() + graceMs;
       const ended = () => framesOf(one).find((frame) => frame.id === 's' && frame.type !== 'next');
-      while (!ended() && positionsOf(one, 's').at(-1) !== last && performance.now() < deadline) await delay(20);
+      while (!ended() && positionsOf(one, 's').at(-1) !== last && one.socket.readyState === WebSocket.OPEN && performance.now() < deadline) await delay(20);
       const end = ended();
       let seen = positionsOf(one, 's');
+      let after: string | undefined;
       if (end?.type === 'error') {
         cut += 1;
-        const after = end.payload?.[0]?.extensions?.after;
+        after = end.payload?.[0]?.extensions?.after;
         if (after === undefined) {
           if (problems.length < 3) problems.push(`an error frame without extensions.after: ${JSON.stringify(end)}`);
           return;
         }
-        one.socket.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: one.query, variables: { after } } }));
+      }
+      // The server's keepalive drops a connection that answers no ping for a while: a client then reconnects and resumes after the last event it got.
+      const closed = one.socket.readyState !== WebSocket.OPEN;
+      if (closed && end === undefined) after = seen.at(-1) ?? one.after;
+      if (after !== undefined) {
+        let socket = one.socket;
+        if (closed) {
+          reconnected += 1;
+          one.frames.length = 0;
+          socket = await openRaw(one.url, one.frames);
+          one.socket = socket;
+        }
+        socket.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: one.query, variables: { after } } }));
         while (positionsOf(one, 'r').at(-1) !== last && performance.now() < deadline) await delay(20);
         seen = [...seen, ...positionsOf(one, 'r')];
       }
@@ -169,7 +189,7 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
     }),
   );
   for (const one of stalled) one.socket.close();
-  return { count: stalled.length, cut, complete, problems };
+  return { count: stalled.length, cut, complete, reconnected, problems };
 }
 
 /** Opens `count` websocket clients, each with one `userEvents` subscription after `after`. */

@@ -60,6 +60,8 @@ export type StalledResult = Readonly<{
   cut: number;
   /** Got every appended event exactly once and in order, across the cut and the resume. */
   complete: number;
+  /** Found their socket closed by the server (its keepalive drops a connection that answers no ping) and resumed on a new one, as a client does. */
+  reconnected: number;
   problems: string[];
 }>;
 

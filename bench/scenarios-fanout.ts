@@ -166,7 +166,9 @@ async function stalledSubscribers(config: BenchConfig, load: LoadGenerator, data
         }
         log(
           `  stalled run ${run + 1}${withStalled ? ` with ${count} stalled` : ', live only'}: ${driver.positions.length} events, live p99 ${received.latency.p99} ms, RSS peak ${Math.max(...samples).toFixed(0)} MB` +
-            (received.stalled ? `, ${received.stalled.cut} cut, ${received.stalled.complete} of ${received.stalled.count} resumed with no gap` : ''),
+            (received.stalled
+              ? `, ${received.stalled.cut} cut, ${received.stalled.reconnected} reconnected, ${received.stalled.complete} of ${received.stalled.count} resumed with no gap`
+              : ''),
         );
       }
     }
@@ -176,6 +178,7 @@ async function stalledSubscribers(config: BenchConfig, load: LoadGenerator, data
   }
   const cut = outcomes.reduce((sum, o) => sum + o.cut, 0);
   const complete = outcomes.reduce((sum, o) => sum + o.complete, 0);
+  const reconnected = outcomes.reduce((sum, o) => sum + o.reconnected, 0);
   const stalledTotal = outcomes.reduce((sum, o) => sum + o.count, 0);
   const p99Ratio = figure(p99.stalled).median / figure(p99.alone).median;
   const label = `${count} live + ${count} stalled vs ${count} live alone, ~3.5 kB events at ${config.eventRate}/s, limit 64 kB, stall timeout 1 s`;
@@ -196,7 +199,7 @@ async function stalledSubscribers(config: BenchConfig, load: LoadGenerator, data
       ours: figure(rss.stalled),
       baseline: figure(rss.alone),
       errors: 0,
-      note: `${cut} of ${stalledTotal} stalled cut with RESUME_AFTER; ${complete} of ${stalledTotal} had every event once after resuming`,
+      note: `${cut} of ${stalledTotal} stalled cut with RESUME_AFTER; ${reconnected} found their connection dropped by the keepalive and resumed on a new one; ${complete} of ${stalledTotal} had every event once after resuming`,
       target: { text: 'bounded: every stalled one resumes with no gap', met: complete === stalledTotal },
     },
   ];
