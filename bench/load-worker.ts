@@ -111,25 +111,45 @@ function subscriptionQuery(variant: number, selection: SubscribeJob['selection']
 type Subscriber = { received: number; lastPosition: string; disorder: number; errors: number };
 
 /** A raw graphql-transport-ws socket that subscribed and then stopped reading. */
-type Stalled = { socket: WebSocket; frames: string[]; query: string; url: string; after: string };
+type Stalled = { socket: WebSocket; frames: Frames; query: string; url: string; after: string };
+
+/**
+ * A connection's frames, parsed once as they arrive: the positions of each
+ * subscription's `next` frames, and the frame that ended each one. (Parsing
+ * every frame again at each poll took the load process longer than the
+ * 30 s grace with 100 sockets of ~760 frames each.)
+ */
+type Frames = { acknowledged: boolean; positions: Map<string, string[]>; ends: Map<string, Frame> };
+
+const noFrames = (): Frames => ({ acknowledged: false, positions: new Map(), ends: new Map() });
+
+function record(frames: Frames, text: string): void {
+  const frame = JSON.parse(text) as Frame;
+  if (frame.type === 'connection_ack') frames.acknowledged = true;
+  else if (frame.id !== undefined && frame.type === 'next') {
+    const list = frames.positions.get(frame.id) ?? [];
+    list.push(frame.payload!.data!.userEvents.position);
+    frames.positions.set(frame.id, list);
+  } else if (frame.id !== undefined && !frames.ends.has(frame.id)) frames.ends.set(frame.id, frame);
+}
 
 let subscribers: { clients: Client[]; state: Subscriber[]; latencies: number[]; problems: string[]; stalled: Stalled[] } | undefined;
 
-/** A raw graphql-transport-ws connection, acknowledged, its frames collected into `frames`. */
-async function openRaw(url: string, frames: string[]): Promise<WebSocket> {
+/** A raw graphql-transport-ws connection, acknowledged, its frames recorded into `frames`. */
+async function openRaw(url: string, frames: Frames): Promise<WebSocket> {
   const socket = new WebSocket(url, 'graphql-transport-ws');
-  socket.on('message', (data) => frames.push(String(data)));
+  socket.on('message', (data) => record(frames, String(data)));
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
   socket.send(JSON.stringify({ type: 'connection_init' }));
-  while (!frames.some((frame) => frame.includes('"connection_ack"'))) await delay(5);
+  while (!frames.acknowledged) await delay(5);
   return socket;
 }
 
 async function openStalled(url: string, query: string, after: string): Promise<Stalled> {
-  const frames: string[] = [];
+  const frames = noFrames();
   const socket = await openRaw(url, frames);
   socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query, variables: { after } } }));
   // Reads nothing more until `finish`: the server's writes pile up in the kernel, then in its own buffer.
@@ -147,16 +167,12 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
   let cut = 0;
   let complete = 0;
   let reconnected = 0;
-  const framesOf = (one: Stalled) => one.frames.map((frame) => JSON.parse(frame) as Frame);
-  const positionsOf = (one: Stalled, id: string) =>
-    framesOf(one)
-      .filter((frame) => frame.id === id && frame.type === 'next')
-      .map((frame) => frame.payload!.data!.userEvents.position);
+  const positionsOf = (one: Stalled, id: string) => one.frames.positions.get(id) ?? [];
   await Promise.all(
     stalled.map(async (one) => {
       one.socket.resume();
       const deadline = performance.now() + graceMs;
-      const ended = () => framesOf(one).find((frame) => frame.id === 's' && frame.type !== 'next');
+      const ended = () => one.frames.ends.get('s');
       while (!ended() && positionsOf(one, 's').at(-1) !== last && one.socket.readyState === WebSocket.OPEN && performance.now() < deadline) await delay(20);
       const end = ended();
       let seen = positionsOf(one, 's');
@@ -176,7 +192,8 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
         let socket = one.socket;
         if (closed) {
           reconnected += 1;
-          one.frames.length = 0;
+          // The new connection's frames are recorded beside the old one's: 's' there, 'r' here.
+          one.frames.acknowledged = false;
           socket = await openRaw(one.url, one.frames);
           one.socket = socket;
         }
