@@ -22,7 +22,11 @@ export function requestIdOf(request: Request | undefined): string {
     const known = requests.get(request);
     if (known) return known.id;
   }
-  const offered = request?.headers.get('x-request-id');
+  return acceptedRequestId(request?.headers.get('x-request-id'));
+}
+
+/** The client's offered `x-request-id` when it is acceptable, else a new UUID (also for requests answered outside yoga). */
+export function acceptedRequestId(offered: string | null | undefined): string {
   return offered && REQUEST_ID.test(offered) ? offered : randomUUID();
 }
 

@@ -101,7 +101,7 @@ async function startOn(httpServer: Server, config: Config, options: StartOptions
       isReady: () => ready,
       shutdown: shutdown.signal,
       ...(metrics ? { metrics } : {}),
-      ...(responseCache && frontDoor ? { responseCache: { cache: responseCache, slotOf: frontDoor.slotOf } } : {}),
+      ...(frontDoor ? { responseCache: frontDoor.filling } : {}),
     }),
   );
   const ws = attachWebSocketServer(httpServer, app, {

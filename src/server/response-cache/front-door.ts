@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { visibilityKey } from '../../graphql/viewer.js';
@@ -7,7 +6,8 @@ import type { Projector } from '../../kernel/projector.js';
 import type { Authenticator } from '../auth.js';
 import { csrfRefusal } from '../csrf.js';
 import { requestLineLogger } from '../logger.js';
-import { matchesEtag, MIN_POSITION_HEADER, NOT_MODIFIED_HEADERS, POSITION_HEADER } from './plugin.js';
+import { acceptedRequestId } from '../request-logging.js';
+import { matchesEtag, MIN_POSITION_HEADER, NOT_MODIFIED_HEADERS, POSITION_HEADER, type CacheFilling } from './plugin.js';
 import type { ReadSince, TaggedCache } from './tagged-cache.js';
 
 /**
@@ -35,13 +35,12 @@ export type FrontDoorOptions = Readonly<{
 export type FrontDoor = Readonly<{
   /** The request listener: hits answered here, everything else handed to `app`. */
   listener: (app: RequestListener) => RequestListener;
-  slotOf: (serverContext: object) => AnswerSlot | undefined;
+  /** What the app's plugin fills the cache through (plugin.ts). */
+  filling: CacheFilling;
 }>;
 
 /** Content types of a POST the cache answers: the JSON ones (a form POST goes through yoga's CSRF check). */
 const JSON_TYPE = /^application\/(graphql-response\+)?json\b/i;
-/** What a client may offer as `x-request-id` (as src/server/request-logging.ts). */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Response-cache hits, answered in front of yoga. A hit is a request the
@@ -75,15 +74,17 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     const viewer = await authenticator.viewerFor(headers.authorization);
     if (!viewer.ok) return false;
     const session = visibilityKey(viewer.value);
+    const current = projector.position();
     const wanted = headers[MIN_POSITION_HEADER];
     if (typeof wanted === 'string') {
       const parsed = positions.parsePosition(wanted);
-      if (!parsed.ok || projector.position() < parsed.value) return false;
+      if (!parsed.ok || current < parsed.value) return false;
     }
-    const position = positions.formatPosition(projector.position());
+    const position = positions.formatPosition(current);
     const answer = cache.get(key);
     if (!answer || answer.session !== session) return false;
-    const requestId = requestIdOf(req);
+    const offered = headers['x-request-id'];
+    const requestId = acceptedRequestId(typeof offered === 'string' ? offered : undefined);
     const held = headers['if-none-match'];
     if (answer.etag !== undefined && typeof held === 'string' && matchesEtag(held, answer.etag)) {
       const kept: string[] = [];
@@ -144,16 +145,14 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
 
   return {
     listener,
-    slotOf: (serverContext) => {
-      const req = (serverContext as { req?: IncomingMessage }).req;
-      return req ? slots.get(req) : undefined;
+    filling: {
+      cache,
+      slotOf: (serverContext) => {
+        const req = (serverContext as { req?: IncomingMessage }).req;
+        return req ? slots.get(req) : undefined;
+      },
     },
   };
-}
-
-function requestIdOf(req: IncomingMessage): string {
-  const offered = req.headers['x-request-id'];
-  return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
 }
 
 /** The path of a request target, without its query. */

@@ -89,14 +89,15 @@ export function usePositionedResponses(options: PositionedResponsesOptions): Plu
       const headers: Record<string, string> = { ...http?.headers };
       const position = positions.formatPosition(state.position);
       headers[POSITION_HEADER] = position;
-      const succeeded = !result.errors?.length && result.data != null;
-      const viewer = succeeded ? await options.viewerOf(request).catch(() => undefined) : undefined;
-      const dataJson = succeeded ? JSON.stringify(result.data) : undefined;
+      const slot = cache?.slotOf(context);
+      // The viewer and the data's JSON only where something needs them: a GET's ETag, or an answer the front door may keep.
+      const needed = !result.errors?.length && result.data != null && (request.method === 'GET' || slot !== undefined);
+      const viewer = needed ? await options.viewerOf(request).catch(() => undefined) : undefined;
+      const dataJson = needed ? JSON.stringify(result.data) : undefined;
       if (request.method === 'GET' && viewer && dataJson !== undefined) {
         headers['ETag'] = etagOf(visibilityKey(viewer), dataJson);
         headers['Cache-Control'] = cacheControlFor(viewer, state.record.personal);
       }
-      const slot = cache?.slotOf(context);
       // Kept whole for the front door: only a plain answer (no extensions of its own) that read nothing untaggable.
       if (slot && viewer && dataJson !== undefined && !state.record.uncacheable && Object.keys(extensions).length === 0) {
         cache!.cache.countMiss();
