@@ -212,6 +212,39 @@ describe('response cache hits, answered in front of yoga', () => {
   });
 });
 
+describe('response cache nearly full', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { RESPONSE_CACHE_MAX_BYTES: String(64 * 1024) } });
+  });
+  afterAll(() => server.stop());
+
+  /** A read-model query counted for this request: a miss. */
+  const missed = async (id: string) => {
+    const queries = server.readModelQueries();
+    const { body } = await gql<UserData>(server.url, USER, { id });
+    expect(body.data?.user?.id).toBe(id);
+    return server.readModelQueries() > queries;
+  };
+
+  it('keeps a request asked once only on its second ask, so a scan does not evict the answers in use', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 80; i++) ids.push((await createUser(server, `full_${i}`)).user.id);
+    // Each answer is kept on its first ask while there is room, until the cache is nearly full.
+    for (const id of ids.slice(0, 70)) await missed(id);
+    const before = await scrape(server.url);
+    expect(before.value('cqrs_response_cache_declined_total')).toBeGreaterThan(0);
+    const declined = before.value('cqrs_response_cache_declined_total')!;
+    const fresh = ids[75]!;
+    expect(await missed(fresh)).toBe(true); // first ask: computed, not kept
+    expect(await missed(fresh)).toBe(true); // second ask: computed and kept
+    expect(await missed(fresh)).toBe(false); // a hit
+    const after = await scrape(server.url);
+    expect(after.value('cqrs_response_cache_declined_total')).toBe(declined + 1);
+    expect(after.value('cqrs_response_cache_bytes')).toBeLessThanOrEqual(64 * 1024);
+  });
+});
+
 describe('response cache off', () => {
   let server: TestServer;
   beforeAll(async () => {

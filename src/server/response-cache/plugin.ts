@@ -89,19 +89,22 @@ export function usePositionedResponses(options: PositionedResponsesOptions): Plu
       const headers: Record<string, string> = { ...http?.headers };
       const position = positions.formatPosition(state.position);
       headers[POSITION_HEADER] = position;
+      const answered = !result.errors?.length && result.data != null;
       const slot = cache?.slotOf(context);
-      // The viewer and the data's JSON only where something needs them: a GET's ETag, or an answer the front door may keep.
-      const needed = !result.errors?.length && result.data != null && (request.method === 'GET' || slot !== undefined);
+      // Kept whole for the front door: only a plain answer (no extensions of its own) that read nothing untaggable, and that the cache admits.
+      const cacheableSlot = answered && !state.record.uncacheable && Object.keys(extensions).length === 0 ? slot : undefined;
+      const keep = cacheableSlot !== undefined && cache!.cache.admits(cacheableSlot.key);
+      if (cacheableSlot) cache!.cache.countMiss(keep);
+      // The viewer and the data's JSON only where something needs them: a GET's ETag, or an answer to keep.
+      const needed = answered && (request.method === 'GET' || keep);
       const viewer = needed ? await options.viewerOf(request).catch(() => undefined) : undefined;
       const dataJson = needed ? JSON.stringify(result.data) : undefined;
       if (request.method === 'GET' && viewer && dataJson !== undefined) {
         headers['ETag'] = etagOf(visibilityKey(viewer), dataJson);
         headers['Cache-Control'] = cacheControlFor(viewer, state.record.personal);
       }
-      // Kept whole for the front door: only a plain answer (no extensions of its own) that read nothing untaggable.
-      if (slot && viewer && dataJson !== undefined && !state.record.uncacheable && Object.keys(extensions).length === 0) {
-        cache!.cache.countMiss();
-        slot.ready = { session: visibilityKey(viewer), dataJson, read: { startedAt: state.startedAt, tags: state.record.tags } };
+      if (keep && viewer && dataJson !== undefined) {
+        cacheableSlot.ready = { session: visibilityKey(viewer), dataJson, read: { startedAt: state.startedAt, tags: state.record.tags } };
       }
       setResult({ ...result, extensions: { ...extensions, position, http: { ...http, headers } } } as ExecutionResult);
     },
