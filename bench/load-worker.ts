@@ -8,6 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { operation } from './operations.js';
+import { cpuSecondsOf } from './proc.js';
 import { summarize } from './stats.js';
 import type { HttpJob, HttpResult, Job, RateJob, StalledResult, SubscribeJob, SubscriberResult } from './load.js';
 import { orderKey } from './positions.js';
@@ -51,13 +52,15 @@ async function closedLoop(job: HttpJob): Promise<HttpResult> {
   await delay(job.warmupMs);
   measuring = true;
   const started = performance.now();
+  const cpuBefore = job.serverPid === undefined ? NaN : cpuSecondsOf(job.serverPid);
   await delay(job.durationMs);
   measuring = false;
+  const serverCpuSeconds = job.serverPid === undefined ? undefined : cpuSecondsOf(job.serverPid) - cpuBefore;
   const seconds = (performance.now() - started) / 1000;
   stopped = true;
   await Promise.all(clients);
   await pool.close();
-  return { ok: latencies.length, errors, problems, seconds, latencies };
+  return { ok: latencies.length, errors, problems, seconds, latencies, ...(serverCpuSeconds === undefined ? {} : { serverCpuSeconds }) };
 }
 
 /** Open loop: requests start on a fixed schedule whether or not earlier ones have answered. */

@@ -10,6 +10,8 @@ export type HttpJob = Readonly<{
   warmupMs: number;
   durationMs: number;
   seededUsers: number;
+  /** The server's process: its CPU time over the measured window is returned as `serverCpuSeconds`. */
+  serverPid?: number;
 }>;
 export type RateJob = Readonly<{
   type: 'rate';
@@ -42,7 +44,7 @@ export type FinishJob = Readonly<{
 }>;
 export type Job = HttpJob | RateJob | SubscribeJob | FinishJob;
 
-export type HttpResult = Readonly<{ ok: number; errors: number; problems: string[]; seconds: number; latencies: number[] }>;
+export type HttpResult = Readonly<{ ok: number; errors: number; problems: string[]; seconds: number; latencies: number[]; serverCpuSeconds?: number }>;
 export type SubscriberResult = Readonly<{
   subscribers: number;
   expectedEach: number;

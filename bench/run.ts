@@ -15,6 +15,7 @@ import { readYourWrites, readModelQueriesPerRequest } from './scenarios-live.js'
 import { fanOut } from './scenarios-fanout.js';
 import { longStreams } from './scenarios-long-streams.js';
 import { onlineRebuild } from './scenarios-online-rebuild.js';
+import { hotReads } from './scenarios-hot-reads.js';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
@@ -97,7 +98,7 @@ async function main() {
     await fanOut(config, load, small, results, log);
   }
   if (wanted(8)) await postgres();
-  if (wanted(10)) await hotReads(small);
+  if (wanted(10)) await hotReads(config, load, small, results, log, config.cpuProfDir);
   if (wanted(9)) {
     log('scenario 9: long streams (snapshots)');
     const dir = join(work, 'long-streams');
@@ -129,41 +130,6 @@ async function main() {
     } finally {
       await ours.stop();
     }
-  }
-}
-
-/**
- * Scenario 10: hot reads, 1,000 users and 50 pages read with a Zipf
- * distribution and 1% writes, with the response cache on (the default) and
- * off, and cold (uniform) reads and updates with it on and off, each against
- * the baseline in the same run.
- */
-async function hotReads(small: string) {
-  log('scenario 10: hot reads (response cache on and off)');
-  for (const [label, env] of [
-    ['cache on', {}],
-    ['cache off', { RESPONSE_CACHE: 'false' }],
-  ] as const) {
-    const measured = await withServers(
-      `hot reads, ${label}`,
-      small,
-      config.smallUsers,
-      async (ours, baseline) => ({
-        user: await throughput(config, load, [ours, baseline], 'hotUser', config.smallUsers, results),
-        users: await throughput(config, load, [ours, baseline], 'hotUsers', config.smallUsers, results),
-        // Misses and writes with the cache on and off, each against the baseline in the same run (the target: no slower with it on).
-        coldUser: await throughput(config, load, [ours, baseline], 'user', config.smallUsers, results),
-        coldUsers: await throughput(config, load, [ours, baseline], 'users', config.smallUsers, results),
-        update: await throughput(config, load, [ours, baseline], 'updateUser', config.smallUsers, results),
-      }),
-      env,
-    );
-    const on = label === 'cache on';
-    results.rows.push(speedRow('10 hot reads', `hot user(id:), Zipf over 1,000, 1% writes, ${label}`, measured.user, on ? { text: '≥ 2.0× baseline', ratio: 2 } : undefined));
-    results.rows.push(speedRow('10 hot reads', `hot users(first: 20), Zipf over 50 pages, 1% writes, ${label}`, measured.users, on ? { text: '≥ 1.5× baseline', ratio: 1.5 } : undefined));
-    results.rows.push(speedRow('10 hot reads', `cold user(id:), uniform over ${config.smallUsers.toLocaleString('en')}, ${label}`, measured.coldUser));
-    results.rows.push(speedRow('10 hot reads', `cold users(first: 20), ${label}`, measured.coldUsers));
-    results.rows.push(speedRow('10 hot reads', `updateUser, ${label}`, measured.update));
   }
 }
 

@@ -10,7 +10,14 @@ import { figure, percentile, type Figure } from './stats.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 
-export type Throughput = Readonly<{ rps: Figure; p50: Figure; p99: Figure; errors: number }>;
+export type Throughput = Readonly<{
+  rps: Figure;
+  p50: Figure;
+  p99: Figure;
+  /** The server's CPU time per answered request over the measured window, in µs: steadier than req/s when other work shares the machine. */
+  cpuUs: Figure;
+  errors: number;
+}>;
 
 /**
  * Closed-loop requests/s of one operation against each server, runs
@@ -24,7 +31,7 @@ export async function throughput(
   seededUsers: number,
   results: Results,
 ): Promise<Map<BenchServer, Throughput>> {
-  const runs = new Map(servers.map((server) => [server, { rps: [] as number[], p50: [] as number[], p99: [] as number[], errors: 0 }]));
+  const runs = new Map(servers.map((server) => [server, { rps: [] as number[], p50: [] as number[], p99: [] as number[], cpuUs: [] as number[], errors: 0 }]));
   for (let run = 0; run < config.runs; run++) {
     for (const server of servers) {
       const result = await load.run({
@@ -35,9 +42,11 @@ export async function throughput(
         warmupMs: config.warmupMs,
         durationMs: config.durationMs,
         seededUsers,
+        serverPid: server.pid,
       });
       const own = runs.get(server)!;
       own.rps.push(result.ok / result.seconds);
+      own.cpuUs.push(((result.serverCpuSeconds ?? NaN) * 1e6) / result.ok);
       own.p50.push(percentile(result.latencies, 50));
       own.p99.push(percentile(result.latencies, 99));
       own.errors += result.errors;
@@ -45,7 +54,7 @@ export async function throughput(
     }
   }
   return new Map(
-    [...runs].map(([server, r]) => [server, { rps: figure(r.rps), p50: figure(r.p50), p99: figure(r.p99), errors: r.errors }]),
+    [...runs].map(([server, r]) => [server, { rps: figure(r.rps), p50: figure(r.p50), p99: figure(r.p99), cpuUs: figure(r.cpuUs), errors: r.errors }]),
   );
 }
 

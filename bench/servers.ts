@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { bundle } from '../scripts/build.js';
+import { cpuSecondsOf } from './proc.js';
 
 export type ServerKind = 'ours' | 'baseline';
 
@@ -89,26 +90,12 @@ export async function startServer(kind: ServerKind, options: SpawnOptions = {}):
     logs,
     rssMb: () => statusKb(child, 'VmRSS') / 1024,
     peakRssMb: () => statusKb(child, 'VmHWM') / 1024,
-    cpuSeconds: () => cpuSecondsOf(child),
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
     },
   };
-}
-
-// /proc/PID/stat counts in clock ticks; USER_HZ is 100 on every Linux architecture Node supports.
-const TICKS_PER_SECOND = 100;
-
-function cpuSecondsOf(child: ChildProcess): number {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces: utime is the 14th field, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return NaN;
-  }
 }
 
 function statusKb(child: ChildProcess, field: 'VmRSS' | 'VmHWM'): number {
