@@ -137,9 +137,12 @@ describe('response cache and viewer scope', () => {
     }
     expect(server.readModelQueries()).toBe(queries + 1);
     await new Promise((resolve) => setTimeout(resolve, 3_100));
+    const hits = (await scrape(server.url)).value('cqrs_response_cache_hits_total');
     const expired = await gql<UserData>(server.url, USER, { id }, { authorization: shortLived });
     expect(expired.status).toBe(401);
     expect(expired.body.data ?? null).toBeNull();
+    // Found but refused: not a hit.
+    expect((await scrape(server.url)).value('cqrs_response_cache_hits_total')).toBe(hits);
   });
 
   it('still refuses a bad token with 401 when an answer is cached for anonymous', async () => {

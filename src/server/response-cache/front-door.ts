@@ -71,18 +71,20 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const serve = async (req: IncomingMessage, res: ServerResponse, key: string, started: number): Promise<boolean> => {
     const headers = req.headers;
     if (csrfRefusal(req.method!, headersOf(req)) !== null) return false;
-    const viewer = await authenticator.viewerFor(headers.authorization);
-    if (!viewer.ok) return false;
-    const session = visibilityKey(viewer.value);
     const current = projector.position();
     const wanted = headers[MIN_POSITION_HEADER];
     if (typeof wanted === 'string') {
       const parsed = positions.parsePosition(wanted);
       if (!parsed.ok || current < parsed.value) return false;
     }
-    const position = positions.formatPosition(current);
+    // Looked up before the token is verified: a miss goes to yoga, which verifies it anyway. The answer reflects
+    // `current` whatever happens while the token is verified: it was still kept when the position was read.
     const answer = cache.get(key);
-    if (!answer || answer.session !== session) return false;
+    if (!answer) return false;
+    const viewer = await authenticator.viewerFor(headers.authorization);
+    if (!viewer.ok || answer.session !== visibilityKey(viewer.value)) return false;
+    cache.countHit();
+    const position = positions.formatPosition(current);
     const offered = headers['x-request-id'];
     const requestId = acceptedRequestId(typeof offered === 'string' ? offered : undefined);
     const held = headers['if-none-match'];

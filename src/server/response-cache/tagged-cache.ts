@@ -22,7 +22,10 @@ import { createHash } from 'node:crypto';
  *   of the budget, oldest forgotten first, as TinyLFU's doorkeeper does.
  */
 export type TaggedCache = Readonly<{
+  /** The answer kept for `key`, now the most recently used. */
   get: (key: string) => CachedAnswer | undefined;
+  /** A kept answer was sent (`get` alone does not count: the caller may still refuse it, e.g. for an expired token). */
+  countHit: () => void;
   /** Keeps the answer unless something in `tags` was invalidated after `startedAt`; false when not kept. */
   set: (key: string, answer: CachedAnswer, read: ReadSince) => boolean;
   /** Whether to keep the answer to `key` once it is computed: always while there is room, else only on its second ask. */
@@ -152,8 +155,10 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
       // Most recently used last: eviction takes from the front.
       entries.delete(key);
       entries.set(key, entry);
-      counts.hits += 1;
       return entry.answer;
+    },
+    countHit: () => {
+      counts.hits += 1;
     },
     set: (key, answer, read) => {
       const tags = [...read.tags];
