@@ -95,6 +95,14 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
 
   const needsKey = (event: StoredEvent) => typeof (event.data as Record<string, unknown>)[SEALED_FIELD] === 'string';
 
+  /** The events opened, and the keys read for them (read after the events: see `withPersonalData`'s appends). */
+  const openEventsAndKeys = async (keys: DataKeys, events: readonly StoredEvent[]): Promise<{ events: readonly StoredEvent[]; keys: OpenedKeys }> => {
+    const sealed = events.filter(needsKey);
+    if (sealed.length === 0) return { events, keys: new Map() };
+    const opened = await openKeys(keys, sealed.map((event) => event.streamId));
+    return { events: events.map((event) => (needsKey(event) ? openEvent(event, opened) : event)), keys: opened };
+  };
+
   return {
     claimKey,
     requestHashKey: derivedKey(master, 'idempotency request hashes'),
@@ -102,12 +110,9 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
     erasingTypes,
     openKeys,
     /** The events opened, with one key read for all their streams; the same array when none was sealed. */
-    openEvents: async (keys: DataKeys, events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> => {
-      const sealed = events.filter(needsKey);
-      if (sealed.length === 0) return events;
-      const opened = await openKeys(keys, sealed.map((event) => event.streamId));
-      return events.map((event) => (needsKey(event) ? openEvent(event, opened) : event));
-    },
+    openEvents: async (keys: DataKeys, events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> =>
+      (await openEventsAndKeys(keys, events)).events,
+    openEventsAndKeys,
     /** The event as stored: its declared personal fields moved into one sealed field. Others are returned as they are. */
     sealEvent: (event: NewEvent, streamId: string, key: SecretKey): NewEvent => {
       const declared = fieldsOf.get(event.type);
@@ -152,11 +157,25 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
  */
 export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, personal: PersonalData): Log {
   const appendKeys = createLruMap<string, SecretKey>(APPEND_KEY_CACHE);
+  /**
+   * The key a read of a stream to its end opened, with the version it ended at: a command reads its stream,
+   * then appends expecting that version, and need not read the key again. Safe for the same reason as
+   * the append cache: the key was read after the events, so it was not destroyed while the stream stood at
+   * that version, and an erasure after the read appended to the stream, so an append expecting the version
+   * read fails. Removes one key read per command on a stream this process has not appended to lately.
+   */
+  const readKeys = createLruMap<string, { version: number; key: SecretKey }>(APPEND_KEY_CACHE);
+  const noteReadKey = (streamId: string, version: number, keys: OpenedKeys) => {
+    const key = keys.get(streamId);
+    if (key !== undefined && key !== 'destroyed') readKeys.set(streamId, { version, key });
+  };
 
   /** The stream's key for sealing, and the new key's row when the stream has none yet. */
   const keyForAppend = async (subject: string, expectedVersion: number): Promise<{ key: SecretKey; created?: AppendRequest['dataKey'] }> => {
     const cached = appendKeys.get(subject);
     if (cached) return { key: cached };
+    const read = readKeys.get(subject);
+    if (read && read.version === expectedVersion && expectedVersion > 0) return { key: read.key };
     // A stream's key is stored in the transaction of its first events, and destroyed only by an event
     // appended to it: an append expecting an empty stream either finds no key or fails its version check.
     if (expectedVersion === 0) return newKeyFor(subject);
@@ -203,7 +222,10 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
       ...(dataKey ? { dataKey } : {}),
       ...(erases ? { shred: [...(request.shred ?? []), streamId] } : {}),
     });
-    if (erases) appendKeys.delete(streamId);
+    if (erases) {
+      appendKeys.delete(streamId);
+      readKeys.delete(streamId);
+    }
     if (!result.ok) {
       const conflict = result.error;
       if (conflict.type !== 'UniqueValueTaken') return result;
@@ -226,9 +248,18 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     append,
     readStream: async (...args: Parameters<EventLog['readStream']>) => {
       const slice = await log.readStream(...args);
-      return { ...slice, events: await personal.openEvents(log, slice.events) };
+      const opened = await personal.openEventsAndKeys(log, slice.events);
+      noteReadKey(args[0], slice.version, opened.keys);
+      return { ...slice, events: opened.events };
     },
-    readStreamFrom: async (...args: Parameters<EventLog['readStreamFrom']>) => personal.openEvents(log, await log.readStreamFrom(...args)),
+    readStreamFrom: async (...args: Parameters<EventLog['readStreamFrom']>) => {
+      const [streamId, { limit }] = args;
+      const opened = await personal.openEventsAndKeys(log, await log.readStreamFrom(...args));
+      const last = opened.events.at(-1);
+      // Fewer than asked for: the read reached the stream's end.
+      if (last && opened.events.length < limit) noteReadKey(streamId, last.streamVersion, opened.keys);
+      return opened.events;
+    },
     readAll: async (...args: Parameters<EventLog['readAll']>) => personal.openEvents(log, await log.readAll(...args)),
     readPage: async (...args: Parameters<EventLog['readPage']>) => personal.openEvents(log, await log.readPage(...args)),
   };

@@ -169,6 +169,54 @@ describe('withPersonalData', () => {
     expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: null, username: null });
   });
 
+  describe('a command that reads its stream, then appends', () => {
+    const updated = (username: string): NewEvent => ({ type: 'UserUpdated', data: { userId: '1', username }, metadata: at });
+    /** Another process over the same store: its caches know nothing yet, and it counts its key reads. */
+    function otherProcess(raw: ReturnType<typeof createMemoryEventStore>, key: ReturnType<typeof newKey>) {
+      let keyReads = 0;
+      const counted = { ...raw, readDataKeys: (subjects: readonly string[]) => ((keyReads += 1), raw.readDataKeys(subjects)) };
+      return { store: withPersonalData(counted, createPersonalData(key, [policy])), keyReads: () => keyReads };
+    }
+
+    it('reads the stream’s key once, for the read and the append after it', async () => {
+      const key = newKey();
+      const raw = createMemoryEventStore();
+      await withPersonalData(raw, createPersonalData(key, [policy])).append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+      const other = otherProcess(raw, key);
+      const { version } = await other.store.readStream('user-1');
+      expect(other.keyReads()).toBe(1);
+      expect((await other.store.append({ streamId: 'user-1', expectedVersion: version, events: [updated('alicia')] })).ok).toBe(true);
+      expect(other.keyReads()).toBe(1);
+      const events = await other.store.readStreamFrom('user-1', { fromVersion: 1, limit: 10 });
+      expect(events.map((event) => (event.data as { username: string }).username)).toEqual(['alice', 'alicia']);
+    });
+
+    it('reads the key again for an append expecting another version than the one read, or after a read that stopped short of the end', async () => {
+      const key = newKey();
+      const raw = createMemoryEventStore();
+      const first = withPersonalData(raw, createPersonalData(key, [policy]));
+      await first.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org'), updated('b'), updated('c')] });
+      const other = otherProcess(raw, key);
+      await other.store.readStreamFrom('user-1', { fromVersion: 1, limit: 2 });
+      expect(other.keyReads()).toBe(1);
+      expect((await other.store.append({ streamId: 'user-1', expectedVersion: 3, events: [updated('d')] })).ok).toBe(true);
+      expect(other.keyReads()).toBe(2);
+    });
+
+    it('never seals under a key an erasure destroyed after the read: the append fails its version check', async () => {
+      const key = newKey();
+      const raw = createMemoryEventStore();
+      const eraser = withPersonalData(raw, createPersonalData(key, [policy]));
+      await eraser.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+      const other = otherProcess(raw, key);
+      const { version } = await other.store.readStream('user-1');
+      expect((await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] })).ok).toBe(true);
+      const late = await other.store.append({ streamId: 'user-1', expectedVersion: version, events: [updated('after erasure')] });
+      expect(late).toMatchObject({ ok: false, error: { type: 'StreamVersionConflict', expectedVersion: 1, actualVersion: 2 } });
+      expect((await raw.readStream('user-1')).events.map((event) => event.type)).toEqual(['UserCreated', 'UserErased']);
+    });
+  });
+
   it('seals snapshots of keyed streams, and reads them as missing once the key is destroyed', async () => {
     const { raw, store, personal } = sealedStore();
     const inner = createMemorySnapshotStore();
