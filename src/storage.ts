@@ -23,6 +23,7 @@ import { createSqliteRebuildRequests } from './stores/sqlite/rebuild-requests.js
 import { createPostgresBlueGreen } from './stores/postgres/blue-green.js';
 import { createPostgresRebuildRequests, preparePostgresRebuildRequests } from './stores/postgres/rebuild-requests.js';
 import { openReadDatabase, rebuildReadModel, reportOnStderr, type ReadModelRepair } from './stores/sqlite/read-database.js';
+import { vacuumDueFile } from './stores/sqlite/vacuum-due.js';
 import type { AnyModule, ModuleWiring } from './module.js';
 import { createUpcasting, withUpcasting, type Upcasting } from './kernel/upcasting.js';
 import { randomBytes } from 'node:crypto';
@@ -204,6 +205,7 @@ async function openSqliteStorage(
       readModels: modules.map((m): object => m.sqlite.readModel(db, onQuery)),
     }),
     report: reportRepair,
+    erasures: { types: new Set(policiesOf(modules).map((policy) => policy.erasedBy)), due: vacuumDueFile(join(dataDir, 'read.db.vacuum-due')) },
   });
   removeLeftoverBuilds(dataDir);
   const sinks = projections.map((projection, i) => ({

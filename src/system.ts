@@ -202,5 +202,6 @@ const logRepair = (logger: Logger) => (repair: ReadModelRepair) => {
   const { type, ...details } = repair;
   const fields = { readModelRepair: type, ...details };
   if (repair.type === 'set-aside') logger.error(fields, describeRepair(repair));
+  else if (repair.type === 'vacuum-deferred') logger.warn(fields, describeRepair(repair));
   else logger.info(fields, describeRepair(repair));
 };

@@ -1,4 +1,3 @@
-import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterKey } from '../kernel/crypto/master-key.js';
 import { createPersonalData } from '../kernel/personal-data.js';
@@ -9,7 +8,8 @@ import { defaultSqliteMasterKey } from './master-key-source.js';
 import { LOCK_NAMESPACE, openPostgres } from './postgres/database.js';
 import { postgresSealInPlace } from './postgres/seal-in-place.js';
 import { closeSqlite, openSqlite, type Durability } from './sqlite/database.js';
-import { sqliteSealInPlace, type VacuumDue } from './sqlite/seal-in-place.js';
+import { sqliteSealInPlace } from './sqlite/seal-in-place.js';
+import { vacuumDueFile } from './sqlite/vacuum-due.js';
 import { lockDataDir } from './sqlite/writer-lock.js';
 
 /** The second advisory-lock key of `migrate`'s sealing run (src/stores/postgres/database.ts names the namespace). */
@@ -74,20 +74,6 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
 /** Present from just before sealing's last transaction until its VACUUM of events.db has ended. */
 const VACUUM_DUE_FILE = 'events.db.vacuum-due';
 
-function vacuumDueFile(path: string): VacuumDue {
-  return {
-    isSet: () => existsSync(path),
-    set: () => {
-      const fd = openSync(path, 'w');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    },
-    clear: () => rmSync(path, { force: true }),
-  };
-}
 
 /** Deletes every snapshot in snapshots.db and VACUUMs it, for the same reason as events.db. */
 function emptySnapshots(dataDir: string, durability: Durability): number {

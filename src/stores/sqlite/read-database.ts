@@ -3,12 +3,15 @@ import type { ProjectionSink } from '../../kernel/projector.js';
 import { rebuildProjection } from '../../kernel/rebuild.js';
 import { closeSqlite, type SqliteDatabase } from './database.js';
 import { isDamage, setAside } from './integrity.js';
+import type { VacuumDue } from './vacuum-due.js';
 
 /** What happens to a damaged read.db, for the log (the server) or the terminal (the commands). */
 export type ReadModelRepair =
   | Readonly<{ type: 'set-aside'; file: string; movedTo: string; reason: string; when: 'open' | 'running' }>
   | Readonly<{ type: 'rebuilding'; projection: string; applied: number; total: number }>
-  | Readonly<{ type: 'rebuilt'; projection: string; applied: number; seconds: number }>;
+  | Readonly<{ type: 'rebuilt'; projection: string; applied: number; seconds: number }>
+  | Readonly<{ type: 'vacuumed'; file: string; seconds: number }>
+  | Readonly<{ type: 'vacuum-deferred'; file: string; reason: string }>;
 
 export type ReadDatabaseOptions<Built> = Readonly<{
   path: string;
@@ -17,6 +20,15 @@ export type ReadDatabaseOptions<Built> = Readonly<{
   /** The sinks and read models on a connection; built again on the fresh file after a repair. */
   build: (db: SqliteDatabase) => Built;
   report: (repair: ReadModelRepair) => void;
+  /**
+   * Erasures leave no bytes behind: `secure_delete` zeroes a deleted row, but
+   * not the copies a b-tree balance leaves in a page's unallocated space when
+   * it moves rows between pages (an erased user's old username can survive
+   * there). Once a sink is handed an event of one of `types`, VACUUM is due,
+   * remembered in `due` until a clean close has run it: the file is then
+   * written afresh from its live rows.
+   */
+  erasures?: Readonly<{ types: ReadonlySet<string>; due: VacuumDue }>;
 }>;
 
 export type ReadDatabase<Built> = Readonly<{
@@ -106,12 +118,35 @@ export function openReadDatabase<Built>(options: ReadDatabaseOptions<Built>): Re
     return wrapped as T;
   };
 
+  const { erasures } = options;
+  let vacuumDue = erasures?.due.isSet() ?? false;
+  const noteErasures = (events: Parameters<ProjectionSink['apply']>[0]) => {
+    if (vacuumDue || !erasures || !events.some((event) => erasures.types.has(event.type))) return;
+    // Before the rows go: a crash after them still leaves the VACUUM due.
+    erasures.due.set();
+    vacuumDue = true;
+  };
+  const vacuumAfterErasures = () => {
+    const started = performance.now();
+    try {
+      db.exec('VACUUM');
+      erasures?.due.clear();
+      vacuumDue = false;
+      report({ type: 'vacuumed', file: path, seconds: (performance.now() - started) / 1000 });
+    } catch (error) {
+      report({ type: 'vacuum-deferred', file: path, reason: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
   const sink = (pick: (built: Built) => ProjectionSink): ProjectionSink => {
     const current = guarded(pick);
     return {
       name: pick(built).name,
       checkpoint: () => current.checkpoint(),
-      apply: (events, from) => current.apply(events, from),
+      apply: (events, from) => {
+        noteErasures(events);
+        return current.apply(events, from);
+      },
       reset: () => current.reset(),
       onRestart: (listener) => {
         replaced.add(listener);
@@ -120,7 +155,16 @@ export function openReadDatabase<Built>(options: ReadDatabaseOptions<Built>): Re
     };
   };
 
-  return { setAsideAtOpen, guarded, sink, current: () => db, close: () => closeSqlite(db) };
+  return {
+    setAsideAtOpen,
+    guarded,
+    sink,
+    current: () => db,
+    close: () => {
+      if (vacuumDue) vacuumAfterErasures();
+      closeSqlite(db);
+    },
+  };
 }
 
 /** Refills a read database set aside at open, before anything reads it, reporting progress about every 2 s. */
@@ -157,6 +201,10 @@ export function describeRepair(repair: ReadModelRepair): string {
       return `rebuilding ${repair.projection}: ${repair.applied} of about ${repair.total} events`;
     case 'rebuilt':
       return `rebuilt ${repair.projection}: ${repair.applied} events in ${repair.seconds.toFixed(2)} s`;
+    case 'vacuumed':
+      return `VACUUMed ${repair.file} after erasures in ${repair.seconds.toFixed(2)} s: no copy of an erased user's rows is left in its pages`;
+    case 'vacuum-deferred':
+      return `could not VACUUM ${repair.file} after erasures (${repair.reason}): the next clean stop tries again`;
     default:
       return repair satisfies never;
   }

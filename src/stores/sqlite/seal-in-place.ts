@@ -1,6 +1,7 @@
 import type { StoredDataKey } from '../../kernel/event-store.js';
 import { PlaintextAppendedMeanwhile, type SealInPlaceStore, type UnsealedEvent } from '../../kernel/seal-in-place.js';
 import type { SqliteDatabase } from './database.js';
+import type { VacuumDue } from './vacuum-due.js';
 
 /**
  * `npm run migrate`'s sealing (src/kernel/seal-in-place.ts) on events.db:
@@ -106,9 +107,6 @@ export function sqliteSealInPlace(
     },
   };
 }
-
-/** A flag that outlives the process (a file beside events.db): VACUUM is due. */
-export type VacuumDue = Readonly<{ isSet: () => boolean; set: () => void; clear: () => void }>;
 
 /** A JSON path to one key, quoted so that any field name is taken literally. */
 const jsonPath = (field: string) => `$.${JSON.stringify(field)}`;
