@@ -49,9 +49,10 @@ async function report(label: string): Promise<void> {
 await report('idle');
 for (const op of ops.split(',')) {
   const [name, rate] = op.split('@') as [OperationName, string | undefined];
-  const job = { url: server.url, op: name, connections: 32, durationMs: Number(seconds) * 1000, seededUsers: USERS };
+  const job = { url: server.url, op: name, connections: 32, durationMs: Number(seconds) * 1000, seededUsers: USERS, serverPid: server.pid };
   const result = rate ? await load.run({ type: 'rate', ...job, rate: Number(rate) }) : await load.run({ type: 'http', ...job, warmupMs: 1000 });
-  process.stdout.write(`${op}: ${Math.round(result.ok / result.seconds)} req/s, ${result.errors} errors\n`);
+  const cpuUs = ((result.serverCpuSeconds ?? NaN) * 1e6) / result.ok;
+  process.stdout.write(`${op}: ${Math.round(result.ok / result.seconds)} req/s, ${cpuUs.toFixed(0)} µs of server CPU per request, ${result.errors} errors\n`);
   await report(`after ${op}`);
 }
 load.close();
