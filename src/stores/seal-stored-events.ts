@@ -74,7 +74,6 @@ export async function sealStoreInPlace(target: SealTarget, modules: readonly Any
 /** Present from just before sealing's last transaction until its VACUUM of events.db has ended. */
 const VACUUM_DUE_FILE = 'events.db.vacuum-due';
 
-
 /** Deletes every snapshot in snapshots.db and VACUUMs it, for the same reason as events.db. */
 function emptySnapshots(dataDir: string, durability: Durability): number {
   const db = openSqlite(join(dataDir, 'snapshots.db'), { durability });
