@@ -109,7 +109,7 @@ export const settings = {
   },
   RESPONSE_CACHE_MAX_BYTES: {
     schema: int(64 * 1024, 2 ** 40).default(16 * 1024 * 1024),
-    help: 'Memory the response cache may hold (estimated from the answers, and a sixteenth of it for the keys of requests asked once); the least recently used answers go first, and once it is nearly full a miss is kept only on its second ask.',
+    help: 'Memory the response cache may hold (estimated from the answers, plus its sketch of how often each request was asked); the least recently used answers go first, and once it is nearly full a miss is kept only if asked more often lately than the answer it would displace.',
   },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0, 600_000).default(10_000),

@@ -125,7 +125,7 @@ export function createMetrics(): Metrics {
     const counters: [name: string, help: string, pick: (stats: CacheStats) => number][] = [
       ['cqrs_response_cache_hits_total', 'Query answers served from the response cache.', (stats) => stats.hits],
       ['cqrs_response_cache_misses_total', 'Cacheable query answers that had to be computed.', (stats) => stats.misses],
-      ['cqrs_response_cache_declined_total', 'Misses not kept: asked once while the cache was nearly full (kept on their second ask).', (stats) => stats.declined],
+      ['cqrs_response_cache_declined_total', 'Misses not kept: asked no more often lately than the answer they would displace, while the cache was nearly full.', (stats) => stats.declined],
       ['cqrs_response_cache_evictions_total', 'Answers dropped to keep the cache within RESPONSE_CACHE_MAX_BYTES.', (stats) => stats.evictions],
       ['cqrs_response_cache_invalidations_total', 'Answers dropped because a projection changed something they read.', (stats) => stats.invalidations],
     ];
