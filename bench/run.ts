@@ -16,6 +16,7 @@ import { fanOut } from './scenarios-fanout.js';
 import { longStreams } from './scenarios-long-streams.js';
 import { onlineRebuild } from './scenarios-online-rebuild.js';
 import { hotReads } from './scenarios-hot-reads.js';
+import { sealingCost } from './scenarios-sealing.js';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
@@ -99,6 +100,7 @@ async function main() {
   }
   if (wanted(8)) await postgres();
   if (wanted(10)) await hotReads(config, load, small, results, log, config.cpuProfDir);
+  if (wanted(12)) await sealingCost(config, load, small, results, log);
   if (wanted(9)) {
     log('scenario 9: long streams (snapshots)');
     const dir = join(work, 'long-streams');

@@ -2,31 +2,16 @@ import { cpSync } from 'node:fs';
 import type { BenchConfig } from './config.js';
 import type { LoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
-import type { Results, Row } from './results.js';
-import { speedRow, throughput, type Schedule, type Throughput } from './scenarios.js';
+import { fineSchedule, pairedRows } from './paired.js';
+import type { Results } from './results.js';
+import { speedRow, throughput, type Throughput } from './scenarios.js';
 import { startServer, type BenchServer } from './servers.js';
-import { figure, type Figure } from './stats.js';
+import { figure } from './stats.js';
 
 /** "Within noise" for the cache's cost on misses and writes: its median at least this share of the cache-off one. */
 const NO_SLOWER = 0.95;
 /** The cache's memory target: peak RSS with it on, at most this many times the peak with it off. */
 const RSS_AT_MOST = 1.3;
-
-/**
- * The on/off comparisons take many short runs rather than three long ones,
- * after a common warm-up: a few per cent is the question, and on this kind
- * of machine speed drifts by more than that within a minute. A multiple of
- * three, so each server leads the rotation equally often.
- */
-const fineSchedule = (config: BenchConfig): Schedule =>
-  config.quick ? config : { runs: 15, warmupMs: 300, durationMs: 1_500, settleMs: 3_000 };
-
-/**
- * The median of the runs' own ratios, on ÷ off: both ran in the same
- * rotation round, seconds apart, so the machine's drift over the scenario
- * cancels out of each pair, where it stays in a ratio of two medians.
- */
-const pairedRatio = (on: Figure, off: Figure): number => figure(on.runs.map((value, run) => value / off.runs[run]!)).median;
 
 /**
  * Scenario 10: hot reads (1,000 users and 50 pages read with a Zipf
@@ -68,7 +53,10 @@ export async function hotReads(
       const pick = (server: BenchServer) => new Map<BenchServer, Throughput>([[server, measured.get(server)!], [baseline, measured.get(baseline)!]]);
       results.rows.push(speedRow('10 hot reads', `${metric}, cache on`, pick(on), target));
       results.rows.push(speedRow('10 hot reads', `${metric}, cache off`, pick(off)));
-      if (noSlower) results.rows.push(...onVersusOff(metric, measured.get(on)!, measured.get(off)!));
+      if (noSlower) {
+        const pairing = { scenario: '10 hot reads', metric, label: 'cache on', against: 'cache off', atLeast: NO_SLOWER };
+        results.rows.push(...pairedRows(pairing, measured.get(on)!, measured.get(off)!));
+      }
     }
   } finally {
     const [onRss, offRss, baselineRss] = [on, off, baseline].map((server) => server.peakRssMb()) as [number, number, number];
@@ -86,30 +74,4 @@ export async function hotReads(
     });
     await Promise.all([on.stop(), off.stop(), baseline.stop()]);
   }
-}
-
-/** Our server with the cache on against itself with it off, in the same runs: requests per second, and the server's CPU time per request, each judged by its paired ratio. */
-function onVersusOff(metric: string, on: Throughput, off: Throughput): Row[] {
-  const speed = pairedRatio(on.rps, off.rps);
-  const cost = pairedRatio(on.cpuUs, off.cpuUs);
-  return [
-    {
-      scenario: '10 hot reads',
-      metric: `${metric}, cache on (baseline column: cache off, same runs)`,
-      unit: 'req/s',
-      ours: on.rps,
-      baseline: off.rps,
-      target: { text: `≥ ${NO_SLOWER}× cache off (paired runs: ${speed.toFixed(2)}×)`, met: speed >= NO_SLOWER },
-      errors: on.errors + off.errors,
-    },
-    {
-      scenario: '10 hot reads',
-      metric: `${metric}, server CPU per request, cache on (baseline column: cache off, same runs)`,
-      unit: 'µs',
-      ours: on.cpuUs,
-      baseline: off.cpuUs,
-      target: { text: `≤ ${(1 / NO_SLOWER).toFixed(2)}× cache off (paired runs: ${cost.toFixed(2)}×)`, met: cost <= 1 / NO_SLOWER },
-      errors: 0,
-    },
-  ];
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Plugin } from 'esbuild';
 import { bundle } from '../scripts/build.js';
 import { cpuSecondsOf } from './proc.js';
 
@@ -27,24 +28,41 @@ export type SpawnOptions = Readonly<{
   cpuProfDir?: string;
   /** Keep every JSON log line (for the read-your-writes histogram). */
   keepLogs?: boolean;
+  /** Our server with nothing declared personal (UNSEALED_BUNDLE), to measure what sealing costs. */
+  unsealed?: boolean;
 }>;
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ENTRY_POINTS = { ours: 'src/main.ts', baseline: 'bench/baseline-server.ts' } as const;
 const BUNDLES = { ours: 'dist/main.js', baseline: 'dist/bench/baseline-server.js' } as const;
+/** Our server built with bench/unsealed-modules.ts for src/modules.ts: nothing declared personal (scenario 11). */
+const UNSEALED_BUNDLE = 'dist/bench/main-unsealed.js';
+
+/** Points src/main.ts's import of the module list at bench/unsealed-modules.ts. */
+const unsealedModules: Plugin = {
+  name: 'unsealed-modules',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/modules\.js$/ }, (args) =>
+      args.importer.endsWith('/src/main.ts') ? { path: `${ROOT}bench/unsealed-modules.ts` } : undefined,
+    );
+  },
+};
 
 /**
- * Bundles both servers the way `npm start` runs ours (`npm run build`): compiled
- * ahead of time, so neither pays tsx's loader in memory and the two differ only
+ * Bundles the servers the way `npm start` runs ours (`npm run build`): compiled
+ * ahead of time, so none pays tsx's loader in memory and they differ only
  * in what they do per request.
  */
 export async function buildServers(): Promise<void> {
-  await Promise.all((['ours', 'baseline'] as const).map((kind) => bundle(ENTRY_POINTS[kind], BUNDLES[kind])));
+  await Promise.all([
+    ...(['ours', 'baseline'] as const).map((kind) => bundle(ENTRY_POINTS[kind], BUNDLES[kind])),
+    bundle(ENTRY_POINTS.ours, UNSEALED_BUNDLE, [unsealedModules]),
+  ]);
 }
 
 /** Starts our real server (`dist/main.js serve`, built by `buildServers`) or the baseline as a child process on loopback. */
 export async function startServer(kind: ServerKind, options: SpawnOptions = {}): Promise<BenchServer> {
-  const script = kind === 'ours' ? [BUNDLES.ours, 'serve'] : [BUNDLES.baseline];
+  const script = kind === 'ours' ? [options.unsealed ? UNSEALED_BUNDLE : BUNDLES.ours, 'serve'] : [BUNDLES.baseline];
   const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child = spawn(process.execPath, [...prof, '--enable-source-maps', ...script], {
     cwd: ROOT,

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -12,8 +12,9 @@ const ROOT = new URL('..', import.meta.url).pathname;
  * baseline, so both run compiled the same way (paths relative to the
  * repository root).
  */
-export async function bundle(entryPoint: string, outfile: string): Promise<void> {
+export async function bundle(entryPoint: string, outfile: string, plugins: Plugin[] = []): Promise<void> {
   const { outputFiles } = await build({
+    plugins,
     absWorkingDir: ROOT,
     entryPoints: [entryPoint],
     outfile,
