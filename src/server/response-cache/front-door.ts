@@ -2,13 +2,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import { visibilityKey } from '../../graphql/viewer.js';
 import type { PositionCodec } from '../../kernel/event-store.js';
+import type { Position } from '../../kernel/position.js';
 import type { Projector } from '../../kernel/projector.js';
 import type { Authenticator } from '../auth.js';
 import { csrfRefusal } from '../csrf.js';
 import { requestLineLogger } from '../logger.js';
 import { acceptedRequestId } from '../request-logging.js';
 import { matchesEtag, MIN_POSITION_HEADER, NOT_MODIFIED_HEADERS, POSITION_HEADER, type CacheFilling } from './plugin.js';
-import type { ReadSince, TaggedCache } from './tagged-cache.js';
+import type { CachedAnswer, ReadSince, TaggedCache } from './tagged-cache.js';
 
 /**
  * Where a request the cache may answer later waits for its answer: opened by
@@ -68,19 +69,27 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     return `${req.method} ${req.url}\n${h.authorization ?? ''}\n${h.accept ?? ''}\n${h.origin ?? ''}\n${h['content-type'] ?? ''}\n${body}`;
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, key: string, started: number): Promise<boolean> => {
-    const headers = req.headers;
-    if (csrfRefusal(req.method!, headersOf(req)) !== null) return false;
+  /**
+   * The answer to send, if the cache holds one this request may have; a miss returns at once, without a
+   * promise, since most requests that reach here are misses (mutations, cold reads).
+   */
+  const lookUp = (req: IncomingMessage, key: string): Readonly<{ answer: CachedAnswer; current: Position }> | undefined => {
     const current = projector.position();
-    const wanted = headers[MIN_POSITION_HEADER];
+    const wanted = req.headers[MIN_POSITION_HEADER];
     if (typeof wanted === 'string') {
       const parsed = positions.parsePosition(wanted);
-      if (!parsed.ok || current < parsed.value) return false;
+      if (!parsed.ok || current < parsed.value) return undefined;
     }
-    // Looked up before the token is verified: a miss goes to yoga, which verifies it anyway. The answer reflects
-    // `current` whatever happens while the token is verified: it was still kept when the position was read.
+    // Read after the position: projections drop what an event changes before their checkpoint moves, so an
+    // entry still present reflects `current`. Looked up before the token is verified: a miss goes to yoga,
+    // which verifies it anyway.
     const answer = cache.get(key);
-    if (!answer) return false;
+    if (!answer || csrfRefusal(req.method!, headersOf(req)) !== null) return undefined;
+    return { answer, current };
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, { answer, current }: { answer: CachedAnswer; current: Position }, started: number): Promise<boolean> => {
+    const headers = req.headers;
     const viewer = await authenticator.viewerFor(headers.authorization);
     if (!viewer.ok || answer.session !== visibilityKey(viewer.value)) return false;
     cache.countHit();
@@ -110,16 +119,21 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       app(req, res);
     };
     const answerOrPass = (req: IncomingMessage, res: ServerResponse, key: string, started: number) => {
-      serve(req, res, key, started).then(
-        (served) => {
-          if (!served) toApp(req, res, key);
-        },
-        (error: unknown) => {
-          // A cache failure is a miss, never an error: yoga answers from the read model.
-          logger.warn({ err: error }, 'response cache could not answer; handing the request on');
-          if (!res.headersSent) toApp(req, res, key);
-        },
-      );
+      // A cache failure is a miss, never an error: yoga answers from the read model.
+      const failed = (error: unknown) => {
+        logger.warn({ err: error }, 'response cache could not answer; handing the request on');
+        if (!res.headersSent) toApp(req, res, key);
+      };
+      let found: ReturnType<typeof lookUp>;
+      try {
+        found = lookUp(req, key);
+      } catch (error) {
+        return failed(error);
+      }
+      if (!found) return toApp(req, res, key);
+      serve(req, res, found, started).then((served) => {
+        if (!served) toApp(req, res, key);
+      }, failed);
     };
     return (req, res) => {
       const started = performance.now();
