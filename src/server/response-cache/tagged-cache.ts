@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createLruMap } from '../../kernel/lru-map.js';
 import { createFrequencySketch, hashOf } from './frequency-sketch.js';
 
 /**
@@ -91,7 +92,8 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
   const asked = createFrequencySketch(options.maxBytes / BYTES_PER_COUNTER);
   const entryBudget = options.maxBytes - asked.bytes;
   const freeForAll = Math.floor(options.maxBytes * FREE_SHARE);
-  const entries = new Map<string, Entry>();
+  // Recency kept by the kernel's LRU map (no capacity: bytes decide here), whose oldest entry costs nothing to find.
+  let entries = createLruMap<string, Entry>(Infinity);
   const byTag = new Map<string, Set<string>>();
   const invalidatedAt = new Map<string, number>();
   let generation = 0;
@@ -103,8 +105,8 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
     const hash = hashOf(key);
     asked.increment(hash);
     if (bytes + freeForAll <= entryBudget) return true;
-    const victim = entries.values().next().value;
-    return victim === undefined || asked.estimate(hash) > asked.estimate(victim.hash);
+    const victim = entries.oldest();
+    return victim === undefined || asked.estimate(hash) > asked.estimate(victim.value.hash);
   };
 
   const remove = (key: string): boolean => {
@@ -145,9 +147,6 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
       const entry = entries.get(key);
       if (!entry) return undefined;
       asked.increment(entry.hash);
-      // Most recently used last: eviction takes from the front.
-      entries.delete(key);
-      entries.set(key, entry);
       return entry.answer;
     },
     countHit: () => {
@@ -166,15 +165,11 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
         if (keys) keys.add(key);
         else byTag.set(tag, new Set([key]));
       }
-      // Checked first: iterating a Map from its front skips every slot deleted since its last rehash.
-      if (bytes > entryBudget) {
-        for (const oldest of entries.keys()) {
-          if (bytes <= entryBudget) break;
-          remove(oldest);
-          counts.evictions += 1;
-        }
+      for (let oldest = entries.oldest(); bytes > entryBudget && oldest; oldest = entries.oldest()) {
+        remove(oldest.key);
+        counts.evictions += 1;
       }
-      return entries.has(key);
+      return entries.get(key) !== undefined;
     },
     admits,
     generation: () => generation,
@@ -187,11 +182,11 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
       generation += 1;
       floor = generation;
       invalidatedAt.clear();
-      counts.invalidations += entries.size;
-      entries.clear();
+      counts.invalidations += entries.size();
+      entries = createLruMap<string, Entry>(Infinity);
       byTag.clear();
       bytes = 0;
     },
-    stats: () => ({ entries: entries.size, bytes, ...counts }),
+    stats: () => ({ entries: entries.size(), bytes, ...counts }),
   };
 }
