@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forkLoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
-import { rebuild } from './scenarios.js';
-import { seedUsers } from './seed.js';
+import { seedDataDir } from './seed.js';
 import { buildServers, startServer } from './servers.js';
 
 const USERS = 10_000;
@@ -25,8 +24,7 @@ const env = Object.fromEntries(assignments.map((assignment) => assignment.split(
 const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-memory-'));
 const snapshotDir = join(dataDir, 'snapshots');
 mkdirSync(snapshotDir);
-await seedUsers(join(dataDir, 'events.db'), 1, USERS);
-await rebuild(dataDir);
+await seedDataDir(dataDir, USERS);
 await buildServers();
 const server = await startServer('ours', {
   dataDir,

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forkLoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
-import { rebuild } from './scenarios.js';
-import { seedUsers } from './seed.js';
+import { seedDataDir } from './seed.js';
 import { buildServers, startServer } from './servers.js';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
@@ -28,8 +27,7 @@ if (op.endsWith('.cpuprofile')) {
   file = op;
 } else {
   const dataDir = mkdtempSync(join(tmpdir(), 'cqrs-profile-'));
-  await seedUsers(join(dataDir, 'events.db'), 1, 10_000);
-  await rebuild(dataDir);
+  await seedDataDir(dataDir, 10_000);
   await buildServers();
   const server = await startServer('ours', { dataDir, cpuProfDir: profDir });
   const load = forkLoadGenerator();

@@ -4,7 +4,7 @@
  * store with group commit writes each chunk in few transactions. The read
  * model is then built by the real rebuild command (scenario 6).
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EventStore } from '../src/kernel/event-store.js';
 import type { MasterKey } from '../src/kernel/crypto/master-key.js';
 import { streamIdOf } from '../src/kernel/stream-id.js';
@@ -13,6 +13,13 @@ import { sealedEventStore } from '../src/stores/sealed-storage.js';
 import { createSqliteEventStore } from '../src/stores/sqlite/event-store.js';
 import { usersModule } from '../src/users/module.js';
 import { EMAIL_SCOPE, emailKey, USER_STREAMS } from '../src/users/user.js';
+import { rebuild } from './scenarios.js';
+
+/** Users u1..uN in `dataDir`'s event log, and the read model built by the real rebuild command: where the one-server tools start. */
+export async function seedDataDir(dataDir: string, users: number): Promise<void> {
+  await seedUsers(join(dataDir, 'events.db'), 1, users);
+  await rebuild(dataDir);
+}
 
 export async function seedUsers(eventsDbPath: string, from: number, to: number, onProgress?: (done: number) => void) {
   const store = createSqliteEventStore({ path: eventsDbPath });
