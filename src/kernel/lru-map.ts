@@ -7,7 +7,8 @@ export type LruMap<K, V> = Readonly<{
   /** The value, now the most recently used. */
   get: (key: K) => V | undefined;
   set: (key: K, value: V) => void;
-  delete: (key: K) => void;
+  /** Removes the entry; returns its value, or undefined when there was none. */
+  delete: (key: K) => V | undefined;
   /** The least recently used entry, left where it is. */
   oldest: () => Readonly<{ key: K; value: V }> | undefined;
   size: () => number;
@@ -73,9 +74,10 @@ export function createLruMap<K, V>(capacity: number): LruMap<K, V> {
     },
     delete: (key) => {
       const node = nodes.get(key);
-      if (!node) return;
+      if (!node) return undefined;
       nodes.delete(key);
       unlink(node);
+      return node.value;
     },
     oldest: () => oldest,
     size: () => nodes.size,

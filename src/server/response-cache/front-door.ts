@@ -118,22 +118,25 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       if (key !== undefined) slots.set(req, { key });
       app(req, res);
     };
+    // A cache failure is a miss, never an error: yoga answers from the read model.
+    const failed = (req: IncomingMessage, res: ServerResponse, key: string, error: unknown) => {
+      logger.warn({ err: error }, 'response cache could not answer; handing the request on');
+      if (!res.headersSent) toApp(req, res, key);
+    };
     const answerOrPass = (req: IncomingMessage, res: ServerResponse, key: string, started: number) => {
-      // A cache failure is a miss, never an error: yoga answers from the read model.
-      const failed = (error: unknown) => {
-        logger.warn({ err: error }, 'response cache could not answer; handing the request on');
-        if (!res.headersSent) toApp(req, res, key);
-      };
       let found: ReturnType<typeof lookUp>;
       try {
         found = lookUp(req, key);
       } catch (error) {
-        return failed(error);
+        return failed(req, res, key, error);
       }
       if (!found) return toApp(req, res, key);
-      serve(req, res, found, started).then((served) => {
-        if (!served) toApp(req, res, key);
-      }, failed);
+      serve(req, res, found, started).then(
+        (served) => {
+          if (!served) toApp(req, res, key);
+        },
+        (error: unknown) => failed(req, res, key, error),
+      );
     };
     return (req, res) => {
       const started = performance.now();

@@ -110,9 +110,8 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
   };
 
   const remove = (key: string): boolean => {
-    const entry = entries.get(key);
+    const entry = entries.delete(key);
     if (!entry) return false;
-    entries.delete(key);
     bytes -= entry.bytes;
     for (const tag of entry.tags) {
       const keys = byTag.get(tag);
@@ -165,11 +164,12 @@ export function createTaggedCache(options: Readonly<{ maxBytes: number }>): Tagg
         if (keys) keys.add(key);
         else byTag.set(tag, new Set([key]));
       }
+      // The new answer is the newest and fits the budget alone, so eviction stops before reaching it.
       for (let oldest = entries.oldest(); bytes > entryBudget && oldest; oldest = entries.oldest()) {
         remove(oldest.key);
         counts.evictions += 1;
       }
-      return entries.get(key) !== undefined;
+      return true;
     },
     admits,
     generation: () => generation,
