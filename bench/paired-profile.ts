@@ -9,18 +9,16 @@
  * code. Prints the paired CPU per request, then the functions whose self
  * time per request differs most.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageOf, selfTimes } from './cpu-profile.js';
 import { forkLoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
 import { pairedRatio } from './paired.js';
 import { seedDataDir } from './seed.js';
 import { buildServers, startServer, type SpawnOptions } from './servers.js';
 import { figure } from './stats.js';
-
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number } };
-type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 
 const PAIRS: Record<string, readonly [label: string, options: SpawnOptions][]> = {
   sealing: [['sealed', {}], ['nothing sealed', { unsealed: true }]],
@@ -72,26 +70,23 @@ process.stdout.write(
 );
 
 /** Self time per request by function, idle left out; bundled functions by name alone, since the two bundles' lines differ. */
-function selfTimes(profDir: string, requests: number): { busy: number; byFunction: Map<string, number> } {
+function perRequest(profDir: string, requests: number): { busy: number; byFunction: Map<string, number> } {
   const file = readdirSync(profDir).find((name) => name.endsWith('.cpuprofile'))!;
-  const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFunction = new Map<string, number>();
   let busy = 0;
-  profile.samples.forEach((id, i) => {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    if (functionName === '(idle)') return;
-    const micros = profile.timeDeltas[i] ?? 0;
+  for (const { frame, micros } of selfTimes(join(profDir, file))) {
+    const { functionName, url, lineNumber } = frame;
+    if (functionName === '(idle)') continue;
     busy += micros;
-    const where = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/dist/') ? 'ours' : url || 'native');
+    const where = packageOf(url) ?? (url.includes('/dist/') ? 'ours' : url || 'native');
     const key = where === 'ours' ? `${functionName || '(anonymous)'} [ours]` : `${functionName || '(anonymous)'} [${where}:${lineNumber + 1}]`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
-  });
+  }
   for (const [key, micros] of byFunction) byFunction.set(key, micros / requests);
   return { busy: busy / requests, byFunction };
 }
 
-const [ofA, ofB] = [selfTimes(a.profDir, a.requests), selfTimes(b.profDir, b.requests)];
+const [ofA, ofB] = [perRequest(a.profDir, a.requests), perRequest(b.profDir, b.requests)];
 process.stdout.write(`busy CPU per request in the profiles: ${a.label} ${ofA.busy.toFixed(0)} µs, ${b.label} ${ofB.busy.toFixed(0)} µs\n\n`);
 process.stdout.write(`${'difference'.padStart(10)} ${a.label.padStart(14)} ${b.label.padStart(14)}  µs per request, self time\n`);
 const rows = [...new Set([...ofA.byFunction.keys(), ...ofB.byFunction.keys()])]

@@ -4,16 +4,14 @@
  * time went, by package and by function (self time). The .cpuprofile is
  * kept in profiles/ for a flame graph (Chrome DevTools, speedscope).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageOf, selfTimes, type CallFrame } from './cpu-profile.js';
 import { forkLoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
 import { seedDataDir } from './seed.js';
 import { buildServers, startServer } from './servers.js';
-
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
-type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 
 const [op = 'createUser', seconds = '5'] = process.argv.slice(2);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -46,25 +44,22 @@ if (op.endsWith('.cpuprofile')) {
 
   file = join(profDir, readdirSync(profDir).find((name) => !before.has(name) && name.endsWith('.cpuprofile'))!);
 }
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-const total = [...self.values()].reduce((a, b) => a + b, 0);
+const self = selfTimes(file);
+const total = self.reduce((sum, { micros }) => sum + micros, 0);
 
 const where = (url: string) => {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  const pkg = packageOf(url);
   if (pkg) return pkg;
   if (url.endsWith('/dist/main.js')) return 'src (bundled in dist/main.js)';
   if (url.includes('/src/')) return `src/${url.split('/src/')[1]!.split('/')[0]}`;
   if (url.startsWith('node:')) return 'node core';
   return url === '' ? '(native / gc / idle)' : url;
 };
-const tally = (key: (node: Node) => string) => {
+const tally = (key: (frame: CallFrame) => string) => {
   const sums = new Map<string, number>();
-  for (const [id, time] of self) {
-    const k = key(byId.get(id)!);
-    sums.set(k, (sums.get(k) ?? 0) + time);
+  for (const { frame, micros } of self) {
+    const k = key(frame);
+    sums.set(k, (sums.get(k) ?? 0) + micros);
   }
   return [...sums].sort((a, b) => b[1] - a[1]);
 };
@@ -72,10 +67,6 @@ const print = (title: string, rows: [string, number][], limit: number) => {
   process.stdout.write(`\n${title}\n`);
   for (const [name, time] of rows.slice(0, limit)) process.stdout.write(`${((100 * time) / total).toFixed(1).padStart(5)}%  ${name}\n`);
 };
-print('self time by package', tally((node) => where(node.callFrame.url)), 15);
-print(
-  'self time by function',
-  tally((n) => `${n.callFrame.functionName || '(anonymous)'}  ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`),
-  25,
-);
+print('self time by package', tally((frame) => where(frame.url)), 15);
+print('self time by function', tally((frame) => `${frame.functionName || '(anonymous)'}  ${where(frame.url)}:${frame.lineNumber + 1}`), 25);
 process.stdout.write(`\nprofile: ${file}\n`);

@@ -4,8 +4,8 @@ import type { LoadGenerator } from './load.js';
 import type { OperationName } from './operations.js';
 import { fineSchedule, pairedRows } from './paired.js';
 import type { Results } from './results.js';
-import { speedRow, throughput, type Throughput } from './scenarios.js';
-import { startServer, type BenchServer } from './servers.js';
+import { againstBaseline, speedRow, throughput } from './scenarios.js';
+import { startServer } from './servers.js';
 import { figure } from './stats.js';
 
 /** "Within noise" for the cache's cost on misses and writes: its median at least this share of the cache-off one. */
@@ -50,9 +50,8 @@ export async function hotReads(
     ];
     for (const [metric, op, target, noSlower] of rows) {
       const measured = await measure(op, noSlower);
-      const pick = (server: BenchServer) => new Map<BenchServer, Throughput>([[server, measured.get(server)!], [baseline, measured.get(baseline)!]]);
-      results.rows.push(speedRow('10 hot reads', `${metric}, cache on`, pick(on), target));
-      results.rows.push(speedRow('10 hot reads', `${metric}, cache off`, pick(off)));
+      results.rows.push(speedRow('10 hot reads', `${metric}, cache on`, againstBaseline(measured, on, baseline), target));
+      results.rows.push(speedRow('10 hot reads', `${metric}, cache off`, againstBaseline(measured, off, baseline)));
       if (noSlower) {
         const pairing = { scenario: '10 hot reads', metric, label: 'cache on', against: 'cache off', atLeast: NO_SLOWER };
         results.rows.push(...pairedRows(pairing, measured.get(on)!, measured.get(off)!));

@@ -3,8 +3,8 @@ import type { BenchConfig } from './config.js';
 import type { LoadGenerator } from './load.js';
 import { fineSchedule, pairedRows } from './paired.js';
 import type { Results } from './results.js';
-import { speedRow, throughput, type Throughput } from './scenarios.js';
-import { startServer, type BenchServer } from './servers.js';
+import { againstBaseline, speedRow, throughput } from './scenarios.js';
+import { startServer } from './servers.js';
 
 /** Issue 21's cost line: mutations with personal fields sealed stay within 10% of the same build sealing nothing. */
 const WITHIN = 0.9;
@@ -31,9 +31,8 @@ export async function sealingCost(config: BenchConfig, load: LoadGenerator, smal
   try {
     for (const op of ['createUser', 'updateUser'] as const) {
       const measured = await throughput(config, load, [sealed, plain, baseline], op, config.smallUsers, results, fineSchedule(config));
-      const pick = (server: BenchServer) => new Map<BenchServer, Throughput>([[server, measured.get(server)!], [baseline, measured.get(baseline)!]]);
-      results.rows.push(speedRow('12 sealing', `${op}, sealed`, pick(sealed)));
-      results.rows.push(speedRow('12 sealing', `${op}, nothing sealed`, pick(plain)));
+      results.rows.push(speedRow('12 sealing', `${op}, sealed`, againstBaseline(measured, sealed, baseline)));
+      results.rows.push(speedRow('12 sealing', `${op}, nothing sealed`, againstBaseline(measured, plain, baseline)));
       const pairing = { scenario: '12 sealing', metric: op, label: 'sealed', against: 'nothing sealed', atLeast: WITHIN };
       results.rows.push(...pairedRows(pairing, measured.get(sealed)!, measured.get(plain)!));
     }

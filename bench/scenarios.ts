@@ -78,6 +78,13 @@ export async function throughput(
   );
 }
 
+/** One of our servers and the baseline, out of runs that measured more servers: what `speedRow` compares. */
+export const againstBaseline = (measured: Map<BenchServer, Throughput>, server: BenchServer, baseline: BenchServer): Map<BenchServer, Throughput> =>
+  new Map([
+    [server, measured.get(server)!],
+    [baseline, measured.get(baseline)!],
+  ]);
+
 export const oursOf = (measured: Map<BenchServer, Throughput>): Throughput =>
   [...measured].find(([server]) => server.kind === 'ours')![1];
 

@@ -35,7 +35,7 @@ export type SpawnOptions = Readonly<{
 const ROOT = new URL('..', import.meta.url).pathname;
 const ENTRY_POINTS = { ours: 'src/main.ts', baseline: 'bench/baseline-server.ts' } as const;
 const BUNDLES = { ours: 'dist/main.js', baseline: 'dist/bench/baseline-server.js' } as const;
-/** Our server built with bench/unsealed-modules.ts for src/modules.ts: nothing declared personal (scenario 11). */
+/** Our server built with bench/unsealed-modules.ts for src/modules.ts: nothing declared personal (scenario 12). */
 const UNSEALED_BUNDLE = 'dist/bench/main-unsealed.js';
 
 /** Points src/main.ts's import of the module list at bench/unsealed-modules.ts. */
