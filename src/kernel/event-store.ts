@@ -109,6 +109,14 @@ export interface EventLog {
   /** Position of the newest event visible to readers; `LOG_START` when empty. */
   headPosition(): Promise<Position>;
   /**
+   * Position of the newest committed event, visible to readers yet or not.
+   * They differ on PostgreSQL, where an event committed while an older
+   * transaction still runs is held back from reads until that one ends. A
+   * reader that must see everything committed before it began (a rebuild)
+   * reads until it has passed this.
+   */
+  lastCommittedPosition(): Promise<Position>;
+  /**
    * Wake-up signal after appends become visible (possibly from other
    * processes, for stores that can tell). Carries no events: readers go back
    * to the store, which stays the source of truth.

@@ -1,6 +1,9 @@
+import { setTimeout } from 'node:timers/promises';
 import type { EventStore } from './event-store.js';
 import { LOG_START } from './position.js';
 import type { ProjectionSink } from './projector.js';
+
+const HELD_BACK_RETRY_MS = 20;
 
 /** `total` is an estimate taken at the start; events appended meanwhile are applied too. */
 export type RebuildProgress = Readonly<{ applied: number; total: number }>;
@@ -17,12 +20,19 @@ export async function rebuildProjection(
 ): Promise<RebuildProgress> {
   const batchSize = options.batchSize ?? 5000;
   await sink.reset();
-  const total = store.estimateEventsBetween(LOG_START, await store.headPosition());
+  const committed = await store.lastCommittedPosition();
+  const total = store.estimateEventsBetween(LOG_START, committed);
   let position = LOG_START;
   let applied = 0;
   for (;;) {
     const events = await store.readAll({ after: position, limit: batchSize });
-    if (events.length === 0) break;
+    if (events.length === 0) {
+      if (position >= committed) break;
+      // Committed before the rebuild began, but held back from reads by an older transaction still running
+      // (PostgreSQL, any database of the cluster): stopping here would leave the read model short.
+      await setTimeout(HELD_BACK_RETRY_MS);
+      continue;
+    }
     if (!(await sink.apply(events, position))) {
       throw new Error(`Checkpoint of ${sink.name} moved during rebuild: is a server running on this read model?`);
     }

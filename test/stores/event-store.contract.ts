@@ -98,6 +98,7 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
     describe('empty store', () => {
       it('has its head at the start, no events and empty streams', async () => {
         expect(await store.headPosition()).toBe(LOG_START);
+        expect(await store.lastCommittedPosition()).toBe(LOG_START);
         expect(await store.readAll({ after: LOG_START, limit: 10 })).toEqual([]);
         expect(await store.readStream('nobody')).toEqual({ version: 0, events: [] });
         expect(await store.getIdempotencyRecord('no-such-key')).toBeNull();
@@ -114,6 +115,7 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
         expect(appended.events[0]!.position > LOG_START).toBe(true);
         expect(appended.position).toBe(appended.events[2]!.position);
         expect(await store.headPosition()).toBe(appended.position);
+        expect(await store.lastCommittedPosition()).toBe(appended.position);
       });
 
       it('continues a stream from its version and keeps positions increasing across appends', async () => {
@@ -192,6 +194,7 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
         const all = await readEverything(store);
         expect(all.map((e) => e.type)).toEqual(['Happened1']);
         expect(await store.headPosition()).toBe(head);
+        expect(await store.lastCommittedPosition()).toBe(head);
         // The next successful append is not disturbed by the failed one.
         const next = expectOk(await append({ streamId: 's1', expectedVersion: 1, events: events(2, 'Kept') }));
         expect(next.events.map((e) => e.streamVersion)).toEqual([2, 3]);

@@ -7,6 +7,7 @@ import type { EventStore, NewEvent } from '../../src/kernel/event-store.js';
 import type { StoredEvent } from '../../src/kernel/messages.js';
 import { LOG_START, type Position } from '../../src/kernel/position.js';
 import { createProjector, type ProjectionSink, type Projector } from '../../src/kernel/projector.js';
+import { rebuildProjection } from '../../src/kernel/rebuild.js';
 import { streamIdOf } from '../../src/kernel/stream-id.js';
 import { openPostgres, type PgPool } from '../../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../../src/stores/postgres/event-store.js';
@@ -112,6 +113,29 @@ describe.skipIf(postgresUnavailable !== null)('projections on PostgreSQL', () =>
       await holder.query('ROLLBACK');
       expect(await projector.waitFor(heldBack, 5_000)).toBe(true);
       expect(await createPostgresUsersReadModel(pool).count()).toBe(2);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+    }
+  });
+
+  it('rebuilds every event committed before the rebuild began, waiting out an older transaction that holds some back', async () => {
+    await append('a', 0, userCreated('a'));
+    const holder = await storePool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      const heldBack = await append('a', 1, renamed('a', 'after the holder began'));
+      expect(await store.lastCommittedPosition()).toBe(heldBack);
+      expect(await store.headPosition()).not.toBe(heldBack);
+      const { sink, pool } = await instance('rebuilder');
+      let finished = false;
+      const rebuilt = rebuildProjection(store, sink).finally(() => (finished = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(finished).toBe(false);
+      await holder.query('ROLLBACK');
+      expect(await rebuilt).toMatchObject({ applied: 2 });
+      expect((await createPostgresUsersReadModel(pool).byIds(['a']))[0]).toMatchObject({ username: 'after the holder began', version: 2 });
     } finally {
       await holder.query('ROLLBACK').catch(() => {});
       holder.release();

@@ -197,6 +197,7 @@ export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?
     },
     readPage: async (options) => readMemoryPage(options.streamId === undefined ? log : (streams.get(options.streamId) ?? []), options),
     headPosition: async () => log.at(-1)?.position ?? LOG_START,
+    lastCommittedPosition: async () => log.at(-1)?.position ?? LOG_START,
     isEventPosition: async (position) => {
       if (position === LOG_START) return true;
       const sequence = sequenceOf(position);

@@ -161,6 +161,13 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
       const row = rows[0];
       return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
     },
+    lastCommittedPosition: async () => {
+      const { rows } = await pool.query<{ transaction_id: string; position: string }>(
+        'SELECT transaction_id::text, position::text FROM events ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1',
+      );
+      const row = rows[0];
+      return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
+    },
     isEventPosition: async (position) => {
       if (position === LOG_START) return true;
       const { transactionId, sequence } = pgPositionParts(position);

@@ -219,6 +219,10 @@ function prepareStatements(db: SqliteDatabase, retention: IdempotencyRetention) 
 type Statements = ReturnType<typeof prepareStatements>;
 
 function sqliteEventLog(statements: Statements, append: EventLog['append']): Omit<EventLog, 'onAppended' | 'readPage' | 'readStreamFrom'> {
+  const headPosition = async () => {
+    const head = statements.head.get()?.head;
+    return head == null ? LOG_START : sqlitePosition(head);
+  };
   return {
     append: (request) => {
       if (request.events.length === 0) return Promise.reject(new Error('append needs at least one event'));
@@ -235,10 +239,9 @@ function sqliteEventLog(statements: Statements, append: EventLog['append']): Omi
           : statements.readAllOfStream(limit, streamId, rowIdOf(after));
       return rows.map(toStoredEvent);
     },
-    headPosition: async () => {
-      const head = statements.head.get()?.head;
-      return head == null ? LOG_START : sqlitePosition(head);
-    },
+    headPosition,
+    // One writer, whose commits are visible at once: nothing is ever held back.
+    lastCommittedPosition: headPosition,
     isEventPosition: async (position) => position === LOG_START || statements.exists.get(rowIdOf(position)) !== undefined,
   };
 }
