@@ -1,9 +1,10 @@
 import type { AppendConflict, AppendRequest, Appended, DataKeys, EventLog, NewEvent, StoredDataKey, UniqueValue } from './event-store.js';
 import type { StoredEvent } from './messages.js';
-import { newDataKey, open, seal, type SecretKey } from './crypto/aead.js';
-import { derivedKey, keyedHash, unwrapDataKey, wrapDataKey, type MasterKey } from './crypto/master-key.js';
+import { open, seal, type SecretKey } from './crypto/aead.js';
+import { derivedKey, keyedHash, newWrappedDataKey, unwrapDataKey, type MasterKey } from './crypto/master-key.js';
 import type { Result } from './result.js';
 import { createLruMap } from './lru-map.js';
+import { createCryptoTurn } from './crypto/crypto-turn.js';
 
 /**
  * Erasure by crypto-shredding. A module declares which fields of which of
@@ -34,6 +35,14 @@ const eventAad = (streamId: string, type: string) => `${streamId}\0${type}`;
 const snapshotAad = (streamId: string, fold: string) => `snapshot\0${streamId}\0${fold}`;
 const APPEND_KEY_CACHE = 10_000;
 const UNWRAPPED_KEY_CACHE = 10_000;
+/** Enough for the projections to read back what was appended while they ran a batch or two behind. */
+const APPENDED_PLAINTEXT_CACHE = 4_096;
+
+const needsKeyToOpen = (event: { data: object }) => typeof (event.data as Record<string, unknown>)[SEALED_FIELD] === 'string';
+
+/** The data as a read of the store gives it back: JSON keeps no field whose value is undefined. */
+const definedFields = (data: object): object =>
+  Object.values(data).includes(undefined) ? Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) : data;
 
 /**
  * The keys a read needs, read from the store on every read call (so an erasure elsewhere shows at once).
@@ -77,30 +86,42 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
     return new Map([...stored].map(([subject, key]) => [subject, key === 'destroyed' ? key : unwrap(subject, key)]));
   };
 
-  /** The event with its personal fields back, or `null` in each of them once its key is destroyed. */
-  const openEvent = (event: StoredEvent, keys: OpenedKeys): StoredEvent => {
-    const data = event.data as Record<string, unknown>;
-    const sealed = data[SEALED_FIELD];
-    if (typeof sealed !== 'string') return event;
-    const { [SEALED_FIELD]: _, ...rest } = data;
-    const key = keys.get(event.streamId);
-    if (key === undefined) throw new Error(`No data key for ${event.streamId}: event ${event.type} v${event.streamVersion} cannot be opened`);
-    if (key === 'destroyed') {
-      const redacted = Object.fromEntries((fieldsOf.get(event.type) ?? []).map((field) => [field, null]));
-      return { ...event, data: { ...rest, ...redacted } };
-    }
-    const fields = JSON.parse(open(key, Buffer.from(sealed, 'base64'), eventAad(event.streamId, event.type)).toString('utf8')) as object;
-    return { ...event, data: { ...rest, ...fields } };
-  };
-
-  const needsKey = (event: StoredEvent) => typeof (event.data as Record<string, unknown>)[SEALED_FIELD] === 'string';
-
-  /** The events opened, and the keys read for them (read after the events: see `withPersonalData`'s appends). */
-  const openEventsAndKeys = async (keys: DataKeys, events: readonly StoredEvent[]): Promise<{ events: readonly StoredEvent[]; keys: OpenedKeys }> => {
-    const sealed = events.filter(needsKey);
+  /**
+   * The events opened, and the keys stored for their streams (read after the events: see `withPersonalData`'s
+   * appends). A stream's key is unwrapped only when one of its events has to be decrypted: `known` may hold
+   * an event's plaintext already, which stands in for opening it while its key is still stored.
+   */
+  const openEventsAndKeys = async (
+    keys: DataKeys,
+    events: readonly StoredEvent[],
+    known?: (event: StoredEvent) => object | undefined,
+  ): Promise<{ events: readonly StoredEvent[]; keys: ReadonlyMap<string, StoredDataKey> }> => {
+    const sealed = events.filter(needsKeyToOpen);
     if (sealed.length === 0) return { events, keys: new Map() };
-    const opened = await openKeys(keys, sealed.map((event) => event.streamId));
-    return { events: events.map((event) => (needsKey(event) ? openEvent(event, opened) : event)), keys: opened };
+    const stored = await keys.readDataKeys([...new Set(sealed.map((event) => event.streamId))]);
+    const unwrappedHere = new Map<string, SecretKey>();
+    const keyOf = (subject: string, wrapped: Uint8Array) => {
+      let key = unwrappedHere.get(subject);
+      if (!key) unwrappedHere.set(subject, (key = unwrap(subject, wrapped)));
+      return key;
+    };
+    /** The event with its personal fields back, or `null` in each of them once its key is destroyed. */
+    const openEvent = (event: StoredEvent): StoredEvent => {
+      const data = event.data as Record<string, unknown>;
+      const { [SEALED_FIELD]: sealedFields, ...rest } = data;
+      const wrapped = stored.get(event.streamId);
+      if (wrapped === undefined) throw new Error(`No data key for ${event.streamId}: event ${event.type} v${event.streamVersion} cannot be opened`);
+      if (wrapped === 'destroyed') {
+        const redacted = Object.fromEntries((fieldsOf.get(event.type) ?? []).map((field) => [field, null]));
+        return { ...event, data: { ...rest, ...redacted } };
+      }
+      const plaintext = known?.(event);
+      if (plaintext) return { ...event, data: plaintext };
+      const key = keyOf(event.streamId, wrapped);
+      const fields = JSON.parse(open(key, Buffer.from(sealedFields as string, 'base64'), eventAad(event.streamId, event.type)).toString('utf8')) as object;
+      return { ...event, data: { ...rest, ...fields } };
+    };
+    return { events: events.map((event) => (needsKeyToOpen(event) ? openEvent(event) : event)), keys: stored };
   };
 
   return {
@@ -110,8 +131,8 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
     erasingTypes,
     openKeys,
     /** The events opened, with one key read for all their streams; the same array when none was sealed. */
-    openEvents: async (keys: DataKeys, events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> =>
-      (await openEventsAndKeys(keys, events)).events,
+    openEvents: async (keys: DataKeys, events: readonly StoredEvent[], known?: (event: StoredEvent) => object | undefined) =>
+      (await openEventsAndKeys(keys, events, known)).events,
     openEventsAndKeys,
     /** The event as stored: its declared personal fields moved into one sealed field. Others are returned as they are. */
     sealEvent: (event: NewEvent, streamId: string, key: SecretKey): NewEvent => {
@@ -129,10 +150,8 @@ export function createPersonalData(master: MasterKey, policies: readonly Persona
       return (fieldsOf.get(event.type) ?? []).some((field) => data[field] !== undefined);
     },
     hashUnique: ({ scope, value }: UniqueValue): UniqueValue => ({ scope, value: keyedHash(claimKey, `${scope}\0${value}`) }),
-    wrap: (subject: string, key: SecretKey) => wrapDataKey(master, subject, key),
+    newKey: (subject: string) => newWrappedDataKey(master, subject),
     unwrap,
-    /** A key this process wrapped itself: the projections' first read of its stream need not unwrap it. */
-    wrapped: (subject: string, wrapped: Uint8Array, key: SecretKey) => unwrapped.set(unwrappedId(subject, wrapped), key),
     sealSnapshot: (streamId: string, fold: string, key: SecretKey, state: unknown) =>
       seal(key, Buffer.from(JSON.stringify(state) ?? 'null', 'utf8'), snapshotAad(streamId, fold)).toString('base64'),
     openSnapshot: (streamId: string, fold: string, key: SecretKey, sealed: string): unknown =>
@@ -164,50 +183,75 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
    * that version, and an erasure after the read appended to the stream, so an append expecting the version
    * read fails. Removes one key read per command on a stream this process has not appended to lately.
    */
-  const readKeys = createLruMap<string, { version: number; key: SecretKey }>(APPEND_KEY_CACHE);
-  const noteReadKey = (streamId: string, version: number, keys: OpenedKeys) => {
-    const key = keys.get(streamId);
-    if (key !== undefined && key !== 'destroyed') readKeys.set(streamId, { version, key });
+  const readKeys = createLruMap<string, { version: number; wrapped: Uint8Array }>(APPEND_KEY_CACHE);
+  const noteReadKey = (streamId: string, version: number, keys: ReadonlyMap<string, StoredDataKey>) => {
+    const wrapped = keys.get(streamId);
+    if (wrapped !== undefined && wrapped !== 'destroyed') readKeys.set(streamId, { version, wrapped });
+  };
+  /**
+   * What this process appended, in plaintext, by position: the projections read each event back within
+   * milliseconds, and decrypting it (~10 µs of AES-GCM set-up and parsing) would only give back what the
+   * append was given. It stands in for decryption only while the stream's key is still stored, read as
+   * for every read, so an erasure on any instance shows as null at once. Bounded, and emptied by an
+   * erasure appended here, so this process holds no plaintext of a subject it erased.
+   */
+  let appendedPlaintext = createLruMap<string, Readonly<{ streamId: string; type: string; data: object }>>(APPENDED_PLAINTEXT_CACHE);
+  const rememberPlaintext = (appended: Appended, events: readonly NewEvent[]) =>
+    appended.events.forEach((event, i) => {
+      if (needsKeyToOpen(event)) appendedPlaintext.set(event.position, { streamId: event.streamId, type: event.type, data: definedFields(events[i]!.data) });
+    });
+  const known = (event: StoredEvent): object | undefined => {
+    const remembered = appendedPlaintext.get(event.position);
+    return remembered && remembered.streamId === event.streamId && remembered.type === event.type ? remembered.data : undefined;
   };
 
-  /** The stream's key for sealing, and the new key's row when the stream has none yet. */
-  const keyForAppend = async (subject: string, expectedVersion: number): Promise<{ key: SecretKey; created?: AppendRequest['dataKey'] }> => {
+  type KeyForAppend = { key: SecretKey; created?: AppendRequest['dataKey'] };
+  /**
+   * How to get the stream's key for sealing, and the new key's row when the stream has none yet: what is
+   * read from the store is read now, and the crypto (unwrapping, making a key) is left to the crypto turn.
+   */
+  const keyForAppend = async (subject: string, expectedVersion: number): Promise<() => KeyForAppend> => {
     const cached = appendKeys.get(subject);
-    if (cached) return { key: cached };
+    if (cached) return () => ({ key: cached });
     const read = readKeys.get(subject);
-    if (read && read.version === expectedVersion && expectedVersion > 0) return { key: read.key };
+    if (read && read.version === expectedVersion && expectedVersion > 0) return () => ({ key: personal.unwrap(subject, read.wrapped) });
     // A stream's key is stored in the transaction of its first events, and destroyed only by an event
     // appended to it: an append expecting an empty stream either finds no key or fails its version check.
-    if (expectedVersion === 0) return newKeyFor(subject);
+    if (expectedVersion === 0) return () => newKeyFor(subject);
     const stored = (await log.readDataKeys([subject])).get(subject);
     if (stored === 'destroyed') throw new SubjectErased(subject);
-    if (stored !== undefined) return { key: personal.unwrap(subject, stored) };
-    return newKeyFor(subject);
+    if (stored !== undefined) return () => ({ key: personal.unwrap(subject, stored) });
+    return () => newKeyFor(subject);
   };
-  const newKeyFor = (subject: string) => {
-    const key = newDataKey();
-    return { key, created: { subject, wrapped: personal.wrap(subject, key) } };
+  const newKeyFor = (subject: string): KeyForAppend => {
+    const { key, wrapped } = personal.newKey(subject);
+    return { key, created: { subject, wrapped } };
   };
+  const inCryptoTurn = createCryptoTurn();
 
   const append = async (request: AppendRequest): Promise<Result<Appended, AppendConflict>> => {
     const { streamId } = request;
     const erases = request.events.some((event) => personal.erasingTypes.has(event.type));
     const sealing = request.events.some(personal.hasPersonalFields);
-    let sealed = request.events;
-    let dataKey: AppendRequest['dataKey'];
-    let newKey: SecretKey | undefined;
-    if (sealing) {
-      const { key, created } = await keyForAppend(streamId, request.expectedVersion);
-      sealed = request.events.map((event) => personal.sealEvent(event, streamId, key));
-      dataKey = created;
-      newKey = key;
-    }
+    const keyed = sealing ? await keyForAppend(streamId, request.expectedVersion) : undefined;
     const hashed = new Map<string, UniqueValue>();
     const hash = (unique: UniqueValue) => {
       const result = personal.hashUnique(unique);
       hashed.set(`${result.scope}\0${result.value}`, unique);
       return result;
     };
+    const encrypt = () => {
+      const { key, created } = keyed?.() ?? {};
+      return {
+        key,
+        created,
+        events: key ? request.events.map((event) => personal.sealEvent(event, streamId, key)) : request.events,
+        claims: request.claims?.map(hash),
+        releases: request.releases?.map(hash),
+      };
+    };
+    const hasCrypto = keyed !== undefined || request.claims?.length || request.releases?.length;
+    const { key: newKey, created: dataKey, events: sealed, claims, releases } = hasCrypto ? await inCryptoTurn(encrypt) : encrypt();
     const plaintextOf = (appended: Appended): Appended => ({
       ...appended,
       events: appended.events.map((event, i) => ({ ...event, data: request.events[i]!.data })),
@@ -216,8 +260,8 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     const result = await log.append({
       ...request,
       events: sealed,
-      ...(request.claims ? { claims: request.claims.map(hash) } : {}),
-      ...(request.releases ? { releases: request.releases.map(hash) } : {}),
+      ...(claims ? { claims } : {}),
+      ...(releases ? { releases } : {}),
       ...(idempotency ? { idempotency: { ...idempotency, outcome: (appended: Appended) => idempotency.outcome(plaintextOf(appended)) } } : {}),
       ...(dataKey ? { dataKey } : {}),
       ...(erases ? { shred: [...(request.shred ?? []), streamId] } : {}),
@@ -225,6 +269,7 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     if (erases) {
       appendKeys.delete(streamId);
       readKeys.delete(streamId);
+      appendedPlaintext = createLruMap(APPENDED_PLAINTEXT_CACHE);
     }
     if (!result.ok) {
       const conflict = result.error;
@@ -238,7 +283,7 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     // a later append there; what it seals reads as null everywhere, since no stored key opens it.
     if (newKey && !erases) {
       appendKeys.set(streamId, newKey);
-      if (dataKey) personal.wrapped(streamId, dataKey.wrapped, newKey);
+      rememberPlaintext(result.value, request.events);
     }
     return { ok: true, value: plaintextOf(result.value) };
   };
@@ -248,19 +293,19 @@ export function withPersonalData<Log extends EventLog & DataKeys>(log: Log, pers
     append,
     readStream: async (...args: Parameters<EventLog['readStream']>) => {
       const slice = await log.readStream(...args);
-      const opened = await personal.openEventsAndKeys(log, slice.events);
+      const opened = await personal.openEventsAndKeys(log, slice.events, known);
       noteReadKey(args[0], slice.version, opened.keys);
       return { ...slice, events: opened.events };
     },
     readStreamFrom: async (...args: Parameters<EventLog['readStreamFrom']>) => {
       const [streamId, { limit }] = args;
-      const opened = await personal.openEventsAndKeys(log, await log.readStreamFrom(...args));
+      const opened = await personal.openEventsAndKeys(log, await log.readStreamFrom(...args), known);
       const last = opened.events.at(-1);
       // Fewer than asked for: the read reached the stream's end.
       if (last && opened.events.length < limit) noteReadKey(streamId, last.streamVersion, opened.keys);
       return opened.events;
     },
-    readAll: async (...args: Parameters<EventLog['readAll']>) => personal.openEvents(log, await log.readAll(...args)),
-    readPage: async (...args: Parameters<EventLog['readPage']>) => personal.openEvents(log, await log.readPage(...args)),
+    readAll: async (...args: Parameters<EventLog['readAll']>) => personal.openEvents(log, await log.readAll(...args), known),
+    readPage: async (...args: Parameters<EventLog['readPage']>) => personal.openEvents(log, await log.readPage(...args), known),
   };
 }

@@ -117,8 +117,9 @@ export function rewriteBatch<Cursor>(
     if (found === 'destroyed') key = newDataKey();
     else if (found !== undefined) key = personal.unwrap(subject, found);
     else {
-      key = newDataKey();
-      newKeys.push({ subject, wrapped: personal.wrap(subject, key) });
+      const created = personal.newKey(subject);
+      key = created.key;
+      newKeys.push({ subject, wrapped: created.wrapped });
     }
     keys.set(subject, key);
     return key;

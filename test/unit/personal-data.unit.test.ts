@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newDataKey, open, seal } from '../../src/kernel/crypto/aead.js';
-import { keyCheckOf, keyIdOf, masterKey, opensKeyCheck, unwrapDataKey, wrapDataKey } from '../../src/kernel/crypto/master-key.js';
+import { keyCheckOf, keyIdOf, masterKey, opensKeyCheck, newWrappedDataKey, unwrapDataKey } from '../../src/kernel/crypto/master-key.js';
 import type { NewEvent } from '../../src/kernel/event-store.js';
 import { LOG_START } from '../../src/kernel/position.js';
 import { createPersonalData, SEALED_FIELD, SubjectErased, withPersonalData } from '../../src/kernel/personal-data.js';
@@ -48,8 +48,7 @@ describe('AES-256-GCM sealing', () => {
 
   it('wraps a data key for one subject only, and checks a master key by its check value', () => {
     const master = newKey();
-    const dataKey = newDataKey();
-    const wrapped = wrapDataKey(master, 'user-1', dataKey);
+    const { key: dataKey, wrapped } = newWrappedDataKey(master, 'user-1');
     expect(unwrapDataKey(master, 'user-1', wrapped).equals(dataKey)).toBe(true);
     expect(() => unwrapDataKey(master, 'user-2', wrapped)).toThrow();
     expect(() => unwrapDataKey(newKey(), 'user-1', wrapped)).toThrow();
@@ -167,6 +166,43 @@ describe('withPersonalData', () => {
     expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: 'a@x.org' });
     await a.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
     expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: null, username: null });
+  });
+
+  describe('events this process appended, read back without decrypting them', () => {
+    it('reads exactly what a process that must decrypt them reads', async () => {
+      const key = newKey();
+      const raw = createMemoryEventStore();
+      const writer = withPersonalData(raw, createPersonalData(key, [policy]));
+      await writer.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+      // A field set to undefined is not stored: the remembered data must not carry it either.
+      const update: NewEvent = { type: 'UserUpdated', data: { userId: '1', username: 'al', email: undefined }, metadata: at };
+      await writer.append({ streamId: 'user-1', expectedVersion: 1, events: [update] });
+      const reader = withPersonalData(raw, createPersonalData(key, [policy]));
+      const decrypted = await reader.readAll({ after: LOG_START, limit: 10 });
+      expect(decrypted.map((event) => event.data)).toStrictEqual([
+        { userId: '1', username: 'alice', email: 'a@x.org', createdBy: null },
+        { userId: '1', username: 'al' },
+      ]);
+      expect(await writer.readAll({ after: LOG_START, limit: 10 })).toStrictEqual(decrypted);
+      expect(await writer.readPage({ direction: 'backward', limit: 10 })).toStrictEqual([...decrypted].reverse());
+      expect((await writer.readStream('user-1')).events).toStrictEqual(decrypted);
+    });
+
+    it('reads them as null once another process erased the subject', async () => {
+      const key = newKey();
+      const raw = createMemoryEventStore();
+      const writer = withPersonalData(raw, createPersonalData(key, [policy]));
+      const eraser = withPersonalData(raw, createPersonalData(key, [policy]));
+      await writer.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+      await writer.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'bob', 'b@x.org')] });
+      await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+      const events = await writer.readAll({ after: LOG_START, limit: 10 });
+      expect(events.map((event) => event.data)).toStrictEqual([
+        { userId: '1', username: null, email: null, createdBy: null },
+        { userId: '2', username: 'bob', email: 'b@x.org', createdBy: null },
+        { userId: '1' },
+      ]);
+    });
   });
 
   describe('a command that reads its stream, then appends', () => {

@@ -61,9 +61,15 @@ export function open(key: SecretKey, sealed: Uint8Array, aad: string): Buffer {
 }
 
 export function newDataKey(): SecretKey {
-  const bytes = Buffer.alloc(KEY_BYTES);
-  randomInto(bytes);
+  const bytes = newKeyBytes();
   const key = createSecretKey(bytes);
   bytes.fill(0);
   return key;
+}
+
+/** Fresh key bytes, for a caller that needs them as bytes too (to wrap them) and zeroes them after. */
+export function newKeyBytes(): Buffer {
+  const bytes = Buffer.alloc(KEY_BYTES);
+  randomInto(bytes);
+  return bytes;
 }

@@ -1,5 +1,5 @@
 import { createHash, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
-import { KEY_BYTES, open, seal, secretKey, type SecretKey } from './aead.js';
+import { KEY_BYTES, newKeyBytes, open, seal, secretKey, type SecretKey } from './aead.js';
 
 /**
  * The key that wraps every data key. Kept apart from the data (a file or a
@@ -37,9 +37,19 @@ export function opensKeyCheck(key: MasterKey, check: Uint8Array): boolean {
 
 const WRAP_AAD = (subject: string) => `data key\0${subject}`;
 
-/** A subject's data key as stored: sealed under the master key, bound to the subject, so a key moved to another row does not open. */
-export const wrapDataKey = (master: MasterKey, subject: string, dataKey: SecretKey): Buffer =>
-  seal(master.secret, dataKey.export(), WRAP_AAD(subject));
+/**
+ * A new data key for a subject, and the key as stored: sealed under the master key, bound to the subject,
+ * so a key moved to another row does not open. Wrapped from its bytes before they become a KeyObject:
+ * exporting a KeyObject's bytes again costs more (~4 µs) than copying them.
+ */
+export function newWrappedDataKey(master: MasterKey, subject: string): { key: SecretKey; wrapped: Buffer } {
+  const bytes = newKeyBytes();
+  try {
+    return { key: createSecretKey(bytes), wrapped: seal(master.secret, bytes, WRAP_AAD(subject)) };
+  } finally {
+    bytes.fill(0);
+  }
+}
 export const unwrapDataKey = (master: MasterKey, subject: string, wrapped: Uint8Array): SecretKey =>
   createSecretKey(open(master.secret, wrapped, WRAP_AAD(subject)));
 
