@@ -63,6 +63,8 @@ export type StreamFoldsOptions = Readonly<{
 const READ_CHUNK = 1000;
 /** Streams remembered to have no snapshot yet (most streams are shorter than `every`). */
 const KNOWN_WITHOUT_SNAPSHOT = 100_000;
+/** Streams remembered to be at least `every` events long: their first read asks for a snapshot. */
+const KNOWN_LONG = 10_000;
 
 export function createStreamFolds({ eventLog, snapshots, every, onError }: StreamFoldsOptions): StreamFolds {
   const inFlight = new Set<Promise<void>>();
@@ -77,6 +79,7 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
   // stays unseen until this one saves its own: only a longer read, never another answer.
   const withoutSnapshot = createLruMap<string, true>(KNOWN_WITHOUT_SNAPSHOT);
   const noSnapshotKey = (fold: AnyStreamFold, streamId: string) => `${fold.name}\0${streamId}`;
+  const longStreams = createLruMap<string, true>(KNOWN_LONG);
 
   const save = (fold: AnyStreamFold, streamId: string, passed: readonly Snapshot[]) => {
     if (passed.length === 0) return;
@@ -139,12 +142,7 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
           save(fold, streamId, passed);
           return folded;
         }
-        folded = {
-          state: fold.evolve(folded.state, event),
-          version: event.streamVersion,
-          position: event.position > folded.position ? event.position : folded.position,
-          time: event.metadata.occurredAt > folded.time ? event.metadata.occurredAt : folded.time,
-        };
+        folded = step(fold, folded, event);
         if (every > 0 && folded.version % every === 0) passed.push({ streamId, fold: fold.name, ...folded });
       }
       if (events.length < chunk) break;
@@ -155,7 +153,31 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
     return folded;
   };
 
+  /**
+   * A stream never seen before, read from its start: when it holds fewer than `every` events it can have
+   * no snapshot, and asking for one first would have cost a query (a round trip per command on
+   * PostgreSQL). Null when it is longer: the caller then asks for a snapshot, one read later.
+   */
+  const foldIfShort = async <S>(fold: StreamFold<S>, streamId: string, bound: StreamBound | undefined): Promise<FoldedStream<S> | null> => {
+    const key = noSnapshotKey(fold, streamId);
+    if (every <= 0 || withoutSnapshot.get(key) || longStreams.get(key)) return null;
+    const events = await eventLog.readStreamFrom(streamId, { fromVersion: 1, limit: every });
+    if (events.length >= every) {
+      longStreams.set(key, true);
+      return null;
+    }
+    withoutSnapshot.set(key, true);
+    let folded: FoldedStream<S> = { state: fold.initialState(), version: 0, position: LOG_START, time: '' };
+    for (const event of events) {
+      if (beyond(event, bound)) break;
+      folded = step(fold, folded, event);
+    }
+    return folded;
+  };
+
   const fold = async <S>(fold: StreamFold<S>, streamId: string, bound?: StreamBound): Promise<FoldedStream<S>> => {
+    const short = await foldIfShort(fold, streamId, bound);
+    if (short) return short;
     const start = await load(fold, streamId, bound);
     const folded = await foldFrom(fold, streamId, bound, start);
     if (folded !== 'snapshot does not match') return folded;
@@ -185,6 +207,13 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
     },
   };
 }
+
+const step = <S>(fold: StreamFold<S>, folded: FoldedStream<S>, event: StoredEvent): FoldedStream<S> => ({
+  state: fold.evolve(folded.state, event),
+  version: event.streamVersion,
+  position: event.position > folded.position ? event.position : folded.position,
+  time: event.metadata.occurredAt > folded.time ? event.metadata.occurredAt : folded.time,
+});
 
 /** Whether an event lies past the bound: reading stops at the first such event. */
 function beyond(event: StoredEvent, bound: StreamBound | undefined): boolean {

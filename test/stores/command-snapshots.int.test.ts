@@ -186,6 +186,9 @@ describe.each(STORES.filter((s) => !s.skip))('user commands with snapshots ($nam
     const readByCommand = withSnapshots.read.events;
     expect(await comparable(cached.store, outcome)).toEqual(await comparable(plain.store, await without.bus.execute(update, at(999))));
     expect(without.read.events).toBe(length);
-    expect(readByCommand).toBeLessThanOrEqual(EVERY);
+    // A process's first read of a stream takes its first EVERY events, and only when they fill the read does
+    // it ask for a snapshot (most streams are shorter and have none): at most EVERY more than from the snapshot.
+    expect(readByCommand).toBeLessThanOrEqual(2 * EVERY);
+    expect(readByCommand).toBeLessThan(length);
   });
 });
