@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import { feedOrigin } from '../kernel/event-feed.js';
 import { EVENT_EXECUTION, type WebSocketDelivery } from './subscription-fanout.js';
@@ -31,8 +31,10 @@ export type SharedSubscriptionOptions<Context> = Readonly<{
  *
  * The contract this relies on: executing a subscription's selection set on an
  * event reads nothing per request but the viewer (no request ids, no per-request
- * loaders). Events are immutable, and results are only read after this point
- * (masking and serialisation copy them), so sharing them is safe.
+ * loaders), and the root field's arguments only choose the feed (where it
+ * starts, which stream it follows), which the event itself and the feed's
+ * position stand for. Events are immutable, and results are only read after
+ * this point (masking and serialisation copy them), so sharing them is safe.
  */
 export function useSharedSubscriptionExecution<Context>(options: SharedSubscriptionOptions<Context>): Plugin {
   const executions = new WeakMap<object, Map<string, ReturnType<typeof execute>>>();
@@ -44,12 +46,28 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
     return id;
   };
 
+  const variablesInResults = new WeakMap<DocumentNode, Map<string, ReadonlySet<string>>>();
+  /**
+   * The variables an event's result can depend on: all but those used only in the root field's arguments,
+   * so that subscribers resuming after different positions (`after`) share a key: each joins the live
+   * cohort once it has caught up (subscription-fanout.ts), instead of executing every event on its own
+   * for as long as it stays subscribed.
+   */
+  const resultVariables = ({ document, operationName, variableValues }: ExecutionArgs): Record<string, unknown> => {
+    let byOperation = variablesInResults.get(document);
+    if (!byOperation) variablesInResults.set(document, (byOperation = new Map()));
+    let used = byOperation.get(operationName ?? '');
+    if (!used) byOperation.set(operationName ?? '', (used = variablesOutsideRootArguments(document, operationName)));
+    const names = used;
+    return Object.fromEntries(Object.entries(variableValues ?? {}).filter(([name]) => names.has(name)));
+  };
+
   const subscribe = async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const viewerKey = options.sharingKey(args.contextValue as Context);
     const key =
-      viewerKey === null ? null : `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${viewerKey}`;
+      viewerKey === null ? null : `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(resultVariables(args))}|${viewerKey}`;
     const delivery = (args.contextValue as { webSocketDelivery?: WebSocketDelivery }).webSocketDelivery;
     const feed = feedOrigin(source);
     if (key !== null && delivery && feed) {
@@ -83,4 +101,31 @@ export function useSharedSubscriptionExecution<Context>(options: SharedSubscript
       if ((args as { [EVENT_EXECUTION]?: true })[EVENT_EXECUTION]) setExecuteFn(execute);
     },
   };
+}
+
+/** Every variable the operation uses except in its root fields' arguments (fragments and directives count in full). */
+function variablesOutsideRootArguments(document: DocumentNode, operationName: string | null | undefined): ReadonlySet<string> {
+  const used = new Set<string>();
+  const collect = (node: ASTNode) => visit(node, { Variable: (variable) => void used.add(variable.name.value) });
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = operations.find((definition) => (operationName ? definition.name?.value === operationName : operations.length === 1));
+  // No single operation to pick: execution fails anyway; every variable keeps keys apart meanwhile.
+  if (!operation) {
+    collect(document);
+    return used;
+  }
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) collect(definition);
+    else if (definition === operation) {
+      for (const directive of definition.directives ?? []) collect(directive);
+      for (const selection of definition.selectionSet.selections) {
+        if (selection.kind !== Kind.FIELD) collect(selection);
+        else {
+          for (const directive of selection.directives ?? []) collect(directive);
+          if (selection.selectionSet) collect(selection.selectionSet);
+        }
+      }
+    }
+  }
+  return used;
 }

@@ -166,21 +166,27 @@ describe('websocket fan-out', () => {
     }
   });
 
-  it('merges a replaying cohort into the live one once it catches up: no gap, no duplicate, then one execution', async () => {
+  // Where the second subscriber starts: with the live one's own `after` (same variables, five events behind),
+  // or with an `after` of its own, as a subscriber cut off a moment ago resumes. Either way a cohort of its own
+  // until it catches up, then one with the live cohort: `after` only says where a subscriber starts.
+  it.each([
+    ['a replaying cohort, same variables', 0],
+    ['a subscriber resuming from its own `after`', 2],
+  ] as const)('merges %s into the live cohort once it catches up: no gap, no duplicate, then one execution', async (_, skipped) => {
     const [start] = await appendEvents(server, 1);
     const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {
       const live = sink(client, EVENTS, { after: start });
       const first = await appendEvents(server, 5, 1);
       await waitUntil(() => live.results.length === 5, 'the live subscriber to get five events');
-      // Same document and variables, but it starts five events behind: a cohort of its own until it catches up.
-      const replaying = sink(client, EVENTS, { after: start });
-      await waitUntil(() => replaying.results.length === 5, 'the replay');
+      const behind = sink(client, EVENTS, { after: skipped === 0 ? start : first[skipped - 1]! });
+      await waitUntil(() => behind.results.length === 5 - skipped, 'the catch-up');
       const before = await counters(server);
       const next = await appendEvents(server, 3, 1);
-      await waitUntil(() => live.results.length === 8 && replaying.results.length === 8, 'both to get three more');
+      await waitUntil(() => live.results.length === 8 && behind.results.length === 8 - skipped, 'both to get three more');
       expect(live.positions()).toEqual([...first, ...next]);
-      expect(replaying.positions()).toEqual([...first, ...next]);
+      expect(behind.positions()).toEqual([...first.slice(skipped), ...next]);
+      expect(behind.results).toEqual(live.results.slice(skipped));
       expect((await counters(server)).executions - before.executions).toBe(3);
     } finally {
       await client.dispose();

@@ -16,8 +16,8 @@ function harness(options: { share: boolean }) {
   const schema = createSchema<Context>({
     typeDefs: `
       type Query { ok: Boolean }
-      type Event { n: Int!, seenBy: String! }
-      type Subscription { events: Event! }`,
+      type Event { n: Int!, seenBy(suffix: String): String! }
+      type Subscription { events(from: Int): Event! }`,
     resolvers: {
       Subscription: {
         events: {
@@ -28,9 +28,9 @@ function harness(options: { share: boolean }) {
         },
       },
       Event: {
-        seenBy: (event: Event, _args: unknown, context: Context) => {
+        seenBy: (event: Event, { suffix }: { suffix?: string | null }, context: Context) => {
           calls.push(`${event.n}:${context.viewer}`);
-          return context.viewer;
+          return `${context.viewer}${suffix ?? ''}`;
         },
       },
     },
@@ -40,10 +40,10 @@ function harness(options: { share: boolean }) {
     context: ({ viewer }) => ({ viewer }),
     plugins: options.share ? [useSharedSubscriptionExecution<Context>({ sharingKey: (context) => context.viewer })] : [],
   });
-  const subscribe = async (viewer: string, query = 'subscription { events { n seenBy } }') => {
+  const subscribe = async (viewer: string, query = 'subscription { events { n seenBy } }', variables: Record<string, unknown> = {}) => {
     const response = await yoga.fetch(
       'http://localhost/graphql',
-      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query }) },
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query, variables }) },
       { viewer },
     );
     const text = await response.text();
@@ -71,6 +71,20 @@ describe('useSharedSubscriptionExecution', () => {
     expect(bob.map((r) => r.data.events.seenBy)).toEqual(['bob', 'bob', 'bob']);
     expect(aliceOther.map((r) => r.data.events.n)).toEqual([1, 2, 3]);
     expect(calls.length).toBe(9);
+  });
+
+  it('shares executions across values of variables used only in the root field’s arguments, not of others', async () => {
+    const { calls, subscribe } = harness({ share: true });
+    const query = 'subscription ($from: Int, $suffix: String) { events(from: $from) { n seenBy(suffix: $suffix) } }';
+    const [first, second, other] = await Promise.all([
+      subscribe('alice', query, { from: 1, suffix: '!' }),
+      subscribe('alice', query, { from: 2, suffix: '!' }),
+      subscribe('alice', query, { from: 1, suffix: '?' }),
+    ]);
+    expect(first.map((r) => r.data.events.seenBy)).toEqual(['alice!', 'alice!', 'alice!']);
+    expect(second.map((r) => r.data.events.seenBy)).toEqual(['alice!', 'alice!', 'alice!']);
+    expect(other.map((r) => r.data.events.seenBy)).toEqual(['alice?', 'alice?', 'alice?']);
+    expect(calls.length).toBe(6);
   });
 
   it('without the plugin every subscriber executes every event (the cost it removes)', async () => {
