@@ -280,6 +280,22 @@ export function describeEventStoreContract(adapterName: string, createStore: Sto
         expect(await store.readStreamFrom('nobody', { fromVersion: 1, limit: 10 })).toEqual([]);
         expect(await store.readStreamFrom('s1', { fromVersion: 1, limit: 0 })).toEqual([]);
       });
+
+      it('answers reads asked at the same moment each with its own range (a store may ask them together)', async () => {
+        expectOk(await append({ streamId: 's1', events: events(5) }));
+        expectOk(await append({ streamId: 's2', events: events(3, 'Other') }));
+        const [whole1, whole2] = [(await store.readStream('s1')).events, (await store.readStream('s2')).events];
+        const asked = [
+          ['s1', 2, 2],
+          ['s2', 1, 10],
+          ['s1', 1, 5],
+          ['nobody', 1, 10],
+          ['s1', 5, 0],
+          ['s2', 3, 1],
+        ] as const;
+        const answers = await Promise.all(asked.map(([streamId, fromVersion, limit]) => store.readStreamFrom(streamId, { fromVersion, limit })));
+        expect(answers).toEqual([whole1.slice(1, 3), whole2, whole1, [], [], whole2.slice(2, 3)]);
+      });
     });
 
     describe('readAll', () => {

@@ -79,6 +79,8 @@ const TRANSACTION_DIGITS = /^(0|[1-9][0-9]{0,19})$/;
 // Under PostgreSQL's 64 cached subtransaction ids per backend (each append in a group is one).
 const MAX_GROUP = 32;
 const GROUPS_IN_FLIGHT = 2;
+/** Subjects per shared data-key read: a rebuild asks for a batch of events' streams at once. */
+const DATA_KEYS_PER_READ = 5_000;
 const MAX_STREAMS_PER_READ = 100;
 /** How soon to look again when committed events wait behind a running transaction. */
 const HORIZON_RECHECK_MS = 5;
@@ -181,16 +183,38 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
   };
 }
 
-/** What lies after a snapshot: a range of the (stream_id, stream_version) unique index, never the whole stream. */
+type StreamRange = Readonly<{ streamId: string; fromVersion: number; limit: number }>;
+
+/**
+ * What lies after a snapshot (or a stream's first events): a range of the (stream_id, stream_version)
+ * unique index, never the whole stream. Commands reading their streams at the same moment ask in one
+ * round trip, each range through its own LATERAL subquery.
+ */
 function postgresReadStreamFrom(pool: PgPool): EventLog['readStreamFrom'] {
-  return async (streamId, { fromVersion, limit }) => {
-    const { rows } = await pool.query<EventRow>({
-      name: 'cqrs_read_stream_from',
-      text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
-      values: [streamId, fromVersion, Math.max(0, limit)],
+  const ranges = batchPerTurn<StreamRange, readonly StoredEvent[]>(async (asked) => {
+    if (asked.length === 1) {
+      const [{ streamId, fromVersion, limit }] = asked as [StreamRange];
+      const { rows } = await pool.query<EventRow>({
+        name: 'cqrs_read_stream_from',
+        text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
+        values: [streamId, fromVersion, limit],
+      });
+      return [rows.map(toStoredEvent)];
+    }
+    const { rows } = await pool.query<EventRow & { range: number }>({
+      name: 'cqrs_read_streams_from',
+      text: `SELECT asked.range::int AS range, slice.* FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY AS asked(stream_id, from_version, max_events, range)
+        CROSS JOIN LATERAL (SELECT ${COLUMNS} FROM events
+                             WHERE events.stream_id = asked.stream_id AND events.stream_version >= asked.from_version
+                             ORDER BY events.stream_version LIMIT asked.max_events) AS slice
+        ORDER BY asked.range, slice.stream_version`,
+      values: [asked.map((range) => range.streamId), asked.map((range) => range.fromVersion), asked.map((range) => range.limit)],
     });
-    return rows.map(toStoredEvent);
-  };
+    const slices: StoredEvent[][] = asked.map(() => []);
+    for (const row of rows) slices[row.range - 1]!.push(toStoredEvent(row));
+    return slices;
+  }, MAX_STREAMS_PER_READ);
+  return (streamId, { fromVersion, limit }) => ranges.load({ streamId, fromVersion, limit: Math.max(0, limit) });
 }
 
 /**
@@ -448,15 +472,28 @@ function postgresDataKeys(pool: PgPool): DataKeys {
     const row = rows[0];
     return row && { keyId: row.key_id, check: new Uint8Array(row.check_value), eventsSealed: row.events_sealed };
   };
+  // Every read asks the rows (an erasure on another instance shows at once), but the reads of one turn ask
+  // together: commands opening their streams at the same moment cost one round trip, not one each. A key
+  // read this way is still read after the events it opens, which is what the appends' cache relies on.
+  const keyRows = batchPerTurn<string, StoredDataKey | null>(async (subjects) => {
+    const { rows } = await pool.query<{ subject: string; wrapped: Buffer | null }>({
+      name: 'cqrs_read_data_keys',
+      text: 'SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])',
+      values: [[...new Set(subjects)]],
+    });
+    const found = new Map<string, StoredDataKey>();
+    for (const { subject, wrapped } of rows) found.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
+    return subjects.map((subject) => found.get(subject) ?? null);
+  }, DATA_KEYS_PER_READ);
   return {
     readDataKeys: async (subjects) => {
-      const { rows } = await pool.query<{ subject: string; wrapped: Buffer | null }>({
-        name: 'cqrs_read_data_keys',
-        text: 'SELECT subject, wrapped FROM data_keys WHERE subject = ANY($1::text[])',
-        values: [subjects],
-      });
+      const keys = await keyRows.loadMany(subjects);
       const found = new Map<string, StoredDataKey>();
-      for (const { subject, wrapped } of rows) found.set(subject, wrapped === null ? 'destroyed' : new Uint8Array(wrapped));
+      subjects.forEach((subject, i) => {
+        const key = keys[i];
+        if (key instanceof Error) throw key;
+        if (key !== null && key !== undefined) found.set(subject, key);
+      });
       return found;
     },
     // Read first: a store opened with the wrong key is refused before anything is written.
