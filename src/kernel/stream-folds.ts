@@ -117,7 +117,7 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
     bound: StreamBound | undefined,
     start: FoldedStream<S> | null,
   ): Promise<FoldedStream<S> | 'snapshot does not match'> => {
-    let folded: FoldedStream<S> = start ?? { state: fold.initialState(), version: 0, position: LOG_START, time: '' };
+    let folded: FoldedStream<S> = start ?? nothingFolded(fold);
     const passed: Snapshot[] = [];
     // From a snapshot, its own event is read again: a snapshot beyond the stream's end (a restored
     // database, a damaged row) is caught before anything is folded onto it.
@@ -167,7 +167,7 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
       return null;
     }
     withoutSnapshot.set(key, true);
-    let folded: FoldedStream<S> = { state: fold.initialState(), version: 0, position: LOG_START, time: '' };
+    let folded = nothingFolded(fold);
     for (const event of events) {
       if (beyond(event, bound)) break;
       folded = step(fold, folded, event);
@@ -208,6 +208,10 @@ export function createStreamFolds({ eventLog, snapshots, every, onError }: Strea
   };
 }
 
+/** A stream before its first event. */
+const nothingFolded = <S>(fold: StreamFold<S>): FoldedStream<S> => ({ state: fold.initialState(), version: 0, position: LOG_START, time: '' });
+
+/** One more event folded in; `position` and `time` are the maxima over the events, as in a Snapshot. */
 const step = <S>(fold: StreamFold<S>, folded: FoldedStream<S>, event: StoredEvent): FoldedStream<S> => ({
   state: fold.evolve(folded.state, event),
   version: event.streamVersion,

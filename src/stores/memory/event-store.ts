@@ -197,6 +197,7 @@ export function createMemoryEventStore(options: Readonly<{ idempotencyRetention?
     },
     readPage: async (options) => readMemoryPage(options.streamId === undefined ? log : (streams.get(options.streamId) ?? []), options),
     headPosition: async () => log.at(-1)?.position ?? LOG_START,
+    // Appends are visible the moment they commit: nothing is ever held back.
     lastCommittedPosition: async () => log.at(-1)?.position ?? LOG_START,
     isEventPosition: async (position) => {
       if (position === LOG_START) return true;

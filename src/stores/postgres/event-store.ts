@@ -155,21 +155,9 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
     readStreamFrom: postgresReadStreamFrom(pool),
     readAll: ({ after, limit, streamId }) => readAll(pool, listeners, horizon, after, limit, streamId),
     readPage: (options) => readPage(pool, options),
-    headPosition: async () => {
-      const { rows } = await pool.query<{ transaction_id: string; position: string }>(
-        `SELECT transaction_id::text, position::text FROM events WHERE ${BELOW_HORIZON}
-          ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
-      );
-      const row = rows[0];
-      return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
-    },
-    lastCommittedPosition: async () => {
-      const { rows } = await pool.query<{ transaction_id: string; position: string }>(
-        'SELECT transaction_id::text, position::text FROM events ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1',
-      );
-      const row = rows[0];
-      return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
-    },
+    headPosition: () => newestPosition(pool, `WHERE ${BELOW_HORIZON}`),
+    // Held-back events included: every row this snapshot sees is committed.
+    lastCommittedPosition: () => newestPosition(pool, ''),
     isEventPosition: async (position) => {
       if (position === LOG_START) return true;
       const { transactionId, sequence } = pgPositionParts(position);
@@ -181,6 +169,15 @@ function postgresEventLog(pool: PgPool, listeners: AppendListeners, horizon: Hor
     },
     onAppended: listeners.subscribe,
   };
+}
+
+/** The position of the newest event that `where` admits; `LOG_START` when none. */
+async function newestPosition(pool: PgPool, where: string): Promise<Position> {
+  const { rows } = await pool.query<{ transaction_id: string; position: string }>(
+    `SELECT transaction_id::text, position::text FROM events ${where} ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
+  );
+  const row = rows[0];
+  return row ? pgPosition(row.transaction_id, row.position) : LOG_START;
 }
 
 type StreamRange = Readonly<{ streamId: string; fromVersion: number; limit: number }>;
