@@ -20,6 +20,10 @@ const created = (userId: string, username: string, email: string): NewEvent => (
   metadata: at,
 });
 
+/** One process's sealing store over a raw store shared with others, as instances over one database. */
+const processOver = (raw: ReturnType<typeof createMemoryEventStore>, key: ReturnType<typeof newKey>) => withPersonalData(raw, createPersonalData(key, [policy]));
+const erasedEvent: NewEvent = { type: 'UserErased', data: { userId: '1' }, metadata: at };
+
 function sealedStore(key = newKey()) {
   const raw = createMemoryEventStore();
   const personal = createPersonalData(key, [policy]);
@@ -115,7 +119,7 @@ describe('withPersonalData', () => {
     await store.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
     await store.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'bob', 'b@x.org')] });
     await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserUpdated', data: { userId: '1', username: 'al' }, metadata: at }] });
-    expect((await store.append({ streamId: 'user-1', expectedVersion: 2, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] })).ok).toBe(true);
+    expect((await store.append({ streamId: 'user-1', expectedVersion: 2, events: [erasedEvent] })).ok).toBe(true);
     expect(await raw.readDataKeys(['user-1'])).toEqual(new Map([['user-1', 'destroyed']]));
     const events = await store.readAll({ after: LOG_START, limit: 10 });
     expect(events.map((event) => event.data)).toEqual([
@@ -160,11 +164,11 @@ describe('withPersonalData', () => {
   it('sees an erasure made through another wrapper of the same store at once', async () => {
     const key = newKey();
     const raw = createMemoryEventStore();
-    const a = withPersonalData(raw, createPersonalData(key, [policy]));
-    const b = withPersonalData(raw, createPersonalData(key, [policy]));
+    const a = processOver(raw, key);
+    const b = processOver(raw, key);
     await a.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
     expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: 'a@x.org' });
-    await a.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+    await a.append({ streamId: 'user-1', expectedVersion: 1, events: [erasedEvent] });
     expect((await b.readStream('user-1')).events[0]!.data).toMatchObject({ email: null, username: null });
   });
 
@@ -172,12 +176,12 @@ describe('withPersonalData', () => {
     it('reads exactly what a process that must decrypt them reads', async () => {
       const key = newKey();
       const raw = createMemoryEventStore();
-      const writer = withPersonalData(raw, createPersonalData(key, [policy]));
+      const writer = processOver(raw, key);
       await writer.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
       // A field set to undefined is not stored: the remembered data must not carry it either.
       const update: NewEvent = { type: 'UserUpdated', data: { userId: '1', username: 'al', email: undefined }, metadata: at };
       await writer.append({ streamId: 'user-1', expectedVersion: 1, events: [update] });
-      const reader = withPersonalData(raw, createPersonalData(key, [policy]));
+      const reader = processOver(raw, key);
       const decrypted = await reader.readAll({ after: LOG_START, limit: 10 });
       expect(decrypted.map((event) => event.data)).toStrictEqual([
         { userId: '1', username: 'alice', email: 'a@x.org', createdBy: null },
@@ -191,11 +195,11 @@ describe('withPersonalData', () => {
     it('reads them as null once another process erased the subject', async () => {
       const key = newKey();
       const raw = createMemoryEventStore();
-      const writer = withPersonalData(raw, createPersonalData(key, [policy]));
-      const eraser = withPersonalData(raw, createPersonalData(key, [policy]));
+      const writer = processOver(raw, key);
+      const eraser = processOver(raw, key);
       await writer.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
       await writer.append({ streamId: 'user-2', expectedVersion: 0, events: [created('2', 'bob', 'b@x.org')] });
-      await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+      await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [erasedEvent] });
       const events = await writer.readAll({ after: LOG_START, limit: 10 });
       expect(events.map((event) => event.data)).toStrictEqual([
         { userId: '1', username: null, email: null, createdBy: null },
@@ -217,7 +221,7 @@ describe('withPersonalData', () => {
     it('reads the stream’s key once, for the read and the append after it', async () => {
       const key = newKey();
       const raw = createMemoryEventStore();
-      await withPersonalData(raw, createPersonalData(key, [policy])).append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
+      await processOver(raw, key).append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
       const other = otherProcess(raw, key);
       const { version } = await other.store.readStream('user-1');
       expect(other.keyReads()).toBe(1);
@@ -230,7 +234,7 @@ describe('withPersonalData', () => {
     it('reads the key again for an append expecting another version than the one read, or after a read that stopped short of the end', async () => {
       const key = newKey();
       const raw = createMemoryEventStore();
-      const first = withPersonalData(raw, createPersonalData(key, [policy]));
+      const first = processOver(raw, key);
       await first.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org'), updated('b'), updated('c')] });
       const other = otherProcess(raw, key);
       await other.store.readStreamFrom('user-1', { fromVersion: 1, limit: 2 });
@@ -242,11 +246,11 @@ describe('withPersonalData', () => {
     it('never seals under a key an erasure destroyed after the read: the append fails its version check', async () => {
       const key = newKey();
       const raw = createMemoryEventStore();
-      const eraser = withPersonalData(raw, createPersonalData(key, [policy]));
+      const eraser = processOver(raw, key);
       await eraser.append({ streamId: 'user-1', expectedVersion: 0, events: [created('1', 'alice', 'a@x.org')] });
       const other = otherProcess(raw, key);
       const { version } = await other.store.readStream('user-1');
-      expect((await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] })).ok).toBe(true);
+      expect((await eraser.append({ streamId: 'user-1', expectedVersion: 1, events: [erasedEvent] })).ok).toBe(true);
       const late = await other.store.append({ streamId: 'user-1', expectedVersion: version, events: [updated('after erasure')] });
       expect(late).toMatchObject({ ok: false, error: { type: 'StreamVersionConflict', expectedVersion: 1, actualVersion: 2 } });
       expect((await raw.readStream('user-1')).events.map((event) => event.type)).toEqual(['UserCreated', 'UserErased']);
@@ -263,7 +267,7 @@ describe('withPersonalData', () => {
     expect(JSON.stringify(await inner.loadSnapshot('user-1', 'user@1'))).not.toMatch(/a@x\.org/);
     expect(await snapshots.loadSnapshot('user-1', 'user@1')).toEqual(snapshot);
     expect((await inner.loadSnapshot('tally-1', 'user@1'))?.state).toEqual({ n: 1 });
-    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [{ type: 'UserErased', data: { userId: '1' }, metadata: at }] });
+    await store.append({ streamId: 'user-1', expectedVersion: 1, events: [erasedEvent] });
     expect(await snapshots.loadSnapshot('user-1', 'user@1')).toBeNull();
     await snapshots.saveSnapshots([{ ...snapshot, version: 2 }]);
     expect((await inner.loadSnapshot('user-1', 'user@1'))?.version).toBe(1);
