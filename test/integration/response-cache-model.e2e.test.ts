@@ -16,8 +16,8 @@ import { gql, startTestServer, type TestServer } from '../support/server.js';
 
 const RUNS = Number(process.env['RESPONSE_CACHE_MODEL_RUNS'] ?? 12);
 
-const CREATE = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { ... on CreateUserSuccess { position } } }';
-const UPDATE = 'mutation ($input: UpdateUserInput!) { updateUser(input: $input) { ... on UpdateUserSuccess { position } } }';
+const CREATE = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { __typename ... on CreateUserSuccess { position } } }';
+const UPDATE = 'mutation ($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on UpdateUserSuccess { position } } }';
 const READ_USER = 'query ($id: ID!) { user(id: $id) { id username version } }';
 const READ_LAST = 'query ($n: Int!) { users(last: $n) { totalCount edges { node { id username version } } } }';
 // No totalCount: the page alone must learn of a user created after it when it has no next page.
@@ -51,28 +51,32 @@ const ops = (instances: number) => {
 
 type ModelUser = { id: string; username: string; version: number };
 
-/** Every user the servers hold, in creation order, as the read model holds them once projected. Shared by all runs. */
+/**
+ * Every user the servers hold, in creation order, as the read model holds them once projected, and the
+ * position of the last acknowledged write. Shared by all runs: a run's first read must still carry the
+ * position of the previous run's last write, or it may rightly answer from before it.
+ */
 function createModel() {
   const users: ModelUser[] = [];
   let serial = 0;
-  return { users, nextId: () => `model-${Date.now().toString(36)}-${(serial += 1)}` };
+  return { users, last: undefined as string | undefined, nextId: () => `model-${Date.now().toString(36)}-${(serial += 1)}` };
 }
 
 type Answer<T> = { status: number; body: { data?: T; errors?: unknown[]; extensions?: { position?: string } } };
 
 async function runOps(servers: readonly TestServer[], model: ReturnType<typeof createModel>, sequence: readonly Op[], exactWithoutPosition: boolean) {
-  let last: string | undefined;
   const store = servers[0]!.system.store;
-  const headers = (withPosition: boolean): Record<string, string> => (withPosition && last ? { 'x-min-position': last } : {});
+  const headers = (withPosition: boolean): Record<string, string> => (withPosition && model.last ? { 'x-min-position': model.last } : {});
   const at = (on: number) => servers[on % servers.length]!.url;
   const checkPosition = (answer: Answer<unknown>, sent: boolean) => {
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toBeUndefined();
-    if (sent && last) expect(parsed(store, answer.body.extensions!.position!) >= parsed(store, last)).toBe(true);
+    if (sent && model.last) expect(parsed(store, answer.body.extensions!.position!) >= parsed(store, model.last)).toBe(true);
   };
   const update = async (on: number, user: ModelUser, username: string) => {
-    const answer = await gql<{ updateUser: { position: string } }>(at(on), UPDATE, { input: { id: user.id, username } });
-    last = answer.body.data!.updateUser.position;
+    const answer = await gql<{ updateUser: { __typename: string; position: string } }>(at(on), UPDATE, { input: { id: user.id, username } });
+    expect(answer.body.data?.updateUser.__typename, JSON.stringify(answer.body)).toBe('UpdateUserSuccess');
+    model.last = answer.body.data!.updateUser.position;
     user.username = username;
     user.version += 1;
   };
@@ -81,8 +85,9 @@ async function runOps(servers: readonly TestServer[], model: ReturnType<typeof c
     switch (op.type) {
       case 'create': {
         const id = model.nextId();
-        const answer = await gql<{ createUser: { position: string } }>(at(op.on), CREATE, { input: { id, username: op.name, email: `${id}@example.com` } });
-        last = answer.body.data!.createUser.position;
+        const answer = await gql<{ createUser: { __typename: string; position: string } }>(at(op.on), CREATE, { input: { id, username: op.name, email: `${id}@example.com` } });
+        expect(answer.body.data?.createUser.__typename, JSON.stringify(answer.body)).toBe('CreateUserSuccess');
+        model.last = answer.body.data!.createUser.position;
         model.users.push({ id, username: op.name, version: 1 });
         break;
       }
