@@ -162,7 +162,12 @@ async function openStalled(url: string, query: string, after: string): Promise<S
 
 type Frame = { id?: string; type: string; payload?: { data?: { userEvents: { position: string } } } & [{ extensions?: { after?: string } }] };
 
-/** Lets each stalled socket read again; those cut off resubscribe after the position they were given. */
+/**
+ * Lets each stalled socket read again; those cut off resubscribe after the
+ * position they were given, and again after every later cut, as the README
+ * asks of clients (a resumed subscriber catching up beside the others can
+ * fall behind them by more than the limit too).
+ */
 async function resumeStalled(stalled: readonly Stalled[], positions: readonly string[], graceMs: number): Promise<StalledResult> {
   const wanted = [...positions].sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
   const last = wanted.at(-1);
@@ -170,46 +175,48 @@ async function resumeStalled(stalled: readonly Stalled[], positions: readonly st
   let cut = 0;
   let complete = 0;
   let reconnected = 0;
+  let recut = 0;
   const positionsOf = (one: Stalled, id: string) => one.frames.positions.get(id) ?? [];
   await Promise.all(
     stalled.map(async (one) => {
       one.socket.resume();
       const deadline = performance.now() + graceMs;
-      const ended = () => one.frames.ends.get('s');
-      while (!ended() && positionsOf(one, 's').at(-1) !== last && one.socket.readyState === WebSocket.OPEN && performance.now() < deadline) await delay(20);
-      const end = ended();
-      let seen = positionsOf(one, 's');
-      let after: string | undefined;
-      if (end?.type === 'error') {
-        cut += 1;
-        after = end.payload?.[0]?.extensions?.after;
-        if (after === undefined) {
-          if (problems.length < 3) problems.push(`an error frame without extensions.after: ${JSON.stringify(end)}`);
-          return;
+      let id = 's';
+      let seen: string[] = [];
+      for (let round = 0; ; round++) {
+        const ended = () => one.frames.ends.get(id);
+        while (!ended() && positionsOf(one, id).at(-1) !== last && one.socket.readyState === WebSocket.OPEN && performance.now() < deadline) await delay(20);
+        const end = ended();
+        seen = [...seen, ...positionsOf(one, id)];
+        let after: string | undefined;
+        if (end?.type === 'error') {
+          if (round === 0) cut += 1;
+          else recut += 1;
+          after = end.payload?.[0]?.extensions?.after;
+          if (after === undefined) {
+            if (problems.length < 3) problems.push(`an error frame without extensions.after: ${JSON.stringify(end)}`);
+            return;
+          }
         }
-      }
-      // The server's keepalive drops a connection that answers no ping for a while: a client then reconnects and resumes after the last event it got.
-      const closed = one.socket.readyState !== WebSocket.OPEN;
-      if (closed && end === undefined) after = seen.at(-1) ?? one.after;
-      if (after !== undefined) {
-        let socket = one.socket;
+        // The server's keepalive drops a connection that answers no ping for a while: a client then reconnects and resumes after the last event it got.
+        const closed = one.socket.readyState !== WebSocket.OPEN;
+        if (closed && end === undefined) after = seen.at(-1) ?? one.after;
+        if (after === undefined || seen.at(-1) === last || performance.now() >= deadline) break;
         if (closed) {
           reconnected += 1;
-          // The new connection's frames are recorded beside the old one's: 's' there, 'r' here.
           one.frames.acknowledged = false;
-          socket = await openRaw(one.url, one.frames);
-          one.socket = socket;
+          one.socket = await openRaw(one.url, one.frames);
         }
-        socket.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: one.query, variables: { after } } }));
-        while (positionsOf(one, 'r').at(-1) !== last && performance.now() < deadline) await delay(20);
-        seen = [...seen, ...positionsOf(one, 'r')];
+        // Each resubscription's frames are recorded under an id of its own: 'r1', 'r2', …
+        id = `r${round + 1}`;
+        one.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: one.query, variables: { after } } }));
       }
       if (seen.length === wanted.length && seen.every((position, i) => position === wanted[i])) complete += 1;
       else if (problems.length < 3) problems.push(`a stalled subscriber got ${seen.length} of ${wanted.length} events (first missing or extra near ${seen.find((p, i) => p !== wanted[i])})`);
     }),
   );
   for (const one of stalled) one.socket.close();
-  return { count: stalled.length, cut, complete, reconnected, problems };
+  return { count: stalled.length, cut, complete, reconnected, recut, problems };
 }
 
 /** Opens `count` websocket clients, each with one `userEvents` subscription after `after`. */

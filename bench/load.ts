@@ -64,6 +64,8 @@ export type StalledResult = Readonly<{
   complete: number;
   /** Found their socket closed by the server (its keepalive drops a connection that answers no ping) and resumed on a new one, as a client does. */
   reconnected: number;
+  /** Cuts of a resumed subscription, catching up behind the others of its cohort by more than the limit; each resubscribed again. */
+  recut: number;
   problems: string[];
 }>;
 

@@ -162,11 +162,11 @@ export const settings = {
   },
   SUBSCRIPTION_MAX_BUFFERED_BYTES: {
     schema: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
-    help: 'Most bytes a websocket subscriber may leave unread in the server before its subscription ends with a RESUME_AFTER error naming the position to resubscribe after; bounds the memory a stalled client holds.',
+    help: 'Most bytes of events that may wait in the server for a websocket subscriber (unsent on its socket, or held until its client confirms reading what it was written) before its subscription ends with a RESUME_AFTER error naming the position to resubscribe after. A subscriber is written at most this far past the last ping its client answered (a read receipt): this bounds both the memory and the writes a stalled client costs.',
   },
   SUBSCRIPTION_STALL_TIMEOUT_MS: {
     schema: int(0, 3_600_000).default(10_000),
-    help: 'A websocket subscriber that leaves a ping sent after its events unanswered this long (it stopped reading, and the kernel buffers hide it from the byte limit) ends with the same RESUME_AFTER error; 0: never.',
+    help: 'A websocket subscriber that leaves a ping sent after its events unanswered this long ends with the same RESUME_AFTER error: a client that stopped reading after too few bytes to reach the byte limit; 0: never.',
   },
   AUTH_JWT_SECRET: {
     schema: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -15,7 +15,7 @@ export function createFanOutMetrics(registry: Registry): FanOutMetrics {
   let largest: () => number = () => 0;
   new Gauge({
     name: 'cqrs_websocket_send_buffer_bytes_max',
-    help: 'The most bytes any websocket subscriber has queued in this server and not yet sent (its socket buffer), read at scrape time.',
+    help: "The most bytes any websocket subscriber has waiting in this server: unsent on its socket, plus held for its client's next read receipt; read at scrape time.",
     registers,
     collect() {
       this.set(largest());
@@ -39,7 +39,7 @@ export function createFanOutMetrics(registry: Registry): FanOutMetrics {
     }),
     cut: new Counter({
       name: 'cqrs_subscriptions_cut_total',
-      help: 'Websocket subscriptions ended with a RESUME_AFTER error because their socket held more than SUBSCRIPTION_MAX_BUFFERED_BYTES unsent or left a ping unanswered for SUBSCRIPTION_STALL_TIMEOUT_MS.',
+      help: 'Websocket subscriptions ended with a RESUME_AFTER error because more than SUBSCRIPTION_MAX_BUFFERED_BYTES waited for them in this server or they left a ping unanswered for SUBSCRIPTION_STALL_TIMEOUT_MS.',
       registers,
     }),
     observeLargestBacklog: (read) => {

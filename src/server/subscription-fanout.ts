@@ -9,7 +9,7 @@ import type { Position } from '../kernel/position.js';
 import type { CoalescedWrites } from './coalesced-writes.js';
 import type { FanOutMetrics } from './fanout-metrics.js';
 import type { WebSocketExtra } from './graphql-ws-adapter.js';
-import { createStallProbes, type Probe } from './stall-probes.js';
+import { createReadReceipts, type Receipts } from './read-receipts.js';
 import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js';
 
 /**
@@ -35,15 +35,20 @@ import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js
  * delivers the event the other delivered last, so a catch-up joins the live
  * cohort once it has caught up, with nothing missed and nothing twice.
  *
- * A subscriber that does not read must not hold up the others nor make the
- * server hold its backlog: a frame is never awaited, and a subscriber whose
- * socket holds more than `maxBufferedBytes` unsent, or that leaves a ping sent
- * after its events unanswered for `stallTimeoutMs` (stall-probes.ts), is cut. Its subscription
- * ends with a graphql-ws `error` (RESUME_AFTER) carrying the position of the
- * last event it was sent, so resubscribing with that `after` delivers the
- * rest. A cohort waits only when every one of its subscribers' sockets is
- * past its high-water mark: a replay to a lone subscriber then goes at that
- * subscriber's pace, as a feed of its own did before.
+ * A subscriber that does not read must not hold up the others, cost them
+ * its writes, nor make the server hold its backlog. A frame is never awaited.
+ * Nothing is written more than `maxBufferedBytes` past what its client
+ * confirmed reading (read-receipts.ts): further frames are held,
+ * sharing the cohort's buffers, until its next receipt. A subscriber is cut
+ * when its socket holds more than `maxBufferedBytes` unsent, or more than
+ * that is held for it (so the server keeps at most twice the limit for
+ * anyone), or when it leaves a ping sent after its events unanswered for
+ * `stallTimeoutMs`. Its subscription ends with a graphql-ws `error`
+ * (RESUME_AFTER) carrying the position of the last event written to it, so
+ * resubscribing with that `after` delivers the rest. A cohort waits only
+ * when none of its subscribers can be written to now (every socket past its
+ * high-water mark or waiting for a receipt): a replay to a lone subscriber
+ * then goes at that subscriber's pace, as a feed of its own did before.
  */
 export type SubscriptionFanOut = Readonly<{
   /** Takes the subscriber into a cohort; its stream ends when it leaves one (see `parkedStream`). */
@@ -53,9 +58,9 @@ export type SubscriptionFanOut = Readonly<{
 }>;
 
 export type FanOutOptions = Readonly<{
-  /** A subscriber whose socket holds more than this unsent is cut, with a RESUME_AFTER error. */
+  /** Written at most this far past what a subscriber's client confirmed reading; one with more than this unsent, or held, is cut, with a RESUME_AFTER error. */
   maxBufferedBytes: number;
-  /** A subscriber whose socket leaves a ping sent after its events unanswered this long is cut the same way (stall-probes.ts); 0: never. */
+  /** A subscriber whose socket leaves a ping sent after its events unanswered this long is cut the same way (read-receipts.ts); 0: never. */
   stallTimeoutMs: number;
   formatPosition: (position: Position) => string;
   writes: CoalescedWrites;
@@ -94,12 +99,17 @@ type Member = {
   readonly delivery: WebSocketDelivery;
   readonly args: ExecutionArgs;
   cohort: Cohort;
-  /** Its socket's stall probe; absent when stalls are not probed. */
-  readonly probe: Probe | undefined;
+  readonly receipts: Receipts;
+  /** The last event written to its socket: everything up to here is on its way. */
+  written: Position;
+  /** Frames waiting for a receipt from its client, oldest first; their tails are the cohort's own buffers. */
+  held: Held | undefined;
   expiry: NodeJS.Timeout | undefined;
   outcome: Outcome | undefined;
   waiter: { resolve: (step: IteratorResult<never>) => void; reject: (error: unknown) => void } | undefined;
 };
+
+type Held = { readonly frames: { readonly tail: Buffer; readonly position: Position }[]; bytes: number };
 
 type Cohort = {
   readonly key: string;
@@ -123,20 +133,31 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
   const { maxBufferedBytes, stallTimeoutMs, formatPosition, writes, logger, metrics } = options;
   const cohorts = new Map<string, Set<Cohort>>();
   const members = new Set<Member>();
-  const probes =
-    stallTimeoutMs > 0
-      ? createStallProbes({
-          timeoutMs: stallTimeoutMs,
-          onStalled: (socket) => {
-            for (const member of [...members]) if (member.socket === socket && !member.outcome) cut(member, 'stalled');
-          },
-        })
-      : undefined;
+  /** Members with frames held, by socket: what a receipt lets go. */
+  const holding = new Map<WebSocket, Set<Member>>();
+  const receipts = createReadReceipts({
+    windowBytes: maxBufferedBytes,
+    stallTimeoutMs,
+    onStalled: (socket) => {
+      for (const member of [...members]) if (member.socket === socket && !member.outcome) cut(member, 'stalled');
+    },
+    onConfirmed: (socket) => {
+      const waiting = holding.get(socket);
+      if (!waiting) return;
+      for (const member of [...waiting]) {
+        release(member);
+        member.cohort.wake?.();
+      }
+    },
+  });
 
-  const end = (member: Member, outcome: Outcome) => {
+  /** `sendHeld`: frames held for it go out first, past the window (they fit the limit), so an end never hides a gap; not when the client left. */
+  const end = (member: Member, outcome: Outcome, sendHeld = true) => {
     if (member.outcome) return;
     member.outcome = outcome;
     members.delete(member);
+    if (sendHeld) release(member, true);
+    unhold(member);
     clearTimeout(member.expiry);
     const waiter = member.waiter;
     member.waiter = undefined;
@@ -164,9 +185,9 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     cohort.wake?.();
   };
 
-  const leave = (member: Member, outcome: Outcome) => {
+  const leave = (member: Member, outcome: Outcome, sendHeld = true) => {
     withdraw(member);
-    end(member, outcome);
+    end(member, outcome, sendHeld);
   };
 
   /**
@@ -175,8 +196,9 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
    * the error, as the protocol asks.
    */
   const cut = (member: Member, why: 'buffered' | 'stalled') => {
-    const after = formatPosition(member.cohort.position);
+    const after = formatPosition(member.written);
     withdraw(member);
+    unhold(member);
     const behind =
       why === 'buffered'
         ? `fell more than ${maxBufferedBytes} bytes behind`
@@ -191,13 +213,81 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     member.socket.send(message);
     delete member.delivery.connection.subscriptions[member.id];
     metrics?.cut.inc();
-    logger.debug({ subscription: member.id, after, why, buffered: member.raw.writableLength }, 'slow websocket subscriber cut off');
+    logger.debug({ subscription: member.id, after, why, buffered: member.raw.writableLength, unconfirmed: member.receipts.unconfirmed() }, 'slow websocket subscriber cut off');
     end(member, FINISHED);
   };
 
-  /** Writes the event's frame to every member; true when at least one socket is under its high-water mark. */
-  const deliver = (cohort: Cohort, tail: Buffer): boolean => {
-    let anyUnderMark = false;
+  /** Bytes of the frame `head` + `tail` make on the wire (as writeTextFrame builds it). */
+  const frameBytes = (member: Member, tail: Buffer) => {
+    const length = member.head.length + tail.length;
+    return length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+  };
+
+  /** Whether the client confirmed reading enough that `bytes` more stay within the window (a first frame always may go). */
+  const mayWrite = (member: Member, bytes: number) => {
+    const unconfirmed = member.receipts.unconfirmed();
+    return unconfirmed === 0 || unconfirmed + bytes <= maxBufferedBytes;
+  };
+
+  /** Writes one frame to the member's socket; false once the socket is past its high-water mark. */
+  const write = (member: Member, tail: Buffer, position: Position): boolean => {
+    writes.hold(member.raw);
+    const underMark = writeTextFrame(member.socket, member.raw, member.head, tail);
+    member.receipts.wrote(frameBytes(member, tail));
+    member.written = position;
+    return underMark;
+  };
+
+  const unhold = (member: Member) => {
+    if (!member.held) return;
+    member.held = undefined;
+    const waiting = holding.get(member.socket);
+    waiting?.delete(member);
+    if (waiting?.size === 0) holding.delete(member.socket);
+  };
+
+  /** Keeps the frame for the member's next receipt; false when that takes it past the limit (it is cut). */
+  const hold = (member: Member, tail: Buffer, position: Position): boolean => {
+    const bytes = frameBytes(member, tail);
+    const held = member.held ?? { frames: [], bytes: 0 };
+    // Held apart from what the socket holds unsent (cut past the limit in `deliver`): a frame just written waits there until the turn ends.
+    if (held.bytes + bytes > maxBufferedBytes) {
+      cut(member, 'buffered');
+      return false;
+    }
+    if (!member.held) {
+      member.held = held;
+      const waiting = holding.get(member.socket);
+      if (waiting) waiting.add(member);
+      else holding.set(member.socket, new Set([member]));
+      member.receipts.ask();
+    }
+    held.frames.push({ tail, position });
+    held.bytes += bytes;
+    return true;
+  };
+
+  /** After a receipt: writes what was held, as far as the window now allows (`all`: past it). */
+  const release = (member: Member, all = false) => {
+    const held = member.held;
+    if (!held || member.socket.readyState !== member.socket.OPEN) return;
+    let next = 0;
+    for (; next < held.frames.length; next++) {
+      const { tail, position } = held.frames[next]!;
+      const bytes = frameBytes(member, tail);
+      if (!all && !mayWrite(member, bytes)) break;
+      write(member, tail, position);
+      held.bytes -= bytes;
+    }
+    metrics?.messages.inc(next);
+    held.frames.splice(0, next);
+    if (held.frames.length === 0) unhold(member);
+    else member.receipts.ask();
+  };
+
+  /** Writes or holds the event's frame for every member; true when at least one of them may be written to at once again. */
+  const deliver = (cohort: Cohort, tail: Buffer, position: Position): boolean => {
+    let anyWritable = false;
     let sent = 0;
     for (const member of cohort.members) {
       const { socket, raw } = member;
@@ -207,13 +297,16 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
         cut(member, 'buffered');
         continue;
       }
-      writes.hold(raw);
-      if (writeTextFrame(socket, raw, member.head, tail)) anyUnderMark = true;
-      if (member.probe) member.probe.written = true;
+      // Behind its client's receipts, or with frames held already (which go first): held until the next receipt.
+      if (member.held || !mayWrite(member, frameBytes(member, tail))) {
+        hold(member, tail, position);
+        continue;
+      }
+      if (write(member, tail, position)) anyWritable = true;
       sent += 1;
     }
     metrics?.messages.inc(sent);
-    return anyUnderMark;
+    return anyWritable;
   };
 
   /** Cohorts of the same key at the position `cohort` just reached have sent the same events: one of them is enough. */
@@ -266,7 +359,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
         if (cohort.stopped) return;
         const tail = nextTail(result);
         metrics?.serialisations.inc();
-        const anyUnderMark = deliver(cohort, tail);
+        const anyUnderMark = deliver(cohort, tail, step.value.position);
         cohort.position = step.value.position;
         if (cohort.members.size === 0) {
           stop(cohort);
@@ -315,7 +408,9 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       delivery,
       args,
       cohort: undefined as unknown as Cohort,
-      probe: probes?.of(socket),
+      receipts: receipts.of(socket),
+      written: feed.options.after,
+      held: undefined,
       expiry: undefined,
       outcome: undefined,
       waiter: undefined,
@@ -338,14 +433,14 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       const remainingMs = Math.max(0, endsAt.getTime() - Date.now());
       if (remainingMs <= MAX_TIMER_MS) member.expiry = setTimeout(() => leave(member, FINISHED), remainingMs).unref();
     }
-    return parkedStream(member, () => leave(member, FINISHED));
+    return parkedStream(member, () => leave(member, FINISHED, false));
   };
 
   return {
     join,
     largestBacklog: () => {
       let largest = 0;
-      for (const member of members) largest = Math.max(largest, member.raw.writableLength);
+      for (const member of members) largest = Math.max(largest, member.raw.writableLength + (member.held?.bytes ?? 0));
       return largest;
     },
   };
