@@ -14,6 +14,8 @@ export type FollowOptions = Readonly<{
   signal?: AbortSignal;
   /** The feed completes at this moment (a token's expiry, say), as if `signal` had aborted. */
   endsAt?: Date;
+  /** Called each time the feed has handed out every event in the log and waits for more: it has caught up. */
+  onCaughtUp?: () => void;
 }>;
 
 // setTimeout fires at once for delays past ~24.8 days; a later end is left to `signal`.
@@ -90,6 +92,7 @@ export function followEvents(store: EventReader, wake: WakeSignal, options: Foll
         // Not `wait` with an abort signal: an EventTarget listener per wait costs more than the wait.
         // Not a race against one "stopped" promise either: each race would leave a reaction on it for the feed's life.
         if (caughtUp) {
+          options.onCaughtUp?.();
           await new Promise<void>((resolve) => {
             const withdraw = wake.onChange(seen, pollIntervalMs, resolve);
             interrupt = () => {

@@ -45,10 +45,12 @@ import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js
  * anyone), or when it leaves a ping sent after its events unanswered for
  * `stallTimeoutMs`. Its subscription ends with a graphql-ws `error`
  * (RESUME_AFTER) carrying the position of the last event written to it, so
- * resubscribing with that `after` delivers the rest. A cohort waits only
- * when none of its subscribers can be written to now (every socket past its
- * high-water mark or waiting for a receipt): a replay to a lone subscriber
- * then goes at that subscriber's pace, as a feed of its own did before.
+ * resubscribing with that `after` delivers the rest. A live cohort waits
+ * only when none of its subscribers can be written to now (every socket past
+ * its high-water mark or waiting for a receipt); a cohort still replaying the
+ * log also waits for each of its subscribers' receipts, so it goes at its
+ * slowest reader's pace (a stalled one holds it up until `stallTimeoutMs`
+ * cuts it).
  */
 export type SubscriptionFanOut = Readonly<{
   /** Takes the subscriber into a cohort; its stream ends when it leaves one (see `parkedStream`). */
@@ -117,6 +119,11 @@ type Cohort = {
   /** The last event delivered, or where the cohort started: every member has been sent everything up to here. */
   position: Position;
   readonly members: Set<Member>;
+  /**
+   * Its feed has read to the end of the log once: it delivers live events. Until then it replays, and a
+   * member waiting for a read receipt holds it back instead of being left behind and cut (see `deliver`).
+   */
+  live: boolean;
   /** Whose execution arguments (context, enveloped execute) run the selection: any member's serve. */
   executor: Member;
   stopped: boolean;
@@ -285,9 +292,18 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     else member.receipts.ask();
   };
 
-  /** Writes or holds the event's frame for every member; true when at least one of them may be written to at once again. */
-  const deliver = (cohort: Cohort, tail: Buffer, position: Position): boolean => {
+  /**
+   * Writes or holds the event's frame for every member, and says when the cohort may go on to the next
+   * event: at once while a member may be written to; after a drain when every socket is past its
+   * high-water mark; and, while the cohort replays, only once no member waits for a read receipt. A live
+   * cohort never waits for a member behind on its receipts (it would hold up everyone's live events for a
+   * client that may have stopped reading); one replaying goes at the pace of its slowest reader instead of
+   * its fastest: a hundred subscribers resuming together were otherwise cut again and again as the fastest
+   * drew ahead (~30 cuts each in the bench), re-reading the log each time.
+   */
+  const deliver = (cohort: Cohort, tail: Buffer, position: Position): 'go' | 'drain' | 'receipts' => {
     let anyWritable = false;
+    let anyHeld = false;
     let sent = 0;
     for (const member of cohort.members) {
       const { socket, raw } = member;
@@ -299,14 +315,15 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       }
       // Behind its client's receipts, or with frames held already (which go first): held until the next receipt.
       if (member.held || !mayWrite(member, frameBytes(member, tail))) {
-        hold(member, tail, position);
+        if (hold(member, tail, position)) anyHeld = true;
         continue;
       }
       if (write(member, tail, position)) anyWritable = true;
       sent += 1;
     }
     metrics?.messages.inc(sent);
-    return anyWritable;
+    if (anyHeld && !cohort.live) return 'receipts';
+    return anyWritable ? 'go' : 'drain';
   };
 
   /** Cohorts of the same key at the position `cohort` just reached have sent the same events: one of them is enough. */
@@ -325,7 +342,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     }
   };
 
-  /** Waits until a member's socket drains, or the membership changes. */
+  /** Waits until a member's socket drains, a member's client sends a read receipt, or the membership changes. */
   const drained = (cohort: Cohort) =>
     new Promise<void>((resolve) => {
       // A socket once, however many of its subscriptions are in the cohort.
@@ -338,6 +355,19 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       for (const raw of behind) raw.once('drain', wake);
       cohort.wake = wake;
     });
+
+  /** Waits until no member waits for a read receipt: each receipt, cut or leaving wakes it to look again. */
+  const receiptsIn = async (cohort: Cohort) => {
+    const holds = () => [...cohort.members].some((member) => member.held);
+    while (!cohort.stopped && holds()) {
+      await new Promise<void>((resolve) => {
+        cohort.wake = () => {
+          cohort.wake = undefined;
+          resolve();
+        };
+      });
+    }
+  };
 
   const execute = async (cohort: Cohort, event: StoredEvent): Promise<ExecutionResult> => {
     const { delivery, args } = cohort.executor;
@@ -359,14 +389,15 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
         if (cohort.stopped) return;
         const tail = nextTail(result);
         metrics?.serialisations.inc();
-        const anyUnderMark = deliver(cohort, tail, step.value.position);
+        const next = deliver(cohort, tail, step.value.position);
         cohort.position = step.value.position;
         if (cohort.members.size === 0) {
           stop(cohort);
           return;
         }
         absorbSiblings(cohort);
-        if (!anyUnderMark) await drained(cohort);
+        if (next === 'drain') await drained(cohort);
+        else if (next === 'receipts') await receiptsIn(cohort);
       }
     } catch (error) {
       if (!cohort.stopped) finish(cohort, { type: 'failed', error });
@@ -384,9 +415,15 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     const cohort: Cohort = {
       key,
       // Each member ends at its own token's expiry; the cohort's feed only at shutdown.
-      feed: followEvents(feed.store, feed.wake, follow),
+      feed: followEvents(feed.store, feed.wake, {
+        ...follow,
+        onCaughtUp: () => {
+          cohort.live = true;
+        },
+      }),
       position: feed.options.after,
       members: new Set(),
+      live: false,
       executor: founder,
       stopped: false,
       wake: undefined,

@@ -6,6 +6,7 @@
  * that stops reading.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -300,6 +301,39 @@ describe('websocket fan-out', () => {
     } finally {
       stalled.socket.close();
       await live.dispose();
+    }
+  });
+
+  it('paces a cohort still replaying the log to its slowest reader: one reading in spurts is never cut, and both get every event', { timeout: 60_000 }, async () => {
+    const [start] = await appendEvents(server, 1);
+    // ~35 kB a frame: 40 events are twenty limits of backlog.
+    const backlog = await appendEvents(server, 40);
+    const fast = await rawClient(server);
+    const slow = await rawClient(server);
+    try {
+      const before = await counters(server);
+      slow.socket.pause();
+      // Sent together, so both join one cohort at `start` before it reads its first page.
+      fast.subscribe('s', BULKY, { after: start });
+      slow.subscribe('s', BULKY, { after: start });
+      for (let spurt = 0; spurt < 200 && slow.positions('s').length < backlog.length; spurt++) {
+        await delay(50);
+        slow.socket.resume();
+        await delay(10);
+        slow.socket.pause();
+      }
+      slow.socket.resume();
+      await waitUntil(() => fast.positions('s').length === backlog.length && slow.positions('s').length === backlog.length, 'both to get the backlog', 30_000);
+      expect(fast.positions('s')).toEqual(backlog);
+      expect(slow.positions('s')).toEqual(backlog);
+      const after = await counters(server);
+      // One cohort (the second may open its own and merge after an event or two), and nobody cut: racing
+      // ahead with the fast one, the cohort cut the slow one.
+      expect(after.executions - before.executions).toBeLessThan(backlog.length + 5);
+      expect(after.cut).toBe(before.cut);
+    } finally {
+      fast.socket.close();
+      slow.socket.close();
     }
   });
 

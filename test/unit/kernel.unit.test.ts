@@ -188,6 +188,21 @@ describe('event feed', () => {
     await feed.return!();
   });
 
+  it('says it caught up only once it has handed out every event and waits for more, not when it reads the last page', async () => {
+    const log = Array.from({ length: 3 }, (_, i) => event(i + 1));
+    let caughtUp = 0;
+    const feed = followEvents(logOf(log), createWakeSignal(), { after: LOG_START, pageSize: 2, pollIntervalMs: 60_000, onCaughtUp: () => (caughtUp += 1) });
+    for (let version = 1; version <= 3; version++) {
+      expect((await feed.next()).value?.streamVersion).toBe(version);
+      expect(caughtUp).toBe(0);
+    }
+    const fourth = feed.next();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(caughtUp).toBe(1);
+    await feed.return!();
+    expect(await fourth).toEqual({ done: true, value: undefined });
+  });
+
   it('wakes on notify for an event appended while it waits, and return() ends a wait at once', async () => {
     const log = [event(1)];
     const wake = createWakeSignal();
