@@ -158,7 +158,10 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     },
   });
 
-  /** `sendHeld`: frames held for it go out first, past the window (they fit the limit), so an end never hides a gap; not when the client left. */
+  /**
+   * `sendHeld`: frames held for it go out first, past the window (they fit the limit), so a stream that ends
+   * normally (its token expired, shutdown) ends with every event the cohort handed it; not when the client left.
+   */
   const end = (member: Member, outcome: Outcome, sendHeld = true) => {
     if (member.outcome) return;
     member.outcome = outcome;

@@ -60,7 +60,7 @@ const counters = async (server: TestServer) => {
 };
 
 /** A graphql-transport-ws client written by hand, to see frames as bytes and to stop reading at the TCP level. */
-async function rawClient(server: TestServer) {
+async function rawClient(server: TestServer, authorization?: string) {
   const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
   const frames: string[] = [];
   socket.on('message', (data) => frames.push(String(data)));
@@ -68,7 +68,7 @@ async function rawClient(server: TestServer) {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
-  socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.send(JSON.stringify({ type: 'connection_init', ...(authorization ? { payload: { authorization } } : {}) }));
   await waitUntil(() => frames.some((frame) => JSON.parse(frame).type === 'connection_ack'), 'connection_ack');
   const messages = () => frames.map((frame) => JSON.parse(frame) as { id?: string; type: string; payload?: unknown });
   return {
@@ -480,6 +480,57 @@ describe('websocket fan-out and masking', () => {
       expect(expiring!.results).toHaveLength(2);
     } finally {
       await Promise.all([shortLived.dispose(), longLived.dispose()]);
+    }
+  });
+});
+
+describe('websocket fan-out: frames held for a read receipt', () => {
+  const SECRET = randomBytes(32).toString('base64url');
+  const key = new TextEncoder().encode(SECRET);
+  const HELD_LIMIT = 128 * 1024;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: {
+        AUTH_JWT_SECRET: SECRET,
+        AUTH_JWT_ISSUER: ISSUER,
+        AUTH_JWT_AUDIENCE: AUDIENCE,
+        SUBSCRIPTION_MAX_BUFFERED_BYTES: String(HELD_LIMIT),
+        MAX_ALIASES: '2000',
+        MAX_TOKENS: '20000',
+        MAX_COST: '10000000',
+      },
+    });
+  });
+  afterAll(() => server.stop());
+
+  it('sends what it held for a read receipt before the complete that ends an expiring token’s stream', { timeout: 30_000 }, async () => {
+    const admin = bearer(await signToken(key, 'root', { claims: { roles: ['admin'] } }));
+    const [start] = await appendEvents(server, 1, 1, admin);
+    const expiresInSeconds = 4;
+    const expiresAt = Date.now() + expiresInSeconds * 1000;
+    const client = await rawClient(server, bearer(await signToken(key, 'erin', { expiresIn: expiresInSeconds })));
+    try {
+      client.subscribe('s', BULKY, { after: start });
+      const [first] = await appendEvents(server, 1, 1, admin);
+      await waitUntil(() => client.positions('s').length === 1, 'the first event');
+      const frameBytes = Buffer.byteLength(client.frames.at(-1)!);
+      // Time for the ping behind the first frame to be answered: everything sent is confirmed when it stops reading.
+      await delay(200);
+      client.socket.pause();
+      // ~35 kB a frame: as many as fit in the limit are written, the next is held for a receipt that cannot come.
+      const appended = [first!, ...(await appendEvents(server, 5, 5, admin))];
+      await waitUntil(async () => (await counters(server)).backlog > 30_000, 'a frame to be held for a receipt');
+      await delay(Math.max(0, expiresAt - Date.now()) + 500);
+      client.socket.resume();
+      await waitUntil(() => client.messages().some((message) => message.id === 's' && message.type !== 'next'), 'the end of the stream');
+      const received = client.positions('s');
+      expect(received).toEqual(appended.slice(0, received.length));
+      // More than the limit's worth after the first: the held frame went out before the complete.
+      expect(received.length - 1).toBeGreaterThan(Math.floor(HELD_LIMIT / frameBytes));
+      expect(client.messages().filter((message) => message.id === 's' && message.type !== 'next')).toEqual([{ id: 's', type: 'complete' }]);
+    } finally {
+      client.socket.close();
     }
   });
 });
