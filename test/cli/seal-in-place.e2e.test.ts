@@ -26,7 +26,7 @@ import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { createSqliteSnapshotStore } from '../../src/stores/sqlite/snapshots.js';
 import { usersModule } from '../../src/users/module.js';
 import { AUDIENCE, bearer, ISSUER, signToken } from '../auth/support.js';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { createTestDatabase, openTestPool, postgresUnavailable } from '../support/postgres.js';
 import { runToExit } from '../support/process.js';
 import { TEST_MASTER_KEY_BASE64, testMasterKey } from '../support/master-key.js';
 import { gql, startTestServer } from '../support/server.js';
@@ -162,7 +162,7 @@ async function postgresKind(): Promise<Kind> {
     name: 'PostgreSQL',
     env: { DATABASE_URL: database.url, MASTER_KEY: TEST_MASTER_KEY_BASE64 },
     raw: async (use) => {
-      const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+      const pool = openTestPool({ connectionString: database.url, max: 4 });
       const store = await createPostgresEventStore({ pool, connectionString: database.url });
       try {
         return await use(store, await createPostgresSnapshotStore(pool));

@@ -4,13 +4,12 @@
  * window: the pruner then runs a tenth of a second apart.
  */
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CreateUserDocument, type CreateUserInput } from '../gql/graphql.js';
 import { openSqlite } from '../../src/stores/sqlite/database.js';
 import { executeOk, expectType } from '../support/graphql.js';
 import { scrape } from '../support/metrics.js';
-import { createTestDatabase } from '../support/postgres.js';
+import { createTestDatabase, openTestPool } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -24,10 +23,7 @@ async function startWithShortWindow(): Promise<Started> {
   if (process.env['TEST_STORE'] === 'postgres') {
     const database = await createTestDatabase('retention');
     const server = await startTestServer({ env: { ...env, DATABASE_URL: database.url } });
-    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    // pool.end() resolves before its connection has closed, and dropping the database then terminates it:
-    // without a listener, that error would be an uncaught exception after the test (seen once in a full run).
-    pool.on('error', () => {});
+    const pool = openTestPool({ connectionString: database.url, max: 1 });
     return {
       server,
       countRecords: async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_records')).rows[0]!.n,

@@ -8,7 +8,6 @@
  * the probe has seen a later, foreign notification every echo before it has
  * been handled.
  */
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppendRequest, EventStore } from '../../src/kernel/event-store.js';
 import { LOG_START } from '../../src/kernel/position.js';
@@ -18,7 +17,7 @@ import { createPostgresEventStore, postgresEventStoreMigrations } from '../../sr
 import { appendBatch } from '../../src/stores/postgres/group-commit.js';
 import { pgPositionParts } from '../../src/stores/postgres/position.js';
 import { createNotificationListener, type NotificationListener } from '../../src/stores/postgres/notifications.js';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { createTestDatabase, openTestPool, postgresUnavailable } from '../support/postgres.js';
 import { waitUntil } from '../support/wait.js';
 
 const event = (n: number | string) => ({ type: 'Happened', data: { n }, metadata: { occurredAt: '2026-12-06T00:00:00.000Z' } });
@@ -116,7 +115,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL append notifications n
   it('wakes for a session without a name (an older build), and once after its listening session is lost', async () => {
     const url = await database('unnamed');
     const own = await instance(url);
-    const unnamed = new pg.Pool({ connectionString: url, max: 1 });
+    const unnamed = openTestPool({ connectionString: url, max: 1 });
     cleanups.push(() => unnamed.end());
     expect(instanceNameOf(unnamed)).toBeUndefined();
 
@@ -140,7 +139,7 @@ describe.skipIf(postgresUnavailable !== null)('PostgreSQL append notifications n
   it('migrates while an instance of the older build runs: each keeps appending, each wakes for the other, both read everything', async () => {
     const url = await database('rolling');
     // The older build: schema version 7, sessions without a name, a listener that ignores payloads.
-    const oldPool = new pg.Pool({ connectionString: url, max: 2 });
+    const oldPool = openTestPool({ connectionString: url, max: 2 });
     cleanups.push(() => oldPool.end());
     await migrate(oldPool, 'event-store', postgresEventStoreMigrations(undefined).filter((migration) => migration.version <= 7));
     const oldListener: NotificationListener = await createNotificationListener(url);

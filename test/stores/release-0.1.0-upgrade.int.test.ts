@@ -24,7 +24,7 @@ import { sealStoreInPlace } from '../../src/stores/seal-stored-events.js';
 import Database from 'better-sqlite3';
 import type { CreateUserRequest, UpdateUser } from '../../src/users/decide.js';
 import { getUser, getUserAtVersion, getUsers } from '../../src/users/read-model/queries.js';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { createTestDatabase, openTestPool, postgresUnavailable } from '../support/postgres.js';
 import { streamFoldsOf } from '../support/storage.js';
 import { waitUntil } from '../support/wait.js';
 import { testMasterKey } from '../support/master-key.js';
@@ -87,7 +87,7 @@ async function openPostgresFixture(): Promise<Opened> {
   }
   const options = { kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey } as const;
   await migrateAsTheCommandDoes(options);
-  const pool = new pg.Pool({ connectionString: database.url });
+  const pool = openTestPool({ connectionString: database.url });
   try {
     const { rows } = await pool.query<{ text: string }>(
       `SELECT (SELECT json_agg(e)::text FROM events e) || (SELECT json_agg(u)::text FROM unique_values u) || (SELECT json_agg(r)::text FROM idempotency_records r) AS text`,

@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/kernel/event-store.js';
 import { modules } from '../../src/modules.js';
@@ -20,7 +19,7 @@ import { createPostgresEventStore } from '../../src/stores/postgres/event-store.
 import { sealStoreInPlace, type SealTarget } from '../../src/stores/seal-stored-events.js';
 import { createSqliteEventStore } from '../../src/stores/sqlite/event-store.js';
 import { testMasterKey } from '../support/master-key.js';
-import { createTestDatabase, postgresUnavailable } from '../support/postgres.js';
+import { createTestDatabase, openTestPool, postgresUnavailable } from '../support/postgres.js';
 
 const metadata = { occurredAt: '2026-01-01T00:00:00.000Z' };
 const cleanups: (() => Promise<void>)[] = [];
@@ -51,7 +50,7 @@ async function sqliteTarget(): Promise<Target> {
 async function postgresTarget(): Promise<Target> {
   const database = await createTestDatabase('seal_int');
   cleanups.push(database.drop);
-  const pool = new pg.Pool({ connectionString: database.url });
+  const pool = openTestPool({ connectionString: database.url });
   await writeOldStore(await createPostgresEventStore({ pool, connectionString: database.url }));
   await pool.end();
   return { target: { kind: 'postgres', url: database.url, poolSize: 2, masterKey: testMasterKey } };
