@@ -10,7 +10,7 @@ import type { CoalescedWrites } from './coalesced-writes.js';
 import type { FanOutMetrics } from './fanout-metrics.js';
 import type { WebSocketExtra } from './graphql-ws-adapter.js';
 import { createReadReceipts, type Receipts } from './read-receipts.js';
-import { errorMessage, nextHead, nextTail, writeTextFrame } from './ws-frames.js';
+import { errorMessage, frameHeaderLength, nextHead, nextTail, writeTextFrame } from './ws-frames.js';
 
 /**
  * Websocket subscriptions delivered per cohort, not per subscriber.
@@ -120,7 +120,7 @@ type Cohort = {
   position: Position;
   readonly members: Set<Member>;
   /**
-   * Its feed has read to the end of the log once: it delivers live events. Until then it replays, and a
+   * Its feed has handed out every event in the log once: it delivers live events. Until then it replays, and a
    * member waiting for a read receipt holds it back instead of being left behind and cut (see `deliver`).
    */
   live: boolean;
@@ -230,7 +230,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
   /** Bytes of the frame `head` + `tail` make on the wire (as writeTextFrame builds it). */
   const frameBytes = (member: Member, tail: Buffer) => {
     const length = member.head.length + tail.length;
-    return length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+    return length + frameHeaderLength(length);
   };
 
   /** Whether the client confirmed reading enough that `bytes` more stay within the window (a first frame always may go). */
@@ -239,11 +239,11 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     return unconfirmed === 0 || unconfirmed + bytes <= maxBufferedBytes;
   };
 
-  /** Writes one frame to the member's socket; false once the socket is past its high-water mark. */
-  const write = (member: Member, tail: Buffer, position: Position): boolean => {
+  /** Writes one frame (`bytes` on the wire) to the member's socket; false once the socket is past its high-water mark. */
+  const write = (member: Member, tail: Buffer, position: Position, bytes: number): boolean => {
     writes.hold(member.raw);
     const underMark = writeTextFrame(member.socket, member.raw, member.head, tail);
-    member.receipts.wrote(frameBytes(member, tail));
+    member.receipts.wrote(bytes);
     member.written = position;
     return underMark;
   };
@@ -256,9 +256,8 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
     if (waiting?.size === 0) holding.delete(member.socket);
   };
 
-  /** Keeps the frame for the member's next receipt; false when that takes it past the limit (it is cut). */
-  const hold = (member: Member, tail: Buffer, position: Position): boolean => {
-    const bytes = frameBytes(member, tail);
+  /** Keeps the frame (`bytes` on the wire) for the member's next receipt; false when that takes it past the limit (it is cut). */
+  const hold = (member: Member, tail: Buffer, position: Position, bytes: number): boolean => {
     const held = member.held ?? { frames: [], bytes: 0 };
     // Held apart from what the socket holds unsent (cut past the limit in `deliver`): a frame just written waits there until the turn ends.
     if (held.bytes + bytes > maxBufferedBytes) {
@@ -286,7 +285,7 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
       const { tail, position } = held.frames[next]!;
       const bytes = frameBytes(member, tail);
       if (!all && !mayWrite(member, bytes)) break;
-      write(member, tail, position);
+      write(member, tail, position, bytes);
       held.bytes -= bytes;
     }
     metrics?.messages.inc(next);
@@ -317,11 +316,12 @@ export function createSubscriptionFanOut(options: FanOutOptions): SubscriptionFa
         continue;
       }
       // Behind its client's receipts, or with frames held already (which go first): held until the next receipt.
-      if (member.held || !mayWrite(member, frameBytes(member, tail))) {
-        if (hold(member, tail, position)) anyHeld = true;
+      const bytes = frameBytes(member, tail);
+      if (member.held || !mayWrite(member, bytes)) {
+        if (hold(member, tail, position, bytes)) anyHeld = true;
         continue;
       }
-      if (write(member, tail, position)) anyWritable = true;
+      if (write(member, tail, position, bytes)) anyWritable = true;
       sent += 1;
     }
     metrics?.messages.inc(sent);

@@ -39,6 +39,9 @@ export function errorMessage(id: string, errors: readonly { message: string; ext
 
 const FIN_TEXT = 0x81;
 
+/** Bytes of an unmasked frame's header for a payload of `length` bytes (RFC 6455 §5.2). */
+export const frameHeaderLength = (length: number): number => (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+
 /**
  * Writes head + tail as one unmasked text frame (RFC 6455 §5.2, as a server
  * sends them) straight to the TCP socket under `socket`, in one write and one
@@ -56,7 +59,7 @@ export function writeTextFrame(socket: WebSocket, raw: Socket, head: Buffer, tai
     socket.send(Buffer.concat([head, tail], length), { binary: false });
     return !raw.writableNeedDrain;
   }
-  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const headerLength = frameHeaderLength(length);
   const frame = Buffer.allocUnsafe(headerLength + length);
   frame[0] = FIN_TEXT;
   if (headerLength === 2) {
