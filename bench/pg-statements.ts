@@ -15,6 +15,7 @@ import { masterKey } from '../src/kernel/crypto/master-key.js';
 import { openPostgres } from '../src/stores/postgres/database.js';
 import { createPostgresEventStore } from '../src/stores/postgres/event-store.js';
 import { forkLoadGenerator } from './load.js';
+import { cpuSecondsOf } from './proc.js';
 import type { OperationName } from './operations.js';
 import { seedUsersInto } from './seed.js';
 import { buildServers, startServer } from './servers.js';
@@ -26,13 +27,15 @@ const [op = 'updateUser', secondsText = '5'] = process.argv.slice(2);
 function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let name: string;
     try {
-      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      name = readFileSync(`/proc/${pid}/comm`, 'utf8');
     } catch {
-      // The process ended between the listing and the read.
+      continue; // The process ended between the listing and the read.
     }
+    if (!name.startsWith('postgres')) continue;
+    const seconds = cpuSecondsOf(Number(pid));
+    if (!Number.isNaN(seconds)) total += seconds;
   }
   return total;
 }
