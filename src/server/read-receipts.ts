@@ -30,7 +30,6 @@ import type { WebSocket } from 'ws';
 export type ReadReceipts = Readonly<{
   /** The receipts of a subscriber's socket (one per socket, however many subscriptions share it). */
   of: (socket: WebSocket) => Receipts;
-  stop: () => void;
 }>;
 
 export type Receipts = Readonly<{
@@ -139,11 +138,6 @@ export function createReadReceipts(options: ReadReceiptsOptions): ReadReceipts {
       let receipts = known.get(socket);
       if (!receipts) known.set(socket, (receipts = create(socket)));
       return receipts;
-    },
-    stop: () => {
-      clearInterval(timer);
-      timer = undefined;
-      swept.clear();
     },
   };
 }
